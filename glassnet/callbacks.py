@@ -1,0 +1,224 @@
+"""Callbacks: everything around the training loop (stopping, checkpoints, progress) as small hooks (Keras' design).
+
+``fit`` calls, in order: ``on_train_begin``, then per epoch ``on_epoch_begin``, ``on_batch_end`` after each
+mini-batch, ``on_epoch_end`` with the epoch's logs (``loss``, ``val_loss``, metrics…), and ``on_train_end``. A
+callback reaches the model and optimizer through ``self.loop`` and ends training with ``self.loop.stop(reason)``.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .nn import Module
+    from .optim import Optimizer
+
+__all__ = ["Callback", "TrainingLoop", "History", "EarlyStopping", "TerminateOnNaN", "StopAtThreshold",
+           "ModelCheckpoint", "ProgressBar", "LambdaCallback"]
+
+Logs = dict[str, float]
+
+
+@dataclass
+class TrainingLoop:
+    """What callbacks see of a running ``fit``."""
+
+    model: Module
+    optimizer: Optimizer
+    epochs: int
+    batch_size: int
+    samples: int
+    epoch: int = 0
+    stop_training: bool = False
+    stop_reason: str | None = None
+
+    def stop(self, reason: str) -> None:
+        """End training after the current batch (or epoch)."""
+        self.stop_training, self.stop_reason = True, reason
+
+
+class Callback:
+    """Base class: override the hooks you need."""
+
+    loop: TrainingLoop
+
+    def set_loop(self, loop: TrainingLoop) -> None:
+        self.loop = loop
+
+    @property
+    def model(self) -> Module:
+        return self.loop.model
+
+    def on_train_begin(self, logs: Logs | None = None) -> None: ...
+
+    def on_train_end(self, logs: Logs | None = None) -> None: ...
+
+    def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None: ...
+
+    def on_epoch_end(self, epoch: int, logs: Logs) -> None: ...
+
+    def on_batch_end(self, batch: int, logs: Logs) -> None: ...
+
+
+@dataclass
+class History(Callback):
+    """Per-epoch logs: ``history["loss"][i]`` is epoch i's training loss; ``epoch`` lists the epoch numbers."""
+
+    history: dict[str, list[float]] = field(default_factory=dict)
+    epoch: list[int] = field(default_factory=list)
+    stop_reason: str | None = None
+
+    def on_epoch_end(self, epoch: int, logs: Logs) -> None:
+        self.epoch.append(epoch)
+        for key, value in logs.items():
+            self.history.setdefault(key, []).append(value)
+
+    def on_train_end(self, logs: Logs | None = None) -> None:
+        self.stop_reason = self.loop.stop_reason
+
+
+def _monitored(callback: Callback, monitor: str, logs: Logs) -> float:
+    if monitor not in logs:
+        hint = " (pass validation_data or validation_split to fit)" if monitor.startswith("val_") else ""
+        raise ValueError(f"{type(callback).__name__} monitors {monitor!r}, but the epoch logged only "
+                         f"{sorted(logs)}{hint}")
+    return logs[monitor]
+
+
+def _mode(monitor: str, mode: str) -> str:
+    if mode not in ("auto", "min", "max"):
+        raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
+    if mode == "auto":
+        return "max" if "acc" in monitor else "min"
+    return mode
+
+
+class EarlyStopping(Callback):
+    """Stop when ``monitor`` has not improved by more than ``min_delta`` for ``patience`` epochs; with
+    ``restore_best_weights``, the model ends training with the weights of its best epoch."""
+
+    def __init__(self, monitor: str = "val_loss", min_delta: float = 0.0, patience: int = 0, mode: str = "auto",
+                 restore_best_weights: bool = False) -> None:
+        if patience < 0:
+            raise ValueError(f"EarlyStopping: patience must be ≥ 0, got {patience}")
+        self.monitor, self.min_delta, self.patience = monitor, abs(min_delta), patience
+        self.mode = _mode(monitor, mode)
+        self.restore_best_weights = restore_best_weights
+
+    def on_train_begin(self, logs: Logs | None = None) -> None:
+        self.wait, self.stopped_epoch, self.best_epoch = 0, None, None
+        self.best = math.inf if self.mode == "min" else -math.inf
+        self.best_weights: dict[str, np.ndarray] | None = None
+
+    def _improved(self, value: float) -> bool:
+        if self.mode == "min":
+            return value < self.best - self.min_delta
+        return value > self.best + self.min_delta
+
+    def on_epoch_end(self, epoch: int, logs: Logs) -> None:
+        value = _monitored(self, self.monitor, logs)
+        if self._improved(value):
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+            if self.restore_best_weights:
+                self.best_weights = self.model.state_dict()
+            return
+        self.wait += 1
+        if self.wait >= self.patience:
+            self.stopped_epoch = epoch
+            self.loop.stop(f"early stopping: {self.monitor} did not improve for {self.wait} epoch(s); best "
+                           f"{self.best:.6g} at epoch {self.best_epoch}")
+
+    def on_train_end(self, logs: Logs | None = None) -> None:
+        if self.restore_best_weights and self.best_weights is not None:
+            self.model.load_state_dict(self.best_weights)
+
+
+class TerminateOnNaN(Callback):
+    """Stop as soon as a batch's loss is NaN or infinite and put back the weights from the start of that epoch
+    (the last weights whose whole epoch trained with a finite loss)."""
+
+    def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
+        self.good_weights = self.model.state_dict()
+
+    def on_batch_end(self, batch: int, logs: Logs) -> None:
+        if not math.isfinite(logs["loss"]):
+            self.model.load_state_dict(self.good_weights)
+            self.loop.stop(f"loss became {logs['loss']} at epoch {self.loop.epoch}, batch {batch}; the weights "
+                           f"from the start of that epoch were kept")
+
+
+class StopAtThreshold(Callback):
+    """Stop when ``monitor`` reaches ``threshold`` (≤ for losses, ≥ for accuracies): the course's
+    "threshold on training-set error" termination criterion."""
+
+    def __init__(self, monitor: str = "loss", threshold: float = 0.01, mode: str = "auto") -> None:
+        self.monitor, self.threshold, self.mode = monitor, threshold, _mode(monitor, mode)
+
+    def on_epoch_end(self, epoch: int, logs: Logs) -> None:
+        value = _monitored(self, self.monitor, logs)
+        if value <= self.threshold if self.mode == "min" else value >= self.threshold:
+            self.loop.stop(f"{self.monitor} reached {value:.6g} (threshold {self.threshold}) at epoch {epoch}")
+
+
+class ModelCheckpoint(Callback):
+    """Save the model (``gn.save``) after each epoch, or only when ``monitor`` improves with ``save_best_only``.
+    ``path`` may contain ``{epoch}`` and log names, e.g. ``"model-{epoch:03d}.glass"``."""
+
+    def __init__(self, path: str, monitor: str = "val_loss", save_best_only: bool = False,
+                 mode: str = "auto") -> None:
+        self.path, self.monitor, self.save_best_only = str(path), monitor, save_best_only
+        self.mode = _mode(monitor, mode)
+        self.best = math.inf if self.mode == "min" else -math.inf
+
+    def on_epoch_end(self, epoch: int, logs: Logs) -> None:
+        from .serialization import save
+        if self.save_best_only:
+            value = _monitored(self, self.monitor, logs)
+            if not (value < self.best if self.mode == "min" else value > self.best):
+                return
+            self.best = value
+        save(self.model, self.path.format(epoch=epoch, **logs))
+
+
+class ProgressBar(Callback):
+    """A progress bar over epochs with the latest logs (tqdm when installed, otherwise a line per epoch)."""
+
+    def __init__(self, file: Any = None) -> None:
+        self.file = file
+
+    def on_train_begin(self, logs: Logs | None = None) -> None:
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:
+            self.bar = None
+        else:
+            self.bar = tqdm(total=self.loop.epochs, unit="epoch", file=self.file, dynamic_ncols=True)
+
+    def on_epoch_end(self, epoch: int, logs: Logs) -> None:
+        text = {key: f"{value:.4f}" for key, value in logs.items()}
+        if self.bar is not None:
+            self.bar.set_postfix(text, refresh=False)
+            self.bar.update(1)
+        else:
+            items = " - ".join(f"{key}: {value}" for key, value in text.items())
+            print(f"epoch {epoch + 1}/{self.loop.epochs} - {items}", file=self.file, flush=True)
+
+    def on_train_end(self, logs: Logs | None = None) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+class LambdaCallback(Callback):
+    """A callback from plain functions, e.g. ``LambdaCallback(on_epoch_end=lambda epoch, logs: print(epoch))``."""
+
+    def __init__(self, on_epoch_begin: Callable | None = None, on_epoch_end: Callable | None = None,
+                 on_batch_end: Callable | None = None, on_train_begin: Callable | None = None,
+                 on_train_end: Callable | None = None) -> None:
+        for name, fn in (("on_epoch_begin", on_epoch_begin), ("on_epoch_end", on_epoch_end),
+                         ("on_batch_end", on_batch_end), ("on_train_begin", on_train_begin),
+                         ("on_train_end", on_train_end)):
+            if fn is not None:
+                setattr(self, name, fn)

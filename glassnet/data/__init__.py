@@ -1,0 +1,18 @@
+"""``glassnet.data``: toy data sets, features, splitting, batching and CSV points (NumPy only).
+
+Nothing here imports the rest of glassnet.
+"""
+
+from .datasets import DATASETS, NOISE_MAX, DatasetInfo, make_dataset
+from .features import FEATURES, features
+from .loader import DataLoader
+from .points_csv import read_points_csv, write_points_csv
+from .split import train_test_split
+
+__all__ = [
+    "DATASETS", "NOISE_MAX", "DatasetInfo", "make_dataset",
+    "FEATURES", "features",
+    "train_test_split",
+    "DataLoader",
+    "read_points_csv", "write_points_csv",
+]

@@ -1,0 +1,199 @@
+"""Stateless neural-network functions (``import glassnet.nn.functional as F``); modules are thin wrappers.
+
+``linear`` is one graph node for x·Wᵀ + b and an optional activation; each loss is one fused node whose backward
+is the closed form (e.g. softmax − one-hot for cross-entropy), which is both faster and more stable than composing
+the loss from elementwise ops.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from .. import tensor as _engine
+from ..ops import ACTIVATIONS, Activation, leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
+from ..tensor import Tensor, as_tensor, result
+
+__all__ = [
+    "linear", "fused_linear", "dropout", "relu", "tanh", "sigmoid", "leaky_relu", "softmax", "log_softmax", "mse_loss", "l1_loss",
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "REDUCTIONS",
+]
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def linear(x: Any, weight: Tensor, bias: Tensor | None = None, activation: Activation | None = None) -> Tensor:
+    """activation(x · weightᵀ + bias) as one node.
+
+    x: (..., in), weight: (out, in), bias: (out,) → (..., out).
+    """
+    x = as_tensor(x)
+    if x.data.shape[-1:] != weight.data.shape[1:]:
+        raise ValueError(f"linear: input of shape {x.data.shape} does not fit weight of shape {weight.data.shape} "
+                         f"(the input's last dimension must be {weight.data.shape[1]})")
+    return fused_linear(x, weight, bias, activation)
+
+
+def fused_linear(x: Tensor, weight: Tensor, bias: Tensor | None, activation: Activation | None) -> Tensor:
+    """``linear`` without its input checks (for callers that made them): the forward and backward of the node."""
+    X, W = x.data, weight.data
+    flat = X if X.ndim == 2 else X.reshape(-1, X.shape[-1])
+    z = flat @ W.T
+    if bias is not None:
+        z += bias.data
+    a = z if activation is None else activation.forward(z)
+    out = a if X.ndim == 2 else a.reshape(X.shape[:-1] + (W.shape[0],))
+
+    def backward(g: np.ndarray) -> tuple:
+        if X.ndim != 2:
+            g = g.reshape(-1, W.shape[0])
+        if activation is not None:
+            g = activation.backward(g, z, a)
+        gx = (g @ W if X.ndim == 2 else (g @ W).reshape(X.shape)) if x.requires_grad else None
+        gw = g.T @ flat if weight.requires_grad else None
+        if bias is None:
+            return gx, gw
+        return gx, gw, np.add.reduce(g, axis=0) if bias.requires_grad else None
+    return result(out, (x, weight) if bias is None else (x, weight, bias), backward)
+
+
+def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+    """Inverted dropout: zero each element with probability p and scale the rest by 1/(1−p) (identity if not
+    training)."""
+    if not training or p == 0:
+        return x
+    keep = _engine.default_rng().random(x.data.shape, dtype=x.data.dtype) >= p
+    mask = keep * np.asarray(1.0 / (1.0 - p) if p < 1 else 0.0, dtype=x.data.dtype)
+    return result(x.data * mask, (x,), lambda g: (g * mask,))
+
+
+# ------------------------------------------------------------------------------------------ losses
+
+def _reduce(loss: str, per_element: np.ndarray, local_grad: Callable[[np.ndarray], np.ndarray], reduction: str,
+            input: Tensor) -> Tensor:
+    """Apply ``reduction`` to per-element losses; ``local_grad(w)`` = ∂(Σ wᵢ·lossᵢ)/∂input."""
+    if reduction == "mean":
+        n = per_element.size
+        return result(np.asarray(np.add.reduce(per_element, axis=None) / n), (input,), lambda g: (local_grad(g / n),))
+    if reduction == "sum":
+        return result(np.asarray(np.add.reduce(per_element, axis=None)), (input,), lambda g: (local_grad(g),))
+    if reduction == "none":
+        return result(per_element, (input,), lambda g: (local_grad(g),))
+    raise ValueError(f"{loss}: unknown reduction {reduction!r}; choose one of {REDUCTIONS}")
+
+
+def _pair(loss: str, input: Any, target: Any) -> tuple[Tensor, np.ndarray]:
+    input = as_tensor(input)
+    target = np.asarray(target.data if isinstance(target, Tensor) else target)
+    if input.data.shape != target.shape:
+        raise ValueError(f"{loss}: input shape {input.data.shape} and target shape {target.shape} differ; "
+                         f"they must be equal (reshape the target, e.g. y.reshape(-1, 1) for one output)")
+    if target.dtype != input.data.dtype:
+        target = target.astype(input.data.dtype)
+    return input, target
+
+
+def _check_unit_interval(loss: str, target: np.ndarray) -> None:
+    if target.size and (target.min() < 0 or target.max() > 1):
+        raise ValueError(f"{loss}: targets must lie in [0, 1] (class labels 0/1), got values from {target.min()} "
+                         f"to {target.max()}")
+
+
+def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """Mean squared error (input − target)²."""
+    input, target = _pair("MSELoss", input, target)
+    diff = input.data - target
+    return _reduce("MSELoss", diff * diff, lambda w: diff * (2 * w), reduction, input)
+
+
+def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """Mean absolute error |input − target|."""
+    input, target = _pair("L1Loss", input, target)
+    diff = input.data - target
+    return _reduce("L1Loss", np.abs(diff), lambda w: np.sign(diff) * w, reduction, input)
+
+
+def binary_cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """−[t·log p + (1−t)·log(1−p)] for probabilities p (logs clamped at −100, as PyTorch)."""
+    input, target = _pair("BCELoss", input, target)
+    _check_unit_interval("BCELoss", target)
+    p = input.data
+    if p.size and (p.min() < 0 or p.max() > 1):
+        raise ValueError("BCELoss: inputs must be probabilities in [0, 1]; for raw scores use BCEWithLogitsLoss")
+    with np.errstate(divide="ignore"):
+        per = -(target * np.maximum(np.log(p), -100) + (1 - target) * np.maximum(np.log1p(-p), -100))
+    return _reduce("BCELoss", per, lambda w: (p - target) / np.maximum(p * (1 - p), 1e-12) * w, reduction, input)
+
+
+def binary_cross_entropy_with_logits(input: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """Binary cross-entropy of sigmoid(input), computed from the logits without overflow."""
+    input, target = _pair("BCEWithLogitsLoss", input, target)
+    _check_unit_interval("BCEWithLogitsLoss", target)
+    z = input.data
+    per = np.maximum(z, 0) - z * target + np.log1p(np.exp(-np.abs(z)))
+    return _reduce("BCEWithLogitsLoss", per, lambda w: (ACTIVATIONS["sigmoid"].forward(z) - target) * w, reduction,
+                   input)
+
+
+def _class_targets(loss: str, input: Tensor, target: Any) -> np.ndarray:
+    target = np.asarray(target.data if isinstance(target, Tensor) else target)
+    if input.data.ndim != 2:
+        raise ValueError(f"{loss}: input must be (batch, classes), got shape {input.data.shape}")
+    n, classes = input.data.shape
+    if target.shape != (n,):
+        raise ValueError(f"{loss}: target must be {n} class indices of shape ({n},), got shape {target.shape}")
+    if target.dtype.kind not in "iu":
+        if target.dtype.kind == "f" and np.array_equal(target, np.round(target)):
+            target = target.astype(np.int64)
+        else:
+            raise TypeError(f"{loss}: target must hold integer class indices, got dtype {target.dtype}")
+    if n and (target.min() < 0 or target.max() >= classes):
+        raise ValueError(f"{loss}: class labels must lie in [0, {classes - 1}] for {classes} outputs, got labels "
+                         f"from {target.min()} to {target.max()}")
+    return target
+
+
+def cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """Softmax + negative log-likelihood in one stable node. input: (N, C) logits; target: (N,) class indices,
+    or (N, C) class probabilities."""
+    input = as_tensor(input)
+    z = input.data
+    shifted = z - z.max(axis=-1, keepdims=True)
+    e = np.exp(shifted)
+    total = e.sum(axis=-1, keepdims=True)
+    log_total = np.log(total)
+    probs_target = np.asarray(target.data if isinstance(target, Tensor) else target)
+    if probs_target.ndim == 2 and probs_target.dtype.kind == "f":
+        if probs_target.shape != z.shape:
+            raise ValueError(f"CrossEntropyLoss: probability targets of shape {probs_target.shape} must match "
+                             f"the input {z.shape}")
+        t = probs_target.astype(z.dtype, copy=False)
+        per = -((shifted - log_total) * t).sum(axis=-1)
+        return _reduce("CrossEntropyLoss", per, lambda w: (e / total - t) * _rows(w), reduction, input)
+    labels = _class_targets("CrossEntropyLoss", input, probs_target)
+    rows = np.arange(len(labels))
+    per = log_total[:, 0] - shifted[rows, labels]
+
+    def local_grad(w: np.ndarray) -> np.ndarray:
+        grad = e / total
+        grad[rows, labels] -= 1
+        return grad * _rows(w)
+    return _reduce("CrossEntropyLoss", per, local_grad, reduction, input)
+
+
+def nll_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """−input[i, target_i]: the negative log-likelihood of log-probabilities (e.g. from log_softmax)."""
+    input = as_tensor(input)
+    labels = _class_targets("NLLLoss", input, target)
+    rows = np.arange(len(labels))
+
+    def local_grad(w: np.ndarray) -> np.ndarray:
+        grad = np.zeros_like(input.data)
+        grad[rows, labels] = -w
+        return grad
+    return _reduce("NLLLoss", -input.data[rows, labels], local_grad, reduction, input)
+
+
+def _rows(w: np.ndarray) -> np.ndarray:
+    """Per-sample weights as a column, so that they scale each row of a (N, C) gradient."""
+    return w[:, None] if np.ndim(w) else w

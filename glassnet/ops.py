@@ -1,0 +1,405 @@
+"""Differentiable ops on Tensors: each op computes its output and, right beside it, its local backward.
+
+Every op takes Tensors (or numbers/arrays, treated as constants), returns a Tensor, and registers
+``backward(g) -> one gradient per input``. Gradients may have the broadcast shape: the engine (``tensor.py``) sums
+them back. Axis arguments follow NumPy (``axis=``); PyTorch's ``dim=`` is accepted too.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, NamedTuple, Sequence
+
+import numpy as np
+
+from .tensor import Tensor, as_tensor, result
+
+__all__ = [
+    "add", "sub", "mul", "div", "pow", "neg", "matmul", "sum", "mean", "max", "min", "reshape", "transpose",
+    "getitem", "exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "leaky_relu", "softmax", "log_softmax",
+    "clip", "where", "concatenate", "stack", "cast", "Activation", "activation", "ACTIVATIONS",
+]
+
+
+def _operands(a: Any, b: Any) -> tuple[Tensor, Tensor]:
+    if not isinstance(a, Tensor):
+        a = as_tensor(a, b if isinstance(b, Tensor) else None)
+    if not isinstance(b, Tensor):
+        b = as_tensor(b, a)
+    return a, b
+
+
+def _axis(axis: Any, dim: Any) -> Any:
+    if dim is not None:
+        if axis is not None:
+            raise TypeError("give axis= or dim=, not both")
+        axis = dim
+    if isinstance(axis, list):
+        axis = tuple(axis)
+    return axis
+
+
+# ------------------------------------------------------------------------------------------ elementwise binary
+
+def add(a: Any, b: Any) -> Tensor:
+    a, b = _operands(a, b)
+    return result(a.data + b.data, (a, b), lambda g: (g, g))
+
+
+def sub(a: Any, b: Any) -> Tensor:
+    a, b = _operands(a, b)
+    return result(a.data - b.data, (a, b), lambda g: (g, -g if b.requires_grad else None))
+
+
+def mul(a: Any, b: Any) -> Tensor:
+    a, b = _operands(a, b)
+
+    def backward(g: np.ndarray) -> tuple:
+        return (g * b.data if a.requires_grad else None, g * a.data if b.requires_grad else None)
+    return result(a.data * b.data, (a, b), backward)
+
+
+def div(a: Any, b: Any) -> Tensor:
+    a, b = _operands(a, b)
+    out = a.data / b.data
+
+    def backward(g: np.ndarray) -> tuple:
+        ga = g / b.data if a.requires_grad else None
+        gb = -g * out / b.data if b.requires_grad else None
+        return ga, gb
+    return result(out, (a, b), backward)
+
+
+def pow(a: Any, exponent: Any) -> Tensor:
+    """a ** exponent; d/da = exponent · a^(exponent−1), d/dexponent = a^exponent · ln a."""
+    a, b = _operands(a, exponent)
+    out = a.data ** b.data
+
+    def backward(g: np.ndarray) -> tuple:
+        ga = g * b.data * a.data ** (b.data - 1) if a.requires_grad else None
+        gb = None
+        if b.requires_grad:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                gb = g * out * np.where(a.data > 0, np.log(np.where(a.data > 0, a.data, 1)), 0)
+        return ga, gb
+    return result(out, (a, b), backward)
+
+
+def neg(a: Tensor) -> Tensor:
+    return result(-a.data, (a,), lambda g: (-g,))
+
+
+def matmul(a: Any, b: Any) -> Tensor:
+    """Matrix product with NumPy's rules (1-D operands, batched broadcasting)."""
+    a, b = _operands(a, b)
+    A, B = a.data, b.data
+    try:
+        out = A @ B
+    except ValueError:
+        inner = B.shape[-2] if B.ndim > 1 else (B.shape[0] if B.ndim else None)
+        raise ValueError(f"matmul: shapes {A.shape} @ {B.shape} do not fit: the last dimension of the first "
+                         f"({A.shape[-1] if A.ndim else None}) must equal the second's rows ({inner})") from None
+
+    def backward(g: np.ndarray) -> tuple:
+        A2 = A[None, :] if A.ndim == 1 else A
+        B2 = B[:, None] if B.ndim == 1 else B
+        if A.ndim == 1:
+            g = g[..., None, :] if B.ndim > 1 else g[..., None]
+        if B.ndim == 1:
+            g = g[..., None]
+        ga = gb = None
+        if a.requires_grad:
+            ga = g @ np.swapaxes(B2, -1, -2)
+            if A.ndim == 1:
+                ga = ga[..., 0, :]
+        if b.requires_grad:
+            gb = np.swapaxes(A2, -1, -2) @ g
+            if B.ndim == 1:
+                gb = gb[..., 0]
+        return ga, gb
+    return result(out, (a, b), backward)
+
+
+# ------------------------------------------------------------------------------------------ reductions
+
+def _expand(g: np.ndarray, shape: tuple[int, ...], axis: Any, keepdims: bool) -> np.ndarray:
+    """Undo a reduction over ``axis``: give ``g`` back the reduced axes, then broadcast it to ``shape``."""
+    if axis is not None and not keepdims:
+        g = np.expand_dims(g, axis)
+    return np.broadcast_to(g, shape)
+
+
+def sum(a: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None) -> Tensor:
+    axis = _axis(axis, dim)
+    return result(np.add.reduce(a.data, axis=axis, keepdims=keepdims), (a,),
+                  lambda g: (_expand(g, a.data.shape, axis, keepdims),))
+
+
+def mean(a: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None) -> Tensor:
+    axis = _axis(axis, dim)
+    total = np.add.reduce(a.data, axis=axis, keepdims=keepdims)
+    count = a.data.size // total.size if total.size else 1
+    out = total / count
+    return result(out, (a,), lambda g: (_expand(g / count, a.data.shape, axis, keepdims),))
+
+
+def _extreme(a: Tensor, axis: Any, keepdims: bool, reduce: Callable) -> Tensor:
+    """max/min; the gradient is shared equally among tied extremes (as ``torch.amax``)."""
+    kept = reduce(a.data, axis=axis, keepdims=True)
+    out = kept if keepdims else kept.reshape(()) if axis is None else np.squeeze(kept, axis)
+
+    def backward(g: np.ndarray) -> tuple:
+        mask = a.data == kept
+        share = mask / np.sum(mask, axis=axis, keepdims=True)
+        return ((share * g.reshape(kept.shape)).astype(a.data.dtype, copy=False),)
+    return result(out, (a,), backward)
+
+
+def max(a: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None) -> Tensor:
+    return _extreme(a, _axis(axis, dim), keepdims, np.max)
+
+
+def min(a: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None) -> Tensor:
+    return _extreme(a, _axis(axis, dim), keepdims, np.min)
+
+
+# ------------------------------------------------------------------------------------------ shape
+
+def reshape(a: Tensor, *shape: Any) -> Tensor:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    try:
+        out = a.data.reshape(shape)
+    except ValueError:
+        raise ValueError(f"reshape: cannot reshape a tensor of shape {a.data.shape} ({a.data.size} elements) "
+                         f"into {shape}") from None
+    return result(out, (a,), lambda g: (g.reshape(a.data.shape),))
+
+
+def transpose(a: Tensor, *axes: Any) -> Tensor:
+    """Permute axes (NumPy's ``transpose``); with two ints, swap those two axes (PyTorch's ``transpose``)."""
+    if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+        axes = tuple(axes[0])
+    if len(axes) == 2 and a.data.ndim != 2:
+        perm = list(range(a.data.ndim))
+        perm[axes[0]], perm[axes[1]] = perm[axes[1]], perm[axes[0]]
+        axes = tuple(perm)
+    axes = axes or tuple(reversed(range(a.data.ndim)))
+    inverse = tuple(np.argsort(axes))
+    return result(np.transpose(a.data, axes), (a,), lambda g: (np.transpose(g, inverse),))
+
+
+def _plain_index(index: Any) -> Any:
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, tuple):
+        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    return index
+
+
+def _is_advanced(index: Any) -> bool:
+    parts = index if isinstance(index, tuple) else (index,)
+    return any(isinstance(i, (np.ndarray, list)) for i in parts)
+
+
+def getitem(a: Tensor, index: Any) -> Tensor:
+    """Indexing and slicing, integer-array indexing included (repeated indices accumulate their gradients)."""
+    index = _plain_index(index)
+
+    def backward(g: np.ndarray) -> tuple:
+        grad = np.zeros_like(a.data)
+        if _is_advanced(index):
+            np.add.at(grad, index, g)
+        else:
+            grad[index] = g
+        return (grad,)
+    return result(a.data[index], (a,), backward)
+
+
+def concatenate(tensors: Sequence[Tensor], axis: int = 0, *, dim: Any = None) -> Tensor:
+    axis = _axis(axis, dim)
+    tensors = [as_tensor(t) for t in tensors]
+    try:
+        out = np.concatenate([t.data for t in tensors], axis=axis)
+    except ValueError as e:
+        raise ValueError(f"concatenate along axis {axis}: shapes {[t.shape for t in tensors]} do not fit ({e})") \
+            from None
+    ends = np.cumsum([t.data.shape[axis] for t in tensors])[:-1]
+    return result(out, tuple(tensors), lambda g: tuple(np.split(g, ends, axis=axis)))
+
+
+def stack(tensors: Sequence[Tensor], axis: int = 0, *, dim: Any = None) -> Tensor:
+    axis = _axis(axis, dim)
+    tensors = [as_tensor(t) for t in tensors]
+    try:
+        out = np.stack([t.data for t in tensors], axis=axis)
+    except ValueError:
+        raise ValueError(f"stack needs tensors of one shape, got {[t.shape for t in tensors]}") from None
+    return result(out, tuple(tensors), lambda g: tuple(np.moveaxis(g, axis, 0)))
+
+
+def cast(a: Tensor, dtype: Any) -> Tensor:
+    dtype = np.dtype(dtype)
+    return result(a.data.astype(dtype), (a,), lambda g: (g.astype(a.data.dtype),))
+
+
+# ------------------------------------------------------------------------------------------ elementwise unary
+
+def exp(a: Tensor) -> Tensor:
+    out = np.exp(a.data)
+    return result(out, (a,), lambda g: (g * out,))
+
+
+def log(a: Tensor) -> Tensor:
+    return result(np.log(a.data), (a,), lambda g: (g / a.data,))
+
+
+def sqrt(a: Tensor) -> Tensor:
+    out = np.sqrt(a.data)
+    return result(out, (a,), lambda g: (g / (2 * out),))
+
+
+def abs(a: Tensor) -> Tensor:
+    return result(np.abs(a.data), (a,), lambda g: (g * np.sign(a.data),))
+
+
+def clip(a: Tensor, min: float | None = None, max: float | None = None) -> Tensor:
+    """Clamp to [min, max]; the gradient passes where min ≤ a ≤ max (as ``torch.clamp``)."""
+    out = np.clip(a.data, min, max)
+
+    def backward(g: np.ndarray) -> tuple:
+        inside = np.ones(a.data.shape, dtype=bool)
+        if min is not None:
+            inside &= a.data >= min
+        if max is not None:
+            inside &= a.data <= max
+        return (g * inside,)
+    return result(out, (a,), backward)
+
+
+def where(condition: Any, a: Any, b: Any) -> Tensor:
+    """Elements of ``a`` where ``condition``, else of ``b``."""
+    cond = np.asarray(condition.data if isinstance(condition, Tensor) else condition, dtype=bool)
+    a, b = _operands(a, b)
+
+    def backward(g: np.ndarray) -> tuple:
+        zero = np.zeros((), dtype=g.dtype)
+        return (np.where(cond, g, zero) if a.requires_grad else None,
+                np.where(cond, zero, g) if b.requires_grad else None)
+    return result(np.where(cond, a.data, b.data), (a, b), backward)
+
+
+# ------------------------------------------------------------------------------------------ activations
+
+class Activation(NamedTuple):
+    """An activation g(z): ``forward(z) -> a`` and ``backward(grad_a, z, a) -> grad_z`` (= grad_a · g'(z))."""
+
+    name: str
+    forward: Callable[[np.ndarray], np.ndarray]
+    backward: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+
+    def derivative(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
+        """g'(z), elementwise."""
+        return self.backward(np.ones_like(z), z, a)
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    """1 / (1 + e^−z), written as ½·tanh(z/2) + ½ so that it never overflows."""
+    a = np.tanh(z * 0.5)
+    a *= 0.5
+    a += 0.5
+    return a
+
+
+def _leaky(slope: float) -> Activation:
+    return Activation("leaky_relu", lambda z: np.where(z > 0, z, z * slope),
+                      lambda g, z, a: np.where(z > 0, g, g * slope))
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    "identity": Activation("identity", lambda z: z, lambda g, z, a: g),
+    "tanh": Activation("tanh", np.tanh, lambda g, z, a: g * (1 - a * a)),
+    "sigmoid": Activation("sigmoid", _sigmoid, lambda g, z, a: g * (a * (1 - a))),
+    "relu": Activation("relu", lambda z: np.maximum(z, 0), lambda g, z, a: g * (a > 0)),
+    "leaky_relu": _leaky(0.01),
+}
+ACTIVATIONS["linear"] = ACTIVATIONS["identity"]
+
+
+def activation(name: str, negative_slope: float | None = None) -> Activation:
+    """The activation called ``name`` (identity/linear, tanh, sigmoid, relu, leaky_relu)."""
+    if name == "leaky_relu" and negative_slope is not None:
+        return _leaky(negative_slope)
+    try:
+        return ACTIVATIONS[name]
+    except KeyError:
+        raise ValueError(f"unknown activation {name!r}; choose one of {sorted(ACTIVATIONS)}") from None
+
+
+def apply_activation(x: Tensor, act: Activation) -> Tensor:
+    z = x.data
+    out = act.forward(z)
+    return result(out, (x,), lambda g: (act.backward(g, z, out),))
+
+
+def tanh(a: Tensor) -> Tensor:
+    return apply_activation(a, ACTIVATIONS["tanh"])
+
+
+def sigmoid(a: Tensor) -> Tensor:
+    return apply_activation(a, ACTIVATIONS["sigmoid"])
+
+
+def relu(a: Tensor) -> Tensor:
+    return apply_activation(a, ACTIVATIONS["relu"])
+
+
+def leaky_relu(a: Tensor, negative_slope: float = 0.01) -> Tensor:
+    return apply_activation(a, activation("leaky_relu", negative_slope))
+
+
+def softmax(a: Tensor, axis: int = -1, *, dim: Any = None) -> Tensor:
+    """exp(a_i) / Σ_j exp(a_j) along ``axis`` (shifted by the max: never overflows)."""
+    axis = _axis(axis, dim)
+    e = np.exp(a.data - a.data.max(axis=axis, keepdims=True))
+    s = e / e.sum(axis=axis, keepdims=True)
+    return result(s, (a,), lambda g: (s * (g - (g * s).sum(axis=axis, keepdims=True)),))
+
+
+def log_softmax(a: Tensor, axis: int = -1, *, dim: Any = None) -> Tensor:
+    """a_i − log Σ_j exp(a_j) along ``axis``, computed stably."""
+    axis = _axis(axis, dim)
+    shifted = a.data - a.data.max(axis=axis, keepdims=True)
+    out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+    return result(out, (a,), lambda g: (g - np.exp(out) * g.sum(axis=axis, keepdims=True),))
+
+
+# ------------------------------------------------------------------------------------------ Tensor methods
+
+def _argmax(a: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None) -> Tensor:
+    return Tensor(np.argmax(a.data, axis=_axis(axis, dim), keepdims=keepdims))
+
+
+def _compare(op: Callable) -> Callable:
+    return lambda a, b: Tensor(op(a.data, b.data if isinstance(b, Tensor) else b))
+
+
+def _install_methods() -> None:
+    methods = {
+        "__add__": add, "__radd__": lambda a, b: add(b, a), "__sub__": sub, "__rsub__": lambda a, b: sub(b, a),
+        "__mul__": mul, "__rmul__": lambda a, b: mul(b, a), "__truediv__": div,
+        "__rtruediv__": lambda a, b: div(b, a), "__pow__": pow, "__rpow__": lambda a, b: pow(b, a),
+        "__matmul__": matmul, "__rmatmul__": lambda a, b: matmul(b, a), "__neg__": neg, "__getitem__": getitem,
+        "__lt__": _compare(np.less), "__le__": _compare(np.less_equal), "__gt__": _compare(np.greater),
+        "__ge__": _compare(np.greater_equal),
+        "sum": sum, "mean": mean, "max": max, "min": min, "reshape": reshape, "view": reshape,
+        "transpose": transpose, "exp": exp, "log": log, "sqrt": sqrt, "abs": abs, "tanh": tanh,
+        "sigmoid": sigmoid, "relu": relu, "leaky_relu": leaky_relu, "softmax": softmax,
+        "log_softmax": log_softmax, "clip": clip, "clamp": clip, "argmax": _argmax,
+        "flatten": lambda a, start_dim=0: reshape(a, a.data.shape[:start_dim] + (-1,)),
+    }
+    for name, fn in methods.items():
+        setattr(Tensor, name, fn)
+    Tensor.T = property(lambda a: transpose(a))
+    Tensor.__hash__ = object.__hash__
+
+
+_install_methods()

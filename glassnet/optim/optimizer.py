@@ -1,0 +1,212 @@
+"""The optimizer base class: param groups, per-parameter state, and a flat fast path.
+
+Each optimizer writes its update rule once, as ``update(group, param, grad, buffers, step)`` on plain arrays. The
+parameters of a group live in one contiguous buffer (each ``Parameter.data`` is a view into it), and so do the
+rule's state buffers; when every parameter of the group has a gradient and the same step count, the rule runs once
+on the whole buffers (a handful of NumPy calls for the whole model) instead of once per parameter. Otherwise it runs
+per parameter on views, which is exactly PyTorch's behaviour (a parameter without a gradient is skipped).
+"""
+from __future__ import annotations
+
+from numbers import Real
+from typing import Any, Callable, Iterable
+
+import numpy as np
+
+from ..tensor import Tensor, enable_grad, no_grad
+
+__all__ = ["Optimizer"]
+
+
+class _FlatGroup:
+    """One param group's parameters, gradients and state buffers, each in one contiguous array."""
+
+    def __init__(self, params: list[Tensor], buffer_names: tuple[str, ...], initial: dict[str, float]) -> None:
+        self.params = params
+        self.buffer_names = buffer_names
+        self.initial = initial
+        self.shapes = [p.data.shape for p in params]
+        ends = np.cumsum([p.data.size for p in params])
+        self.spans = [(int(end - p.data.size), int(end)) for p, end in zip(params, ends)]
+        self.steps = [0] * len(params)  # steps taken by each parameter
+        self.uniform = True  # every parameter has taken the same number of steps
+        self.buffers: dict[str, np.ndarray] = {}
+        self._flatten()
+        self.buffers = {name: np.full(self.data.size, initial.get(name, 0.0), dtype=self.data.dtype)
+                        for name in buffer_names}
+
+    def _flatten(self) -> None:
+        dtypes = {p.data.dtype for p in self.params}
+        if len(dtypes) > 1:
+            raise TypeError(f"the parameters of one param group must share one dtype, got {sorted(map(str, dtypes))};"
+                            f" call model.float() or model.double() first")
+        for p, shape in zip(self.params, self.shapes):
+            if p.data.shape != shape:
+                raise ValueError(f"a parameter changed shape from {shape} to {p.data.shape} after the optimizer "
+                                 f"was created; create a new optimizer")
+        dtype = dtypes.pop()
+        self.data = np.empty(self.spans[-1][1] if self.spans else 0, dtype=dtype)
+        for p, (start, end) in zip(self.params, self.spans):
+            self.data[start:end] = p.data.reshape(-1)
+            p.data = self.data[start:end].reshape(p.data.shape)
+        self.views = [p.data for p in self.params]
+        self.grad = np.empty_like(self.data)
+        for name, buffer in self.buffers.items():
+            self.buffers[name] = buffer.astype(dtype, copy=False)
+
+    def sync(self) -> None:
+        """Re-flatten if a parameter's array was replaced (``p.data = …``, ``model.double()``)."""
+        for p, view in zip(self.params, self.views):
+            if p.data is not view:
+                self._flatten()
+                return
+
+    def buffer_views(self, i: int) -> dict[str, np.ndarray]:
+        start, end = self.spans[i]
+        return {name: buffer[start:end].reshape(self.shapes[i]) for name, buffer in self.buffers.items()}
+
+
+class Optimizer:
+    """Base class. Subclasses set ``defaults``-checked hyper-parameters, ``buffer_names`` and ``update``."""
+
+    buffer_names: tuple[str, ...] = ()
+
+    def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
+        self.defaults = defaults
+        self.param_groups: list[dict[str, Any]] = []
+        self._flat: list[_FlatGroup] = []
+        params = list(params)
+        if not params:
+            raise ValueError(f"{type(self).__name__} got an empty parameter list")
+        for group in params if isinstance(params[0], dict) else [{"params": params}]:
+            self.add_param_group(group)
+
+    def add_param_group(self, group: dict[str, Any]) -> None:
+        group = dict(group)
+        params = group["params"]
+        params = [params] if isinstance(params, Tensor) else list(params)
+        taken = {id(p) for g in self.param_groups for p in g["params"]}
+        for i, p in enumerate(params):
+            if not isinstance(p, Tensor) or not p.requires_grad:
+                raise TypeError(f"{type(self).__name__}: parameter {i} must be a Tensor with requires_grad=True, "
+                                f"got {type(p).__name__}")
+            if id(p) in taken:
+                raise ValueError(f"{type(self).__name__}: parameter {i} appears in more than one param group")
+        unknown = set(group) - set(self.defaults) - {"params", "initial_lr"}
+        if unknown:
+            raise TypeError(f"{type(self).__name__}: unknown option(s) {sorted(unknown)}; options are "
+                            f"{sorted(self.defaults)}")
+        for key, value in self.defaults.items():
+            group.setdefault(key, value)
+        self.check(group)
+        group["params"] = params
+        self.param_groups.append(group)
+        self._flat.append(_FlatGroup(params, self.buffer_names, self.initial_buffers(group)))
+
+    # ---- what subclasses define
+    def check(self, group: dict[str, Any]) -> None:
+        """Validate a group's hyper-parameters (raise ValueError naming the bad one)."""
+        _positive(self, "lr", group["lr"])
+
+    def initial_buffers(self, group: dict[str, Any]) -> dict[str, float]:
+        """Starting value of each state buffer that does not start at 0."""
+        return {}
+
+    def update(self, group: dict[str, Any], param: np.ndarray, grad: np.ndarray, buffers: dict[str, np.ndarray],
+               step: int) -> None:
+        """Apply one step of the rule in place to ``param`` (array, or the group's flat array)."""
+        raise NotImplementedError
+
+    # ---- the loop
+    @no_grad()
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Update every parameter that has a gradient. ``closure`` re-evaluates the model and returns the loss."""
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        for group, flat in zip(self.param_groups, self._flat):
+            flat.sync()
+            grads = [p.grad for p in group["params"]]
+            if flat.uniform and None not in grads:
+                np.concatenate([g.data.reshape(-1) for g in grads], out=flat.grad)
+                step = flat.steps[0] + 1
+                flat.steps = [step] * len(grads)
+                self.update(group, flat.data, -flat.grad if group["maximize"] else flat.grad, flat.buffers, step)
+                continue
+            for i, (p, g) in enumerate(zip(group["params"], grads)):
+                if g is not None:
+                    flat.steps[i] += 1
+                    grad = -g.data if group["maximize"] else g.data
+                    self.update(group, p.data, grad.astype(p.data.dtype, copy=False), flat.buffer_views(i),
+                                flat.steps[i])
+            flat.uniform = len(set(flat.steps)) == 1
+        return loss
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for group in self.param_groups:
+            for p in group["params"]:
+                if set_to_none or p.grad is None:
+                    p.grad = None
+                else:
+                    p.grad.data = np.zeros_like(p.data)
+
+    # ---- state
+    @property
+    def state(self) -> dict[Tensor, dict[str, Any]]:
+        """Per-parameter state as in PyTorch (``step`` and the rule's buffers, as views), for stepped params."""
+        state = {}
+        for group, flat in zip(self.param_groups, self._flat):
+            for i, p in enumerate(group["params"]):
+                if flat.steps[i]:
+                    state[p] = {"step": flat.steps[i], **flat.buffer_views(i)}
+        return state
+
+    def state_dict(self) -> dict[str, Any]:
+        """``{"state": {index: {step, buffers…}}, "param_groups": [{hyper-parameters…, "params": [index…]}]}``."""
+        state, groups, index = {}, [], 0
+        for group, flat in zip(self.param_groups, self._flat):
+            indices = list(range(index, index + len(group["params"])))
+            for i, k in enumerate(indices):
+                if flat.steps[i]:
+                    state[k] = {"step": flat.steps[i],
+                                **{name: v.copy() for name, v in flat.buffer_views(i).items()}}
+            groups.append({**{key: v for key, v in group.items() if key != "params"}, "params": indices})
+            index += len(indices)
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        groups = state_dict["param_groups"]
+        if len(groups) != len(self.param_groups) or any(
+                len(g["params"]) != len(mine["params"]) for g, mine in zip(groups, self.param_groups)):
+            raise ValueError("optimizer state_dict does not match: different numbers of param groups or parameters")
+        for saved, group, flat in zip(groups, self.param_groups, self._flat):
+            group.update({k: v for k, v in saved.items() if k != "params"})
+            for i, k in enumerate(saved["params"]):
+                entry = state_dict["state"].get(k, state_dict["state"].get(str(k)))
+                flat.steps[i] = 0 if entry is None else int(entry["step"])
+                for name, view in flat.buffer_views(i).items():
+                    view[...] = np.asarray(entry[name]) if entry is not None else 0.0
+            flat.uniform = len(set(flat.steps)) == 1
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines += [f"    {k}: {v}" for k, v in sorted(group.items()) if k != "params"]
+        return "\n".join(lines + [")"])
+
+
+def _positive(optimizer: Optimizer, name: str, value: Any) -> None:
+    if not isinstance(value, Real) or value <= 0:
+        raise ValueError(f"{type(optimizer).__name__}: {name} must be a number > 0, got {value!r}")
+
+
+def _at_least_zero(optimizer: Optimizer, name: str, value: Any) -> None:
+    if not isinstance(value, Real) or value < 0:
+        raise ValueError(f"{type(optimizer).__name__}: {name} must be a number ≥ 0, got {value!r}")
+
+
+def _fraction(optimizer: Optimizer, name: str, value: Any) -> None:
+    if not isinstance(value, Real) or not 0 <= value < 1:
+        raise ValueError(f"{type(optimizer).__name__}: {name} must lie in [0, 1), got {value!r}")

@@ -1,0 +1,205 @@
+"""SGD (with momentum/Nesterov), Adam, AdamW, Adagrad, Adadelta and RMSprop with PyTorch's defaults and update
+rules. Each ``update`` works in place on arrays: the whole group's flat buffer, or one parameter."""
+from __future__ import annotations
+
+import math
+from typing import Any, Iterable
+
+import numpy as np
+
+from .optimizer import Optimizer, _at_least_zero, _fraction, _positive
+
+__all__ = ["SGD", "Adam", "AdamW", "Adagrad", "Adadelta", "RMSprop"]
+
+Buffers = dict[str, np.ndarray]
+
+
+def _with_weight_decay(group: dict[str, Any], param: np.ndarray, grad: np.ndarray) -> np.ndarray:
+    """L2 penalty folded into the gradient: g + weight_decay · p."""
+    decay = group["weight_decay"]
+    return grad + decay * param if decay else grad
+
+
+class SGD(Optimizer):
+    """p ← p − lr·g, with optional weight decay, (dampened) momentum and Nesterov momentum."""
+
+    buffer_names = ("momentum_buffer",)
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
+                 weight_decay: float = 0.0, nesterov: bool = False, maximize: bool = False) -> None:
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                                      nesterov=nesterov, maximize=maximize))
+
+    def check(self, group: dict[str, Any]) -> None:
+        super().check(group)
+        for name in ("momentum", "dampening", "weight_decay"):
+            _at_least_zero(self, name, group[name])
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError("SGD: Nesterov momentum needs momentum > 0 and dampening = 0")
+
+    def update(self, group: dict[str, Any], param: np.ndarray, grad: np.ndarray, buffers: Buffers,
+               step: int) -> None:
+        grad = _with_weight_decay(group, param, grad)
+        momentum = group["momentum"]
+        if momentum:
+            velocity = buffers["momentum_buffer"]
+            if step == 1:
+                velocity[...] = grad
+            else:
+                velocity *= momentum
+                velocity += grad * (1 - group["dampening"])
+            grad = grad + velocity * momentum if group["nesterov"] else velocity
+        param -= grad * group["lr"]
+
+
+class Adam(Optimizer):
+    """Adaptive moments: m ← β1·m + (1−β1)·g, v ← β2·v + (1−β2)·g², p ← p − lr·m̂ / (√v̂ + ε)."""
+
+    buffer_names = ("exp_avg", "exp_avg_sq")
+    decoupled_weight_decay = False
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False, maximize: bool = False) -> None:
+        if amsgrad:
+            self.buffer_names = self.buffer_names + ("max_exp_avg_sq",)
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+                                      amsgrad=amsgrad, maximize=maximize))
+
+    def check(self, group: dict[str, Any]) -> None:
+        super().check(group)
+        _fraction(self, "betas[0]", group["betas"][0])
+        _fraction(self, "betas[1]", group["betas"][1])
+        _at_least_zero(self, "eps", group["eps"])
+        _at_least_zero(self, "weight_decay", group["weight_decay"])
+
+    def update(self, group: dict[str, Any], param: np.ndarray, grad: np.ndarray, buffers: Buffers,
+               step: int) -> None:
+        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+        if self.decoupled_weight_decay:
+            param *= 1 - lr * group["weight_decay"]
+        else:
+            grad = _with_weight_decay(group, param, grad)
+        exp_avg, exp_avg_sq = buffers["exp_avg"], buffers["exp_avg_sq"]
+        exp_avg += (grad - exp_avg) * (1 - beta1)
+        exp_avg_sq *= beta2
+        exp_avg_sq += grad * grad * (1 - beta2)
+        if group["amsgrad"]:
+            exp_avg_sq = np.maximum(buffers["max_exp_avg_sq"], exp_avg_sq, out=buffers["max_exp_avg_sq"])
+        denom = np.sqrt(exp_avg_sq)
+        denom *= 1 / math.sqrt(1 - beta2 ** step)
+        denom += eps
+        change = exp_avg / denom
+        change *= lr / (1 - beta1 ** step)
+        param -= change
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay: p ← p·(1 − lr·weight_decay) before the Adam step."""
+
+    decoupled_weight_decay = True
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False, maximize: bool = False) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize)
+
+
+class Adagrad(Optimizer):
+    """Per-weight learning rates from the sum of squared gradients: p ← p − lr·g / (√Σg² + ε)."""
+
+    buffer_names = ("sum",)
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-2, lr_decay: float = 0.0, weight_decay: float = 0.0,
+                 initial_accumulator_value: float = 0.0, eps: float = 1e-10, maximize: bool = False) -> None:
+        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                                      initial_accumulator_value=initial_accumulator_value, eps=eps,
+                                      maximize=maximize))
+
+    def check(self, group: dict[str, Any]) -> None:
+        super().check(group)
+        for name in ("lr_decay", "weight_decay", "initial_accumulator_value", "eps"):
+            _at_least_zero(self, name, group[name])
+
+    def initial_buffers(self, group: dict[str, Any]) -> dict[str, float]:
+        return {"sum": group["initial_accumulator_value"]}
+
+    def update(self, group: dict[str, Any], param: np.ndarray, grad: np.ndarray, buffers: Buffers,
+               step: int) -> None:
+        grad = _with_weight_decay(group, param, grad)
+        total = buffers["sum"]
+        total += grad * grad
+        std = np.sqrt(total)
+        std += group["eps"]
+        change = grad / std
+        change *= group["lr"] / (1 + (step - 1) * group["lr_decay"])
+        param -= change
+
+
+class Adadelta(Optimizer):
+    """Step sizes from running averages of squared gradients and squared updates (no learning rate needed)."""
+
+    buffer_names = ("square_avg", "acc_delta")
+
+    def __init__(self, params: Iterable[Any], lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
+                 weight_decay: float = 0.0, maximize: bool = False) -> None:
+        super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize))
+
+    def check(self, group: dict[str, Any]) -> None:
+        super().check(group)
+        if not 0 <= group["rho"] <= 1:
+            raise ValueError(f"Adadelta: rho must lie in [0, 1], got {group['rho']!r}")
+        _at_least_zero(self, "eps", group["eps"])
+        _at_least_zero(self, "weight_decay", group["weight_decay"])
+
+    def update(self, group: dict[str, Any], param: np.ndarray, grad: np.ndarray, buffers: Buffers,
+               step: int) -> None:
+        rho, eps = group["rho"], group["eps"]
+        grad = _with_weight_decay(group, param, grad)
+        square_avg, acc_delta = buffers["square_avg"], buffers["acc_delta"]
+        square_avg *= rho
+        square_avg += grad * grad * (1 - rho)
+        delta = np.sqrt(acc_delta + eps)
+        delta /= np.sqrt(square_avg + eps)
+        delta *= grad
+        acc_delta *= rho
+        acc_delta += delta * delta * (1 - rho)
+        delta *= group["lr"]
+        param -= delta
+
+
+class RMSprop(Optimizer):
+    """p ← p − lr·g / (√v + ε) with v a running average of g²; optional momentum and centring."""
+
+    buffer_names = ("square_avg", "momentum_buffer", "grad_avg")
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
+                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False,
+                 maximize: bool = False) -> None:
+        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
+                                      centered=centered, maximize=maximize))
+
+    def check(self, group: dict[str, Any]) -> None:
+        super().check(group)
+        for name in ("alpha", "eps", "weight_decay", "momentum"):
+            _at_least_zero(self, name, group[name])
+
+    def update(self, group: dict[str, Any], param: np.ndarray, grad: np.ndarray, buffers: Buffers,
+               step: int) -> None:
+        alpha = group["alpha"]
+        grad = _with_weight_decay(group, param, grad)
+        square_avg = buffers["square_avg"]
+        square_avg *= alpha
+        square_avg += grad * grad * (1 - alpha)
+        if group["centered"]:
+            grad_avg = buffers["grad_avg"]
+            grad_avg += (grad - grad_avg) * (1 - alpha)
+            avg = np.sqrt(square_avg - grad_avg * grad_avg)
+        else:
+            avg = np.sqrt(square_avg)
+        avg += group["eps"]
+        if group["momentum"] > 0:
+            velocity = buffers["momentum_buffer"]
+            velocity *= group["momentum"]
+            velocity += grad / avg
+            param -= velocity * group["lr"]
+        else:
+            param -= grad / avg * group["lr"]

@@ -1,0 +1,318 @@
+"""The Tensor and its reverse-mode autodiff engine.
+
+A Tensor wraps a NumPy array (``.data``). An op that builds a Tensor from others records its parents and a
+``backward`` function that maps the output's gradient to one gradient per parent (see ``ops.py``: each op's
+forward and backward stand side by side). ``Tensor.backward()`` walks the graph from the output to the leaves in
+reverse topological order (newest node first, iteratively: no recursion limit), sums gradients that arrive along several paths
+(the multiple-path chain rule), undoes broadcasting in one place, and accumulates into the leaves' ``.grad``.
+"""
+from __future__ import annotations
+
+import functools
+import itertools
+from heapq import heappop, heappush
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+__all__ = [
+    "Tensor", "tensor", "no_grad", "enable_grad", "is_grad_enabled", "set_default_dtype", "get_default_dtype",
+    "manual_seed", "default_rng", "GraphError",
+]
+
+_default_dtype = np.dtype(np.float32)
+_grad_enabled = True
+_rng = np.random.default_rng()
+_creation = itertools.count(1)  # creation number of graph nodes: newest first is a reverse topological order
+
+
+class GraphError(RuntimeError):
+    """A backward pass that cannot run: freed graph, non-scalar output without a gradient, no grad required."""
+
+
+# ---------------------------------------------------------------------------------------------------- settings
+
+def set_default_dtype(dtype: Any) -> None:
+    """Set the float dtype of new tensors and parameters (``np.float32`` by default, ``np.float64`` for checks)."""
+    global _default_dtype
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"default dtype must be a floating type such as np.float32 or np.float64, got {dtype}")
+    _default_dtype = dtype
+
+
+def get_default_dtype() -> np.dtype:
+    return _default_dtype
+
+
+def manual_seed(seed: int) -> None:
+    """Seed glassnet's random generator (weight initialisation, dropout, shuffling in ``fit``)."""
+    global _rng
+    _rng = np.random.default_rng(seed)
+
+
+def default_rng() -> np.random.Generator:
+    """The generator that ``manual_seed`` seeds."""
+    return _rng
+
+
+def is_grad_enabled() -> bool:
+    return _grad_enabled
+
+
+class _GradMode:
+    """Context manager and decorator that sets whether ops record the graph."""
+
+    enabled: bool
+
+    def __enter__(self) -> None:
+        global _grad_enabled
+        self._previous, _grad_enabled = _grad_enabled, self.enabled
+
+    def __exit__(self, *exc: object) -> None:
+        global _grad_enabled
+        _grad_enabled = self._previous
+
+    def __call__(self, fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with type(self)():
+                return fn(*args, **kwargs)
+        return wrapper
+
+
+class no_grad(_GradMode):
+    """``with gn.no_grad():`` ops inside record no graph (evaluation, weight updates)."""
+
+    enabled = False
+
+
+class enable_grad(_GradMode):
+    enabled = True
+
+
+# ---------------------------------------------------------------------------------------------------- Tensor
+
+def _freed(grad: np.ndarray) -> tuple:
+    raise GraphError(
+        "Trying to backward through the graph a second time: its intermediate results were freed by the first "
+        "backward(). Call backward(retain_graph=True) the first time, or recompute the forward pass.")
+
+
+class Tensor:
+    """An n-dimensional array that can record the ops applied to it and compute gradients.
+
+    ``data`` is the ndarray; ``grad`` is a Tensor of the same shape (or None) filled by ``backward()``.
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "_parents", "_backward", "_seq", "__weakref__")
+    __array_priority__ = 1000  # ndarray + Tensor goes to Tensor.__radd__
+
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
+        self.data = _as_array(data, dtype)
+        if requires_grad and self.data.dtype.kind != "f":
+            raise TypeError(f"only floating-point tensors can require gradients, got dtype {self.data.dtype}")
+        self.grad: Tensor | None = None
+        self.requires_grad = bool(requires_grad)
+        self._parents: tuple[Tensor, ...] = ()
+        self._backward: Callable | None = None
+        self._seq = 0
+
+    # ---- array protocol and properties
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._backward is None
+
+    def numpy(self) -> np.ndarray:
+        return self.data
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return self.data if dtype is None else self.data.astype(dtype, copy=False)
+
+    def item(self) -> float | int | bool:
+        return self.data.item()
+
+    def tolist(self) -> Any:
+        return self.data.tolist()
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __float__(self) -> float:
+        return float(self.data)
+
+    def __bool__(self) -> bool:
+        return bool(self.data)
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", precision=4, prefix="tensor(")
+        extras = ""
+        if self.data.dtype != _default_dtype:
+            extras += f", dtype={self.data.dtype}"
+        if self.requires_grad:
+            extras += ", requires_grad=True"
+        return f"tensor({body}{extras})"
+
+    def detach(self) -> Tensor:
+        """The same data, cut from the graph."""
+        return Tensor(self.data)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        if requires_grad and self.data.dtype.kind != "f":
+            raise TypeError(f"only floating-point tensors can require gradients, got dtype {self.data.dtype}")
+        self.requires_grad = requires_grad
+        return self
+
+    def astype(self, dtype: Any) -> Tensor:
+        from .ops import cast
+        return cast(self, dtype)
+
+    # ---- the engine
+    def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
+        """Compute d(self)/d(leaf) for every leaf that requires grad and add it to ``leaf.grad``.
+
+        ``grad`` is d(loss)/d(self) (defaults to 1 for a one-element tensor). The graph's intermediate results are
+        freed afterwards unless ``retain_graph``.
+        """
+        if not self.requires_grad:
+            raise GraphError("backward() on a tensor that does not require grad: no input of the computation "
+                             "has requires_grad=True (or it ran inside no_grad()).")
+        if self._backward is _freed:
+            _freed(None)
+        if grad is None:
+            if self.data.size != 1:
+                raise GraphError(f"backward() without a gradient needs a one-element output, got shape "
+                                 f"{self.data.shape}; pass grad= of that shape or reduce (e.g. .sum()) first.")
+            grad = np.ones_like(self.data)
+        else:
+            grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=self.data.dtype)
+            if grad.shape != self.data.shape:
+                raise ValueError(f"backward(grad): grad has shape {grad.shape}, the tensor has {self.data.shape}")
+        if self._backward is None:  # a leaf: d(self)/d(self) = 1
+            _accumulate(self, grad, None)
+            return
+        # Process nodes newest first: every consumer of a node was created after it, so by the time a node is
+        # popped, all the gradient that flows into it has arrived (a max-heap on the creation number).
+        grads = {id(self): grad}
+        heap = [(-self._seq, self)]
+        while heap:
+            node = heappop(heap)[1]
+            g = grads.pop(id(node))
+            parents = node._parents
+            parent_grads = node._backward(g)
+            if not retain_graph:
+                node._parents, node._backward = (), _freed
+            for parent, pg in zip(parents, parent_grads):
+                if pg is None or not parent.requires_grad:
+                    continue
+                if pg.shape != parent.data.shape:
+                    pg = _unbroadcast(pg, parent.data.shape)
+                if parent._backward is None:  # a leaf: accumulate (inlined _accumulate: the hottest line)
+                    if pg.dtype != parent.data.dtype:
+                        pg = pg.astype(parent.data.dtype)
+                    if parent.grad is None:
+                        parent.grad = _wrap(pg.copy() if pg is g or not pg.flags.owndata else pg)
+                    else:
+                        parent.grad.data = parent.grad.data + pg
+                    continue
+                key = id(parent)
+                if key in grads:
+                    grads[key] = grads[key] + pg
+                else:
+                    grads[key] = pg
+                    heappush(heap, (-parent._seq, parent))
+
+
+def _accumulate(leaf: Tensor, grad: np.ndarray, upstream: np.ndarray | None) -> None:
+    """Add ``grad`` into ``leaf.grad``; never keep an array that another tensor may also hold."""
+    if grad.dtype != leaf.data.dtype:
+        grad = grad.astype(leaf.data.dtype)
+    if leaf.grad is None:
+        if grad is upstream or not grad.flags.owndata:
+            grad = grad.copy()
+        leaf.grad = Tensor._wrap(grad)
+    else:
+        leaf.grad.data = leaf.grad.data + grad
+
+
+def _unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Sum ``grad`` over the axes that broadcasting added or stretched, so that it has ``shape``."""
+    extra = grad.ndim - len(shape)
+    if extra:
+        grad = grad.sum(axis=tuple(range(extra)))
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if stretched:
+        grad = grad.sum(axis=stretched, keepdims=True)
+    return grad
+
+
+def _wrap(data: np.ndarray) -> Tensor:
+    """A constant Tensor around ``data`` without checks or copies (internal fast path)."""
+    out = Tensor.__new__(Tensor)
+    out.data, out.grad, out.requires_grad, out._parents, out._backward, out._seq = data, None, False, (), None, 0
+    return out
+
+
+Tensor._wrap = staticmethod(_wrap)
+
+
+def result(data: np.ndarray, parents: tuple[Tensor, ...], backward: Callable[[np.ndarray], Sequence]) -> Tensor:
+    """The output of an op: records ``parents`` and ``backward`` when a parent needs a gradient.
+
+    ``backward(g)`` receives d(loss)/d(output) and returns one array (or None) per parent, in order; shapes may be
+    broadcast shapes: the engine sums them back to each parent's shape.
+    """
+    out = Tensor.__new__(Tensor)
+    out.data, out.grad = data, None
+    if _grad_enabled:
+        for parent in parents:
+            if parent.requires_grad:
+                out.requires_grad, out._parents, out._backward, out._seq = True, parents, backward, next(_creation)
+                return out
+    out.requires_grad, out._parents, out._backward, out._seq = False, (), None, 0
+    return out
+
+
+def _as_array(data: Any, dtype: Any) -> np.ndarray:
+    if isinstance(data, Tensor):
+        data = data.data
+    if dtype is not None:
+        return np.array(data, dtype=dtype, copy=None)
+    if isinstance(data, (np.ndarray, np.generic)):
+        return np.asarray(data)
+    array = np.asarray(data)
+    if array.dtype == np.float64:  # Python floats take the default dtype, as in PyTorch
+        array = array.astype(_default_dtype)
+    elif array.dtype.kind not in "biuf":
+        raise TypeError(f"cannot make a tensor from {type(data).__name__} data of dtype {array.dtype}")
+    return array
+
+
+def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
+    """A new Tensor from a number, nested list, ndarray or Tensor (Python floats become the default dtype)."""
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+
+
+def as_tensor(value: Any, like: Tensor | None = None) -> Tensor:
+    """``value`` as a Tensor; Python numbers take the dtype of ``like`` so float32 stays float32."""
+    if isinstance(value, Tensor):
+        return value
+    if like is not None and isinstance(value, (int, float, bool)):
+        return _wrap(np.asarray(value, dtype=like.data.dtype))
+    return Tensor(value)
