@@ -176,9 +176,10 @@ def reshape(a: Tensor, *shape: Any) -> Tensor:
 
 def transpose(a: Tensor, *axes: Any) -> Tensor:
     """Permute axes (NumPy's ``transpose``); with two ints, swap those two axes (PyTorch's ``transpose``)."""
-    if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+    packed = len(axes) == 1 and isinstance(axes[0], (tuple, list))
+    if packed:
         axes = tuple(axes[0])
-    if len(axes) == 2 and a.data.ndim != 2:
+    if len(axes) == 2 and not (packed and a.data.ndim == 2):
         perm = list(range(a.data.ndim))
         perm[axes[0]], perm[axes[1]] = perm[axes[1]], perm[axes[0]]
         axes = tuple(perm)
@@ -214,8 +215,9 @@ def getitem(a: Tensor, index: Any) -> Tensor:
     return result(a.data[index], (a,), backward)
 
 
-def concatenate(tensors: Sequence[Tensor], axis: int = 0, *, dim: Any = None) -> Tensor:
+def concatenate(tensors: Sequence[Tensor], axis: int | None = None, *, dim: Any = None) -> Tensor:
     axis = _axis(axis, dim)
+    axis = 0 if axis is None else axis
     tensors = [as_tensor(t) for t in tensors]
     try:
         out = np.concatenate([t.data for t in tensors], axis=axis)
@@ -226,8 +228,9 @@ def concatenate(tensors: Sequence[Tensor], axis: int = 0, *, dim: Any = None) ->
     return result(out, tuple(tensors), lambda g: tuple(np.split(g, ends, axis=axis)))
 
 
-def stack(tensors: Sequence[Tensor], axis: int = 0, *, dim: Any = None) -> Tensor:
+def stack(tensors: Sequence[Tensor], axis: int | None = None, *, dim: Any = None) -> Tensor:
     axis = _axis(axis, dim)
+    axis = 0 if axis is None else axis
     tensors = [as_tensor(t) for t in tensors]
     try:
         out = np.stack([t.data for t in tensors], axis=axis)
@@ -238,6 +241,8 @@ def stack(tensors: Sequence[Tensor], axis: int = 0, *, dim: Any = None) -> Tenso
 
 def cast(a: Tensor, dtype: Any) -> Tensor:
     dtype = np.dtype(dtype)
+    if dtype.kind != "f":  # integer and bool results carry no gradient, as in PyTorch
+        return Tensor(a.data.astype(dtype))
     return result(a.data.astype(dtype), (a,), lambda g: (g.astype(a.data.dtype),))
 
 
@@ -356,17 +361,19 @@ def leaky_relu(a: Tensor, negative_slope: float = 0.01) -> Tensor:
     return apply_activation(a, activation("leaky_relu", negative_slope))
 
 
-def softmax(a: Tensor, axis: int = -1, *, dim: Any = None) -> Tensor:
-    """exp(a_i) / Σ_j exp(a_j) along ``axis`` (shifted by the max: never overflows)."""
+def softmax(a: Tensor, axis: int | None = None, *, dim: Any = None) -> Tensor:
+    """exp(a_i) / Σ_j exp(a_j) along ``axis`` (default −1; shifted by the max: never overflows)."""
     axis = _axis(axis, dim)
+    axis = -1 if axis is None else axis
     e = np.exp(a.data - a.data.max(axis=axis, keepdims=True))
     s = e / e.sum(axis=axis, keepdims=True)
     return result(s, (a,), lambda g: (s * (g - (g * s).sum(axis=axis, keepdims=True)),))
 
 
-def log_softmax(a: Tensor, axis: int = -1, *, dim: Any = None) -> Tensor:
-    """a_i − log Σ_j exp(a_j) along ``axis``, computed stably."""
+def log_softmax(a: Tensor, axis: int | None = None, *, dim: Any = None) -> Tensor:
+    """a_i − log Σ_j exp(a_j) along ``axis`` (default −1), computed stably."""
     axis = _axis(axis, dim)
+    axis = -1 if axis is None else axis
     shifted = a.data - a.data.max(axis=axis, keepdims=True)
     out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
     return result(out, (a,), lambda g: (g - np.exp(out) * g.sum(axis=axis, keepdims=True),))

@@ -199,13 +199,13 @@ class Tensor:
             if self.data.size != 1:
                 raise GraphError(f"backward() without a gradient needs a one-element output, got shape "
                                  f"{self.data.shape}; pass grad= of that shape or reduce (e.g. .sum()) first.")
-            grad = np.ones_like(self.data)
+            grad = np.ones(self.data.shape, self.data.dtype)
         else:
             grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=self.data.dtype)
             if grad.shape != self.data.shape:
                 raise ValueError(f"backward(grad): grad has shape {grad.shape}, the tensor has {self.data.shape}")
         if self._backward is None:  # a leaf: d(self)/d(self) = 1
-            _accumulate(self, grad, None)
+            _accumulate(self, grad, grad)  # copied: the caller may still hold (and change) ``grad``
             return
         # Process nodes newest first: every consumer of a node was created after it, so by the time a node is
         # popped, all the gradient that flows into it has arrived (a max-heap on the creation number).

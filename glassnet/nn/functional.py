@@ -84,7 +84,8 @@ def _reduce(loss: str, per_element: np.ndarray, local_grad: Callable[[np.ndarray
 
 def _pair(loss: str, input: Any, target: Any) -> tuple[Tensor, np.ndarray]:
     input = as_tensor(input)
-    target = np.asarray(target.data if isinstance(target, Tensor) else target)
+    if type(target) is not np.ndarray:
+        target = np.asarray(target.data if isinstance(target, Tensor) else target)
     if input.data.shape != target.shape:
         raise ValueError(f"{loss}: input shape {input.data.shape} and target shape {target.shape} differ; "
                          f"they must be equal (reshape the target, e.g. y.reshape(-1, 1) for one output)")

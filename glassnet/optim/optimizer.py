@@ -13,7 +13,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from ..tensor import Tensor, enable_grad, no_grad
+from ..tensor import Tensor, enable_grad
 
 __all__ = ["Optimizer"]
 
@@ -118,9 +118,10 @@ class Optimizer:
         raise NotImplementedError
 
     # ---- the loop
-    @no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """Update every parameter that has a gradient. ``closure`` re-evaluates the model and returns the loss."""
+        """Update every parameter that has a gradient. ``closure`` re-evaluates the model and returns the loss.
+
+        The rules work on the parameters' arrays, so no graph is recorded."""
         loss = None
         if closure is not None:
             with enable_grad():

@@ -55,13 +55,11 @@ class SGD(Optimizer):
 class Adam(Optimizer):
     """Adaptive moments: m ← β1·m + (1−β1)·g, v ← β2·v + (1−β2)·g², p ← p − lr·m̂ / (√v̂ + ε)."""
 
-    buffer_names = ("exp_avg", "exp_avg_sq")
+    buffer_names = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")  # the last is used by amsgrad groups only
     decoupled_weight_decay = False
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False, maximize: bool = False) -> None:
-        if amsgrad:
-            self.buffer_names = self.buffer_names + ("max_exp_avg_sq",)
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                                       amsgrad=amsgrad, maximize=maximize))
 

@@ -1,0 +1,145 @@
+"""Shared helpers of the correctness suites: PyTorch is the oracle, central differences the second opinion.
+
+Helpers are handed out as session fixtures (``check``, ``numerical_grad``, ``to_torch``, ``torch_copy``) rather
+than imported, so that another ``conftest.py`` elsewhere under ``tests/`` can never shadow them. torch is imported
+inside the helpers: suites that do not use it do not pay for it.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import pytest
+
+import glassnet as gn
+
+ATOL = RTOL = 1e-6  # forward values and gradients vs PyTorch (float64)
+FD_ATOL = FD_RTOL = 1e-5  # gradients vs central differences (float64, eps=1e-6)
+
+
+def numerical_grad(f: Callable[..., float], *arrays: np.ndarray, eps: float = 1e-6) -> list[np.ndarray]:
+    """Central differences (f(x+eps) - f(x-eps)) / 2eps of the scalar ``f(*arrays)`` w.r.t. each array.
+
+    The arrays (float64) are perturbed in place, one element at a time, and restored.
+    """
+    grads = []
+    for x in arrays:
+        grad = np.zeros_like(x, dtype=np.float64)
+        for index in np.ndindex(x.shape):
+            old = x[index]
+            x[index] = old + eps
+            plus = float(f(*arrays))
+            x[index] = old - eps
+            minus = float(f(*arrays))
+            x[index] = old
+            grad[index] = (plus - minus) / (2 * eps)
+        grads.append(grad)
+    return grads
+
+
+def to_torch(value: Any) -> Any:
+    """ndarray → torch tensor (integer arrays stay integer, bool stays bool); anything else unchanged."""
+    import torch
+    if isinstance(value, np.ndarray):
+        return torch.from_numpy(value.copy())
+    if isinstance(value, tuple):
+        return tuple(to_torch(v) for v in value)
+    return value
+
+
+def random_inputs(shapes: Sequence[tuple[int, ...]], low: float = -2.0, high: float = 2.0,
+                  seed: int = 0) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return [rng.uniform(low, high, shape) for shape in shapes]
+
+
+def check(shapes: Sequence[tuple[int, ...]] | None, torch_fn: Callable, gn_fn: Callable | None = None, *,
+          low: float = -2.0, high: float = 2.0, values: Sequence[np.ndarray] | None = None, fd: bool = True,
+          seed: int = 0) -> None:
+    """One-line op test (tinygrad style): run ``gn_fn`` (default: ``torch_fn``, when the same lambda works on both
+    libraries) on float64 glassnet tensors and ``torch_fn`` on torch tensors of the same random values; then assert
+
+    * output shape, dtype (float64 stays float64) and values equal PyTorch's to 1e-6;
+    * after ``backward(w)`` with a random upstream gradient w, every input's gradient equals PyTorch's to 1e-6;
+    * with ``fd``, every gradient equals central differences of Σ w·gn_fn(inputs).
+    """
+    import torch
+    gn_fn = gn_fn or torch_fn
+    arrays = [np.array(v, dtype=np.float64) for v in values] if values is not None else \
+        random_inputs(shapes, low, high, seed)
+    xs = [gn.tensor(a.copy(), requires_grad=True) for a in arrays]
+    ts = [torch.tensor(a, requires_grad=True) for a in arrays]
+    out, expected = gn_fn(*xs), torch_fn(*ts)
+    assert isinstance(out, gn.Tensor), f"the op returned {type(out).__name__}, not a Tensor"
+    assert out.shape == tuple(expected.shape), f"shape {out.shape}, PyTorch gives {tuple(expected.shape)}"
+    assert out.dtype == np.float64, f"float64 inputs gave a {out.dtype} output"
+    np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=RTOL, atol=ATOL, err_msg="forward")
+
+    upstream = np.random.default_rng(seed + 1).uniform(-1, 1, out.shape)
+    out.backward(upstream.copy())
+    expected.backward(torch.tensor(upstream))
+    for i, (x, t) in enumerate(zip(xs, ts)):
+        assert x.grad is not None, f"input {i} got no gradient"
+        assert x.grad.shape == x.shape and x.grad.dtype == np.float64, f"input {i}: grad {x.grad.shape} {x.grad.dtype}"
+        want = t.grad.numpy() if t.grad is not None else np.zeros(x.shape)
+        np.testing.assert_allclose(x.grad.data, want, rtol=RTOL, atol=ATOL, err_msg=f"grad of input {i} vs torch")
+    if fd:
+        def objective(*inputs: np.ndarray) -> float:
+            with gn.no_grad():
+                return float(np.sum(gn_fn(*[gn.tensor(a) for a in inputs]).data * upstream))
+        for i, (x, num) in enumerate(zip(xs, numerical_grad(objective, *arrays))):
+            np.testing.assert_allclose(x.grad.data, num, rtol=FD_RTOL, atol=FD_ATOL,
+                                       err_msg=f"grad of input {i} vs finite differences")
+
+
+def torch_copy(model: gn.nn.Sequential) -> Any:
+    """The same network as a ``torch.nn.Sequential`` (float64), weights copied from the glassnet Sequential."""
+    import torch
+    activations = {gn.nn.ReLU: torch.nn.ReLU, gn.nn.Tanh: torch.nn.Tanh, gn.nn.Sigmoid: torch.nn.Sigmoid,
+                   gn.nn.Identity: torch.nn.Identity}
+    layers = []
+    for layer in model:
+        if isinstance(layer, gn.nn.Linear):
+            copy = torch.nn.Linear(layer.in_features, layer.out_features, bias=layer.bias is not None).double()
+            with torch.no_grad():
+                copy.weight.copy_(torch.from_numpy(layer.weight.data.astype(np.float64)))
+                if layer.bias is not None:
+                    copy.bias.copy_(torch.from_numpy(layer.bias.data.astype(np.float64)))
+            layers.append(copy)
+        elif isinstance(layer, gn.nn.LeakyReLU):
+            layers.append(torch.nn.LeakyReLU(layer.negative_slope))
+        else:
+            layers.append(activations[type(layer)]())
+    return torch.nn.Sequential(*layers)
+
+
+@pytest.fixture(scope="session", name="check")
+def check_fixture() -> Callable:
+    return check
+
+
+@pytest.fixture(scope="session", name="numerical_grad")
+def numerical_grad_fixture() -> Callable:
+    return numerical_grad
+
+
+@pytest.fixture(scope="session", name="torch_copy")
+def torch_copy_fixture() -> Callable:
+    return torch_copy
+
+
+@pytest.fixture(scope="session", name="to_torch")
+def to_torch_fixture() -> Callable:
+    return to_torch
+
+
+@pytest.fixture
+def float64_default():
+    """Make float64 glassnet's default dtype for one test, and restore the previous default afterwards."""
+    previous = gn.get_default_dtype()
+    gn.set_default_dtype(np.float64)
+    try:
+        yield
+    finally:
+        gn.set_default_dtype(previous)
+

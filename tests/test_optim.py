@@ -1,0 +1,378 @@
+"""Optimizers and schedulers against ``torch.optim``: same model, same init, same batches, 20 steps (float64)."""
+import copy
+
+import numpy as np
+import pytest
+import torch
+
+import glassnet as gn
+from glassnet import nn, optim
+
+TF = torch.nn.functional
+STEPS = 20
+_rng = np.random.default_rng(0)
+BATCHES = [(_rng.normal(size=(4, 3)), _rng.normal(size=(4, 2))) for _ in range(STEPS)]
+
+CASES = [  # (id, optimizer name, keyword arguments, the same for glassnet and torch)
+    ("SGD", "SGD", dict(lr=0.1)),
+    ("SGD momentum", "SGD", dict(lr=0.1, momentum=0.9)),
+    ("SGD dampening", "SGD", dict(lr=0.1, momentum=0.9, dampening=0.3)),
+    ("SGD nesterov", "SGD", dict(lr=0.1, momentum=0.8, nesterov=True)),
+    ("SGD weight_decay", "SGD", dict(lr=0.1, weight_decay=0.05)),
+    ("SGD nesterov weight_decay", "SGD", dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.1)),
+    ("SGD maximize", "SGD", dict(lr=0.01, momentum=0.5, maximize=True)),
+    ("SGD default lr", "SGD", dict()),
+    ("Adam", "Adam", dict(lr=0.01)),
+    ("Adam betas eps", "Adam", dict(lr=0.02, betas=(0.8, 0.95), eps=1e-6)),
+    ("Adam amsgrad", "Adam", dict(lr=0.02, amsgrad=True)),
+    ("Adam weight_decay", "Adam", dict(lr=0.01, weight_decay=0.1)),
+    ("Adam amsgrad weight_decay maximize", "Adam", dict(lr=0.01, weight_decay=0.1, amsgrad=True, maximize=True)),
+    ("Adam defaults", "Adam", dict()),
+    ("AdamW", "AdamW", dict(lr=0.01)),
+    ("AdamW weight_decay amsgrad", "AdamW", dict(lr=0.02, weight_decay=0.3, amsgrad=True)),
+    ("Adagrad", "Adagrad", dict(lr=0.1)),
+    ("Adagrad lr_decay", "Adagrad", dict(lr=0.1, lr_decay=0.05)),
+    ("Adagrad initial_accumulator_value", "Adagrad", dict(lr=0.1, initial_accumulator_value=0.5)),
+    ("Adagrad weight_decay eps", "Adagrad", dict(lr=0.1, weight_decay=0.1, eps=1e-4)),
+    ("Adadelta", "Adadelta", dict()),
+    ("Adadelta lr rho weight_decay", "Adadelta", dict(lr=0.5, rho=0.8, eps=1e-5, weight_decay=0.1)),
+    ("Adadelta maximize", "Adadelta", dict(maximize=True)),
+    ("RMSprop", "RMSprop", dict(lr=0.01)),
+    ("RMSprop centered", "RMSprop", dict(lr=0.01, centered=True)),
+    ("RMSprop momentum", "RMSprop", dict(lr=0.01, momentum=0.9)),
+    ("RMSprop centered momentum weight_decay alpha", "RMSprop",
+     dict(lr=0.005, alpha=0.9, centered=True, momentum=0.5, weight_decay=0.1, eps=1e-6)),
+]
+IDS = [case[0] for case in CASES]
+
+
+def make_models(torch_copy, seed=0):
+    gn.manual_seed(seed)
+    model = nn.Sequential(nn.Linear(3, 5), nn.Tanh(), nn.Linear(5, 2)).double()
+    return model, torch_copy(model)
+
+
+def gn_step(model, optimizer, x, y):
+    optimizer.zero_grad()
+    nn.MSELoss()(model(x), y).backward()
+    optimizer.step()
+
+
+def torch_step(model, optimizer, x, y):
+    optimizer.zero_grad()
+    TF.mse_loss(model(torch.from_numpy(x)), torch.from_numpy(y)).backward()
+    optimizer.step()
+
+
+def assert_same_parameters(model, reference, atol=1e-6):
+    for (name, p), t in zip(model.named_parameters(), reference.parameters()):
+        np.testing.assert_allclose(p.data, t.detach().numpy(), rtol=0, atol=atol, err_msg=name)
+
+
+def assert_same_state(optimizer, reference, params, torch_params):
+    """Every buffer PyTorch keeps (and the step count) equals glassnet's, parameter by parameter."""
+    state = optimizer.state
+    for i, (p, t) in enumerate(zip(params, torch_params)):
+        theirs = reference.state.get(t, {})
+        mine = state.get(p, {})
+        if theirs:
+            assert mine, f"parameter {i}: PyTorch keeps state, glassnet none"
+        for key, value in theirs.items():
+            if key == "step":
+                assert mine["step"] == int(value), f"parameter {i}: step {mine['step']} vs {int(value)}"
+            elif value is not None:
+                np.testing.assert_allclose(mine[key], value.numpy(), rtol=0, atol=1e-6, err_msg=f"{i}.{key}")
+
+
+@pytest.mark.parametrize("name, optimizer, kwargs", CASES, ids=IDS)
+def test_optimizer_matches_torch_for_20_steps(torch_copy, name, optimizer, kwargs):
+    model, reference = make_models(torch_copy)
+    opt = getattr(optim, optimizer)(model.parameters(), **kwargs)
+    topt = getattr(torch.optim, optimizer)(reference.parameters(), **kwargs)
+    start = [p.data.copy() for p in model.parameters()]
+    for x, y in BATCHES:
+        gn_step(model, opt, x, y)
+        torch_step(reference, topt, x, y)
+    assert_same_parameters(model, reference)
+    assert_same_state(opt, topt, list(model.parameters()), list(reference.parameters()))
+    moved = max(np.abs(p.data - s).max() for p, s in zip(model.parameters(), start))
+    assert moved > 1e-3, "the optimizer hardly moved the parameters: the comparison would prove nothing"
+    assert all(p.dtype == np.float64 for p in model.parameters())
+
+
+@pytest.mark.parametrize("optimizer", ["SGD", "Adam", "AdamW", "Adagrad", "Adadelta", "RMSprop"])
+def test_defaults_are_pytorchs(optimizer):
+    mine = getattr(optim, optimizer)([nn.Parameter(np.zeros(2))]).defaults
+    theirs = getattr(torch.optim, optimizer)([torch.nn.Parameter(torch.zeros(2))]).defaults
+    assert {"lr", "weight_decay", "maximize"} <= set(mine)
+    for key, value in mine.items():
+        assert key in theirs and theirs[key] == value, \
+            f"{optimizer} default {key}={value!r}, torch has {theirs.get(key)!r}"
+
+
+@pytest.mark.parametrize("optimizer, kwargs", [("SGD", dict(momentum=0.9)), ("Adam", {}),
+                                               ("RMSprop", dict(centered=True))])
+def test_param_groups_with_different_lr(torch_copy, optimizer, kwargs):
+    model, reference = make_models(torch_copy)
+    groups = lambda m: [{"params": list(m[0].parameters()), "lr": 0.1}, {"params": list(m[2].parameters())}]
+    opt = getattr(optim, optimizer)(groups(model), lr=0.01, **kwargs)
+    topt = getattr(torch.optim, optimizer)(groups(reference), lr=0.01, **kwargs)
+    assert [g["lr"] for g in opt.param_groups] == [0.1, 0.01]
+    for x, y in BATCHES:
+        gn_step(model, opt, x, y)
+        torch_step(reference, topt, x, y)
+    assert_same_parameters(model, reference)
+    single = make_models(torch_copy)[0]
+    one_lr = getattr(optim, optimizer)(single.parameters(), lr=0.01, **kwargs)
+    for x, y in BATCHES:
+        gn_step(single, one_lr, x, y)
+    assert not np.allclose(single[0].weight.data, model[0].weight.data), "the group's lr made no difference"
+
+
+@pytest.mark.parametrize("set_to_none", [True, False], ids=["grad None (skipped)", "grad zero (stepped)"])
+@pytest.mark.parametrize("name, optimizer, kwargs", [CASES[1], CASES[10], CASES[16], CASES[22], CASES[26]],
+                         ids=[IDS[1], IDS[10], IDS[16], IDS[22], IDS[26]])
+def test_parameter_without_gradient_in_some_steps(name, optimizer, kwargs, set_to_none):
+    """A parameter that takes no part in a step has grad None and is skipped, as PyTorch does: its step count
+    and buffers stay; with zeroed (not None) grads it is stepped."""
+    rng = np.random.default_rng(1)
+    start = [rng.normal(size=(3,)), rng.normal(size=(2, 3)), rng.normal(size=(2,))]
+    mine = [nn.Parameter(a.copy()) for a in start]
+    theirs = [torch.nn.Parameter(torch.from_numpy(a.copy())) for a in start]
+    opt = getattr(optim, optimizer)(mine, **kwargs)
+    topt = getattr(torch.optim, optimizer)(theirs, **kwargs)
+    for step, (x, _) in enumerate(BATCHES):
+        uses = [True, step % 3 == 1, step >= 5]  # the last one gets its first gradient at step 5
+        for params, o, lib in ((mine, opt, gn), (theirs, topt, torch)):
+            o.zero_grad(set_to_none=set_to_none)
+            xs = lib.tensor(x[0])
+            loss = ((params[0] * xs).tanh() ** 2).sum()
+            if uses[1]:
+                loss = loss + (params[1] @ xs).tanh().sum()
+            if uses[2]:
+                loss = loss + (params[2] * params[2]).sum() * 0.5
+            loss.backward()
+            o.step()
+    for p, t in zip(mine, theirs):
+        np.testing.assert_allclose(p.data, t.detach().numpy(), rtol=0, atol=1e-6)
+    assert_same_state(opt, topt, mine, theirs)
+    if set_to_none:  # the skipped parameters took fewer steps
+        assert [opt.state[p]["step"] for p in mine] == [STEPS, 7, STEPS - 5]
+
+
+@pytest.mark.parametrize("name, optimizer, kwargs", [CASES[2], CASES[12], CASES[18], CASES[21], CASES[26]],
+                         ids=[IDS[2], IDS[12], IDS[18], IDS[21], IDS[26]])
+def test_state_dict_round_trip_continues_identically(torch_copy, name, optimizer, kwargs):
+    model, reference = make_models(torch_copy)
+    opt = getattr(optim, optimizer)(model.parameters(), **kwargs)
+    topt = getattr(torch.optim, optimizer)(reference.parameters(), **kwargs)
+    for x, y in BATCHES[:10]:
+        gn_step(model, opt, x, y)
+        torch_step(reference, topt, x, y)
+    saved = opt.state_dict()
+    snapshot = copy.deepcopy(saved)
+    theirs = topt.state_dict()
+    assert list(saved) == ["state", "param_groups"] and sorted(saved["state"]) == sorted(theirs["state"])
+    assert saved["param_groups"][0]["params"] == theirs["param_groups"][0]["params"]
+    for index, entry in saved["state"].items():
+        assert set(theirs["state"][index]) <= set(entry)
+
+    clone, _ = make_models(torch_copy, seed=1)
+    clone.load_state_dict(model.state_dict())
+    resumed = getattr(optim, optimizer)(clone.parameters(), lr=0.5)
+    resumed.load_state_dict(copy.deepcopy(saved))
+    assert resumed.param_groups[0]["lr"] == opt.param_groups[0]["lr"]
+    for x, y in BATCHES[10:]:
+        gn_step(model, opt, x, y)
+        gn_step(clone, resumed, x, y)
+        torch_step(reference, topt, x, y)
+    for p, q in zip(model.parameters(), clone.parameters()):
+        np.testing.assert_array_equal(p.data, q.data)
+    assert_same_parameters(clone, reference)
+    for index, entry in snapshot["state"].items():  # the saved state is a copy, not a view that kept moving
+        for key, value in entry.items():
+            np.testing.assert_array_equal(saved["state"][index][key], value)
+
+
+def test_optimizer_keeps_working_after_model_double(torch_copy):
+    gn.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 5), nn.Tanh(), nn.Linear(5, 2))
+    assert model[0].weight.dtype == np.float32
+    reference = nn.Sequential(nn.Linear(3, 5), nn.Tanh(), nn.Linear(5, 2)).double()
+    reference.load_state_dict(model.state_dict())
+    opt = optim.Adam(model.parameters(), lr=0.01)
+    ref_opt = optim.Adam(reference.parameters(), lr=0.01)
+    for x, y in BATCHES[:5]:
+        gn_step(model, opt, x.astype(np.float32), y.astype(np.float32))
+        gn_step(reference, ref_opt, x, y)
+    model.double()
+    before = model[0].weight.data.copy()
+    for x, y in BATCHES[5:]:
+        gn_step(model, opt, x, y)
+        gn_step(reference, ref_opt, x, y)
+    assert all(p.dtype == np.float64 and p.grad.dtype == np.float64 for p in model.parameters())
+    assert all(buffer.dtype == np.float64 for entry in opt.state.values() for key, buffer in entry.items()
+               if key != "step")
+    assert not np.array_equal(model[0].weight.data, before), "the optimizer no longer updates the model"
+    for p, q in zip(model.parameters(), reference.parameters()):
+        np.testing.assert_allclose(p.data, q.data, atol=1e-5)  # float32 for 5 steps, then float64
+
+
+@pytest.mark.parametrize("name, optimizer, kwargs", [CASES[1], CASES[10], CASES[23]], ids=[IDS[1], IDS[10], IDS[23]])
+def test_optimizer_keeps_working_after_model_load_state_dict(torch_copy, name, optimizer, kwargs):
+    model, reference = make_models(torch_copy)
+    opt = getattr(optim, optimizer)(model.parameters(), **kwargs)
+    topt = getattr(torch.optim, optimizer)(reference.parameters(), **kwargs)
+    for x, y in BATCHES[:5]:
+        gn_step(model, opt, x, y)
+        torch_step(reference, topt, x, y)
+    other, other_reference = make_models(torch_copy, seed=3)
+    model.load_state_dict(other.state_dict())
+    reference.load_state_dict(other_reference.state_dict())
+    for x, y in BATCHES[5:]:
+        gn_step(model, opt, x, y)
+        torch_step(reference, topt, x, y)
+    assert_same_parameters(model, reference)
+
+
+STRICTER = [  # lr = 0 is accepted by PyTorch (a frozen optimizer) but rejected by glassnet as a likely mistake
+    ("SGD", dict(lr=0), "lr"), ("AdamW", dict(lr=0), "lr"), ("Adagrad", dict(lr=0), "lr"),
+    ("RMSprop", dict(lr=0), "lr"), ("Adadelta", dict(lr=0.0), "lr"),
+]
+BAD = [  # (optimizer, keyword arguments, the option the message must name)
+    ("SGD", dict(lr=-0.1), "lr"), ("SGD", dict(lr=0.1, momentum=-0.5), "momentum"),
+    ("SGD", dict(lr=0.1, weight_decay=-1), "weight_decay"), ("SGD", dict(lr=0.1, nesterov=True), "momentum"),
+    ("SGD", dict(lr=0.1, momentum=0.9, dampening=0.1, nesterov=True), "dampening"),
+    ("Adam", dict(lr=-1e-3), "lr"), ("Adam", dict(betas=(1.0, 0.999)), r"betas\[0\]"),
+    ("Adam", dict(betas=(0.9, -0.1)), r"betas\[1\]"), ("Adam", dict(eps=-1e-8), "eps"),
+    ("Adam", dict(weight_decay=-0.1), "weight_decay"),
+    ("AdamW", dict(betas=(0.9, 1.5)), r"betas\[1\]"),
+    ("Adagrad", dict(lr_decay=-1), "lr_decay"),
+    ("Adagrad", dict(initial_accumulator_value=-1), "initial_accumulator_value"), ("Adagrad", dict(eps=-1), "eps"),
+    ("Adadelta", dict(lr=-1), "lr"), ("Adadelta", dict(rho=1.5), "rho"), ("Adadelta", dict(eps=-1), "eps"),
+    ("RMSprop", dict(alpha=-0.1), "alpha"), ("RMSprop", dict(momentum=-1), "momentum"),
+    ("RMSprop", dict(eps=-1), "eps"), ("RMSprop", dict(weight_decay=-1), "weight_decay"),
+]
+
+
+@pytest.mark.parametrize("optimizer, kwargs, option", BAD + STRICTER, ids=[f"{o} {k}" for o, k, _ in BAD + STRICTER])
+def test_bad_hyper_parameters_raise_value_error_naming_the_option(optimizer, kwargs, option):
+    with pytest.raises(ValueError, match=option):
+        getattr(optim, optimizer)([nn.Parameter(np.zeros(2))], **kwargs)
+    if (optimizer, kwargs, option) in BAD:
+        with pytest.raises(ValueError):  # the oracle agrees the value is bad
+            getattr(torch.optim, optimizer)([torch.nn.Parameter(torch.zeros(2))], **kwargs)
+
+
+def test_amsgrad_can_be_set_per_group_like_pytorch(torch_copy):
+    model, reference = make_models(torch_copy)
+    groups = lambda m: [{"params": list(m[0].parameters()), "amsgrad": True}, {"params": list(m[2].parameters())}]
+    opt, topt = optim.Adam(groups(model), lr=0.02), torch.optim.Adam(groups(reference), lr=0.02)
+    for x, y in BATCHES:
+        gn_step(model, opt, x, y)
+        torch_step(reference, topt, x, y)
+    assert_same_parameters(model, reference)
+    assert_same_state(opt, topt, list(model.parameters()), list(reference.parameters()))
+
+
+def test_bad_parameters_and_options():
+    with pytest.raises(ValueError, match="empty"):
+        optim.SGD([], lr=0.1)
+    with pytest.raises(TypeError, match="requires_grad"):
+        optim.SGD([gn.tensor(np.zeros(2))], lr=0.1)
+    with pytest.raises(TypeError, match="momentun"):
+        optim.SGD([{"params": [nn.Parameter(np.zeros(2))], "momentun": 0.9}], lr=0.1)
+    p = nn.Parameter(np.zeros(2))
+    with pytest.raises(ValueError, match="more than one"):
+        optim.SGD([{"params": [p]}, {"params": [p]}], lr=0.1)
+    with pytest.raises(ValueError, match="lr"):
+        optim.SGD([{"params": [p], "lr": -1}], lr=0.1)
+
+
+def test_zero_grad_clears_gradients():
+    p = nn.Parameter(np.ones(3))
+    opt = optim.SGD([p], lr=0.1)
+    (p * p).sum().backward()
+    opt.zero_grad()
+    assert p.grad is None
+    (p * p).sum().backward()
+    opt.zero_grad(set_to_none=False)
+    np.testing.assert_array_equal(p.grad.data, np.zeros(3))
+
+
+# --- learning-rate schedulers ------------------------------------------------------------------------------------
+
+def _scheduled(make_optimizer_params, scheduler, kwargs, metrics=None):
+    """lr of every group after each of 30 epochs."""
+    lrs = []
+    optimizer, sched = make_optimizer_params(scheduler, kwargs)
+    for epoch in range(30):
+        optimizer.step()
+        sched.step(*([metrics[epoch]] if metrics is not None else []))
+        lrs.append([group["lr"] for group in optimizer.param_groups])
+        assert list(sched.get_last_lr()) == lrs[-1]
+    return lrs
+
+
+def _gn_pair(scheduler, kwargs):
+    opt = optim.SGD([{"params": [nn.Parameter(np.zeros(2))], "lr": 0.1}, {"params": [nn.Parameter(np.zeros(2))]}],
+                    lr=0.03, momentum=0.9)
+    return opt, getattr(optim, scheduler)(opt, **kwargs)
+
+
+def _torch_pair(scheduler, kwargs):
+    opt = torch.optim.SGD([{"params": [torch.nn.Parameter(torch.zeros(2))], "lr": 0.1},
+                           {"params": [torch.nn.Parameter(torch.zeros(2))]}], lr=0.03, momentum=0.9)
+    return opt, getattr(torch.optim.lr_scheduler, scheduler)(opt, **kwargs)
+
+
+_noise = np.random.default_rng(5).normal(size=30)
+DESCENDING = np.concatenate([np.linspace(1.0, 0.6, 8), 0.6 + 0.003 * _noise[:22]])
+SCHEDULES = [  # (id, scheduler, keyword arguments, metric per epoch or None)
+    ("StepLR", "StepLR", dict(step_size=3), None),
+    ("StepLR gamma", "StepLR", dict(step_size=4, gamma=0.5), None),
+    ("ExponentialLR", "ExponentialLR", dict(gamma=0.9), None),
+    ("Plateau min", "ReduceLROnPlateau", dict(patience=2), DESCENDING),
+    ("Plateau max", "ReduceLROnPlateau", dict(mode="max", patience=2), -DESCENDING),
+    ("Plateau rel threshold", "ReduceLROnPlateau", dict(patience=1, threshold=0.05), DESCENDING),
+    ("Plateau abs threshold", "ReduceLROnPlateau", dict(patience=1, threshold=0.004, threshold_mode="abs"),
+     DESCENDING),
+    ("Plateau max abs", "ReduceLROnPlateau", dict(mode="max", threshold=0.01, threshold_mode="abs"), 1 - DESCENDING),
+    ("Plateau cooldown", "ReduceLROnPlateau", dict(patience=0, cooldown=3, factor=0.5), DESCENDING),
+    ("Plateau min_lr", "ReduceLROnPlateau", dict(patience=0, factor=0.3, min_lr=0.005), DESCENDING),
+    ("Plateau eps", "ReduceLROnPlateau", dict(patience=0, factor=0.9, eps=0.003), 0.5 + 0.0 * DESCENDING),
+]
+
+
+@pytest.mark.parametrize("name, scheduler, kwargs, metrics", SCHEDULES, ids=[case[0] for case in SCHEDULES])
+def test_scheduler_lr_sequence_matches_torch(name, scheduler, kwargs, metrics):
+    mine = _scheduled(_gn_pair, scheduler, kwargs, metrics)
+    theirs = _scheduled(_torch_pair, scheduler, kwargs, metrics)
+    np.testing.assert_allclose(mine, theirs, rtol=1e-12, atol=0)
+    assert len({tuple(lrs) for lrs in mine}) > 1, "the schedule never changed the lr: nothing was tested"
+
+
+def test_scheduled_lr_is_the_one_the_optimizer_uses():
+    p = nn.Parameter(np.zeros(1))
+    opt = optim.SGD([p], lr=1.0)
+    sched = optim.StepLR(opt, step_size=1, gamma=0.5)
+    moves = []
+    for _ in range(3):
+        before = p.data.copy()
+        p.grad = gn.tensor(np.ones(1))
+        opt.step()
+        sched.step()
+        moves.append(float(before[0] - p.data[0]))
+    assert moves == [1.0, 0.5, 0.25]
+
+
+def test_scheduler_bad_arguments():
+    opt = optim.SGD([nn.Parameter(np.zeros(1))], lr=0.1)
+    with pytest.raises(ValueError, match="step_size"):
+        optim.StepLR(opt, step_size=0)
+    with pytest.raises(ValueError, match="mode"):
+        optim.ReduceLROnPlateau(opt, mode="lowest")
+    with pytest.raises(ValueError, match="factor"):
+        optim.ReduceLROnPlateau(opt, factor=1.5)
+    with pytest.raises(ValueError, match="threshold_mode"):
+        optim.ReduceLROnPlateau(opt, threshold_mode="relative")
