@@ -146,6 +146,8 @@ def chain(model: Module, x: Any, y: Any, loss: Callable, param_name: str, index:
     X, _ = _batch(model, x)
     y = _targets(model, y, loss, len(X))
     was_training = model.training
+    # the backward passes below also reach the parameters: keep their .grad objects and values as they were
+    saved = [(p, p.grad, None if p.grad is None else p.grad.data) for p in model.parameters()]
     model.eval()
     try:
         layers = trace(model, X)
@@ -165,6 +167,10 @@ def chain(model: Module, x: Any, y: Any, loss: Callable, param_name: str, index:
         autodiff = _autodiff(model, X, y, loss, params[param_name], index)
     finally:
         model.train(was_training)
+        for p, grad, data in saved:
+            p.grad = grad
+            if grad is not None:
+                grad.data = data
     product = float(np.sum(dJ_da * da_dz * dz_dw))
     return ChainRule(param_name, index, layer_name, neuron, source, dJ_da, da_dz, dz_dw, product, autodiff, paths)
 

@@ -18,7 +18,7 @@ def accuracy(output: np.ndarray, target: np.ndarray, from_logits: bool = False) 
     output = np.asarray(output)
     target = np.asarray(target)
     if output.ndim == 2 and output.shape[1] > 1:
-        labels = target.argmax(axis=1) if target.ndim == 2 else target
+        labels = target.argmax(axis=1) if target.ndim == 2 and target.shape[1] > 1 else target
         return float(np.mean(output.argmax(axis=1) == labels.reshape(-1)))
     output, target = output.reshape(-1), target.reshape(-1)
     if target.size and target.min() < 0:  # ±1 targets

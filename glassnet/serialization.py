@@ -106,16 +106,18 @@ def load(path: str | os.PathLike) -> Module | dict[str, np.ndarray]:
     """Read a file written by ``save``: a rebuilt model with its weights, or the state dict."""
     path = os.fspath(path)
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            if not hasattr(archive, "files"):
-                raise ValueError("it holds a single array, not a glassnet archive")
+        archive = np.load(path, allow_pickle=False)
+        if not hasattr(archive, "files"):
+            raise ValueError("it holds a single array, not a glassnet archive")
+        with archive:
             if HEADER not in archive.files:
                 raise ValueError("it has no glassnet header")
             header = json.loads(archive[HEADER].tobytes().decode())
             arrays = {name: archive[name] for name in archive.files if name != HEADER}
     except FileNotFoundError:
         raise
-    except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile, UnicodeDecodeError) as error:
+    except (ValueError, OSError, EOFError, KeyError, RuntimeError, zipfile.BadZipFile,
+            UnicodeDecodeError) as error:
         raise ValueError(f"{path}: not a readable glassnet file ({error})") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise ValueError(f"{path}: not a glassnet file (bad header)")
@@ -129,7 +131,10 @@ def load(path: str | os.PathLike) -> Module | dict[str, np.ndarray]:
         return arrays
     if header.get("kind") != "model":
         raise ValueError(f"{path}: unknown content kind {header.get('kind')!r}")
-    model = _build(header.get("architecture"))
+    try:
+        model = _build(header.get("architecture"))
+    except ValueError as error:
+        raise ValueError(f"{path}: cannot rebuild the model: {error}") from None
     floats = [array.dtype for array in arrays.values() if array.dtype.kind == "f"]
     if floats:
         model.to(floats[0])

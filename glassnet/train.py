@@ -59,6 +59,16 @@ def _targets(model: Module, y: Any, loss: Callable, samples: int, name: str = "y
     return y.reshape(-1, 1) if y.ndim == 1 else y
 
 
+def _check_labels(model: Module, X: np.ndarray, y: np.ndarray, loss: Callable, name: str) -> None:
+    """Class indices must name one of the model's outputs: checked before training starts."""
+    if not getattr(loss, "takes_class_indices", False) or y.ndim != 1:
+        return
+    classes = _outputs(model, X[:1], None).shape[-1]
+    if y.min() < 0 or y.max() >= classes:
+        raise ValueError(f"{type(loss).__name__}: {name} must hold class labels in [0, {classes - 1}] for the "
+                         f"model's {classes} outputs, got labels from {y.min()} to {y.max()}")
+
+
 def _positive_int(name: str, value: Any, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise ValueError(f"{name} must be an integer ≥ {minimum}, got {value!r}")
@@ -138,6 +148,9 @@ def fit(model: Module, X: Any, y: Any, *, loss: Callable, optimizer: Any, epochs
         X, y, validation = X[:cut], y[:cut], (X[cut:], y[cut:])
     else:
         validation = None
+    _check_labels(model, X, y, loss, "y")
+    if validation is not None:
+        _check_labels(model, *validation, loss, "validation y")
 
     history = History()
     callbacks = [history, *callbacks]
@@ -148,14 +161,14 @@ def fit(model: Module, X: Any, y: Any, *, loss: Callable, optimizer: Any, epochs
     loop = TrainingLoop(model, optimizer, epochs, batch_size, len(X))
     for cb in callbacks:
         cb.set_loop(loop)
-        cb.on_train_begin()
+        cb.on_train_begin({})
     batch_hooks = [cb for cb in callbacks if _overrides(cb, "on_batch_end")]
     from_logits = _from_logits(loss)
     logs: dict[str, float] = {}
     for epoch in range(epochs):
         loop.epoch = epoch
         for cb in callbacks:
-            cb.on_epoch_begin(epoch)
+            cb.on_epoch_begin(epoch, {})
         logs = _train_epoch(model, X, y, loss, optimizer, batch_size, shuffle, metric_fns, from_logits, reg, loop,
                             batch_hooks)
         if loop.stop_training and logs is None:  # stopped inside the epoch (a NaN loss)
