@@ -133,6 +133,16 @@ def to_torch_fixture() -> Callable:
     return to_torch
 
 
+@pytest.fixture(autouse=True)
+def fresh_state():
+    """Every test starts from float32 and glassnet's generator seeded with 0, whatever ran before it."""
+    previous = gn.get_default_dtype()
+    gn.set_default_dtype(np.float32)
+    gn.manual_seed(0)
+    yield
+    gn.set_default_dtype(previous)
+
+
 @pytest.fixture
 def float64_default():
     """Make float64 glassnet's default dtype for one test, and restore the previous default afterwards."""

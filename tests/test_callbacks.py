@@ -13,14 +13,6 @@ from glassnet.callbacks import (Callback, EarlyStopping, LambdaCallback, ModelCh
                                 StopAtThreshold, TerminateOnNaN)
 
 
-@pytest.fixture(autouse=True)
-def _fresh_state():
-    dtype = gn.get_default_dtype()
-    gn.set_default_dtype(np.float32)
-    gn.manual_seed(0)
-    yield
-    gn.set_default_dtype(dtype)
-
 
 def data(n: int = 32, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)

@@ -18,12 +18,8 @@ TORCH_G = {"tanh": torch.tanh, "relu": torch.relu, "sigmoid": torch.sigmoid, Non
 
 
 @pytest.fixture(autouse=True)
-def _fresh_state():
-    dtype = gn.get_default_dtype()
-    gn.set_default_dtype(np.float64)
-    gn.manual_seed(0)
-    yield
-    gn.set_default_dtype(dtype)
+def _float64(float64_default):
+    """The chain-rule checks compare to 1e-6: every test here runs in float64."""
 
 
 def net(outputs: int, output_activation: str | None = None) -> tuple[nn.Sequential, list[str | None]]:

@@ -14,14 +14,6 @@ from glassnet import nn, optim
 ALL_FEATURES = ["x1", "x2", "x1^2", "x2^2", "x1x2", "sin_x1", "sin_x2"]
 
 
-@pytest.fixture(autouse=True)
-def _fresh_state():
-    dtype = gn.get_default_dtype()
-    gn.set_default_dtype(np.float32)
-    yield
-    gn.set_default_dtype(dtype)
-
-
 def mlp(inputs: int, hidden: tuple[int, ...], outputs: int, activation=nn.Tanh, dropout: float = 0.0):
     layers, width = [], inputs
     for size in hidden:

@@ -12,14 +12,6 @@ import glassnet as gn
 from glassnet import nn, serialization
 
 
-@pytest.fixture(autouse=True)
-def _fresh_state():
-    dtype = gn.get_default_dtype()
-    gn.set_default_dtype(np.float32)
-    gn.manual_seed(0)
-    yield
-    gn.set_default_dtype(dtype)
-
 
 def every_layer_model() -> nn.Sequential:
     """One of each built-in layer, a Linear without bias and a nested Sequential."""

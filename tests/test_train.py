@@ -11,15 +11,6 @@ import glassnet.metrics
 from glassnet import nn, optim
 
 
-@pytest.fixture(autouse=True)
-def _fresh_state():
-    """Every test starts from float32 and a fixed seed, whatever ran before it."""
-    dtype = gn.get_default_dtype()
-    gn.set_default_dtype(np.float32)
-    gn.manual_seed(0)
-    yield
-    gn.set_default_dtype(dtype)
-
 
 def regression_data(n: int = 24, features: int = 3, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)

@@ -1,0 +1,440 @@
+"""End-to-end tests of the playground page in a real browser (Playwright + Debian's Chromium).
+
+The real server (`glassnet.playground.server`) runs in a subprocess on a free port of 127.0.0.1; each test opens
+a fresh page (its own WebSocket session). Screenshots of the key states go to `tests/playground/artifacts/`.
+Needs `apt-get install -y chromium` and `pip install playwright` (no `playwright install`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+sync_api = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("starlette")
+pytest.importorskip("uvicorn")
+expect = sync_api.expect
+
+CHROMIUM = os.environ.get("GLASSNET_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = Path(__file__).with_name("artifacts")
+REPO = Path(__file__).resolve().parents[2]
+
+if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
+    pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install -y chromium)", allow_module_level=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server_url():
+    """The real playground server in a subprocess; yields its base URL."""
+    port = _free_port()
+    code = f"from glassnet.playground.server import serve; serve(host='127.0.0.1', port={port})"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=REPO, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(url + "api/defaults", timeout=1) as r:
+                json.load(r)
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail(f"the playground server did not start:\n{proc.stdout.read()}")
+            time.sleep(0.1)
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh page (own context and session) that fails the test on any uncaught JavaScript error."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True)
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.set_default_timeout(15_000)
+    yield pg
+    context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def shot(pg, name: str, full_page: bool = False) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    pg.screenshot(path=str(ARTIFACTS / name), full_page=full_page)
+
+
+def open_playground(pg, url: str, hash_: str = "") -> None:
+    """Load the page and wait for its first frame from the server."""
+    pg.goto(url + hash_)
+    pg.wait_for_function("() => +(document.body.dataset.frames || 0) > 0")
+
+
+def settle(pg) -> None:
+    """Wait until a frame has come after the latest state message, and it has been drawn."""
+    pg.wait_for_function("() => +(document.body.dataset.framesSinceState || 0) > 0")
+    pg.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+
+
+def click_link(pg, layer: int, row: int, col: int) -> None:
+    """Click a link of the network drawing with the mouse, at a point of its curve where no other link is on top."""
+    sel = f'.link-hit[data-layer="{layer}"][data-row="{row}"][data-col="{col}"]'
+    pg.locator(sel).scroll_into_view_if_needed()
+    point = pg.evaluate("""(sel) => {
+        const p = document.querySelector(sel), n = p.getTotalLength(), m = p.getScreenCTM();
+        for (const f of [0.3, 0.25, 0.35, 0.2, 0.4, 0.15, 0.6, 0.7, 0.8]) {
+            const q = p.getPointAtLength(n * f);
+            const x = m.a * q.x + m.c * q.y + m.e, y = m.b * q.x + m.d * q.y + m.f;
+            if (document.elementFromPoint(x, y) === p) return [x, y];
+        }
+        return null;
+    }""", sel)
+    assert point is not None, f"no clickable point on link {sel}"
+    pg.mouse.click(*point)
+
+
+def epoch(pg) -> int:
+    return int(pg.inner_text("#iter-number").replace(",", ""))
+
+
+def epoch_text(n: int) -> str:
+    """TensorFlow Playground's epoch counter: 6 digits, zero-padded, with commas ("000,042")."""
+    return re.sub(r"\B(?=(\d{3})+(?!\d))", ",", f"{n:06d}")
+
+
+def test_page_loads_with_tensorflow_playground_defaults(page, server_url):
+    open_playground(page, server_url)
+    expect(page.get_by_role("button", name="Play")).to_be_visible()
+    expect(page.locator("#iter-number")).to_have_text("000,000")
+    expect(page.get_by_label("Learning rate")).to_have_value("0.03")
+    expect(page.get_by_label("Activation", exact=True)).to_have_value("tanh")
+    expect(page.get_by_label("Regularization", exact=True)).to_have_value("none")
+    expect(page.get_by_label("Regularization rate")).to_have_value("0")
+    expect(page.get_by_label("Problem type")).to_have_value("classification")
+    expect(page.get_by_role("button", name="Circle data set")).to_have_attribute("aria-pressed", "true")
+    for name, on in [("X1", True), ("X2", True), ("X1 squared", False), ("X2 squared", False),
+                     ("X1 times X2", False), ("sin(X1)", False), ("sin(X2)", False)]:
+        expect(page.get_by_role("button", name=f"{name} feature", exact=True)).to_have_attribute(
+            "aria-pressed", "true" if on else "false")
+    # 4,2 network: 6 hidden neurons, 2·4 + 4·2 + 2·1 links, one output.
+    expect(page.locator("#num-layers")).to_have_text("2")
+    expect(page.locator(".node.neuron")).to_have_count(6)
+    expect(page.locator(".neuron-count")).to_have_text(["4 neurons", "2 neurons"])
+    expect(page.locator("path.link")).to_have_count(18)
+    expect(page.locator(".output-node")).to_have_count(1)
+    expect(page.get_by_label(re.compile("Ratio of training to test data"))).to_have_value("50")
+    expect(page.get_by_label(re.compile("Noise"))).to_have_value("0")
+    expect(page.get_by_label(re.compile("Batch size"))).to_have_value("10")
+    expect(page.get_by_label("Show test data")).not_to_be_checked()
+    expect(page.get_by_label("Discretize output")).not_to_be_checked()
+    expect(page.locator("#loss-test")).to_have_text(re.compile(r"^\d+\.\d{3}$"))
+    expect(page.locator("#loss-train")).to_have_text(re.compile(r"^\d+\.\d{3}$"))
+    expect(page.locator(".test-loss")).to_have_text(re.compile(r"^Test loss \d+\.\d{3}$"))
+    expect(page.locator(".train-loss")).to_have_text(re.compile(r"^Training loss \d+\.\d{3}$"))
+    expect(page.locator("#head-text")).to_have_text("output: tanh + squared error")
+    # The URL hash mirrors the state.
+    hash_ = page.evaluate("location.hash")
+    assert "networkShape=4,2" in hash_ and "activation=tanh" in hash_ and "dataset=circle" in hash_
+    # Every control is a real control with an accessible name.
+    unnamed = page.evaluate("""() => [...document.querySelectorAll('button, select, input, [tabindex]')]
+        .filter(e => !(e.getAttribute('aria-label') || (e.labels && e.labels.length) || e.textContent.trim()))
+        .map(e => e.outerHTML.slice(0, 80))""")
+    assert unnamed == []
+    shot(page, "01_defaults.png")
+
+
+def test_play_trains_circle_and_pause(page, server_url):
+    open_playground(page, server_url, "#seed=42")
+    start = float(page.inner_text("#loss-test"))
+    page.get_by_role("button", name="Play").click()
+    expect(page.get_by_role("button", name="Pause")).to_be_visible()
+    page.wait_for_function("() => parseFloat(document.querySelector('#loss-test').textContent) < 0.05",
+                           timeout=60_000)
+    # The first epoch at which the test loss was below 0.05, from the loss history the page draws.
+    first = page.evaluate("() => (window.__playground.history.find(p => p.testLoss < 0.05) || {}).epoch")
+    assert first is not None and first <= 1000, f"test loss reached 0.05 only at epoch {first}"
+    assert start > 0.3
+    # Pause from the keyboard.
+    page.get_by_role("button", name="Pause").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("button", name="Play")).to_be_visible()
+    time.sleep(0.3)
+    e1 = epoch(page)
+    time.sleep(0.5)
+    assert epoch(page) == e1 > 0
+    assert float(page.inner_text("#loss-test")) < 0.05
+    # The small loss chart has been drawn.
+    drawn = page.evaluate("""() => { const c = document.querySelector('#linechart');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let n = 0; for (let i = 3; i < d.length; i += 4) n += d[i] > 0; return n; }""")
+    assert drawn > 50
+    shot(page, "02_circle_trained.png")
+    # Step trains exactly one epoch; reset goes back to epoch 0.
+    page.get_by_role("button", name="Step").click()
+    expect(page.locator("#iter-number")).to_have_text(epoch_text(e1 + 1))
+    page.get_by_role("button", name="Reset the network").click()
+    expect(page.locator("#iter-number")).to_have_text("000,000")
+
+
+def test_toggling_features_and_layers_changes_the_network(page, server_url):
+    open_playground(page, server_url)
+    page.get_by_role("button", name="X1 squared feature").click()
+    expect(page.get_by_role("button", name="X1 squared feature")).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("path.link")).to_have_count(3 * 4 + 4 * 2 + 2)
+    page.get_by_role("button", name="Add a hidden layer").click()
+    expect(page.locator(".node.neuron")).to_have_count(8)
+    expect(page.locator("#num-layers")).to_have_text("3")
+    page.get_by_role("button", name="Add a neuron to hidden layer 1").click()
+    expect(page.locator(".node.neuron")).to_have_count(9)
+    expect(page.locator(".neuron-count")).to_have_text(["5 neurons", "2 neurons", "2 neurons"])
+    page.get_by_role("button", name="Remove a neuron from hidden layer 2").click()
+    expect(page.locator(".node.neuron")).to_have_count(8)
+    page.get_by_role("button", name="X2 feature", exact=True).click()
+    expect(page.locator("path.link")).to_have_count(2 * 5 + 5 * 1 + 1 * 2 + 2)
+    settle(page)
+    shot(page, "03_network_changed.png")
+    page.get_by_role("button", name="Remove a hidden layer").click()
+    expect(page.locator(".node.neuron")).to_have_count(6)
+    hash_ = page.evaluate("location.hash")
+    assert "networkShape=5,1" in hash_ and "xSquared=true" in hash_ and "y=false" in hash_
+
+
+def test_url_hash_reproduces_the_setup(browser, page, server_url):
+    hash_ = ("#dataset=xor&networkShape=3&activation=relu&learningRate=0.1&x=true&y=true&xTimesY=true"
+             "&regularization=L2&regularizationRate=0.001&batchSize=5&noise=10&seed=1234&showTestData=true")
+    open_playground(page, server_url, hash_)
+    expect(page.get_by_label("Activation", exact=True)).to_have_value("relu")
+    expect(page.get_by_label("Learning rate")).to_have_value("0.1")
+    expect(page.get_by_label("Regularization", exact=True)).to_have_value("L2")
+    expect(page.get_by_label("Regularization rate")).to_have_value("0.001")
+    expect(page.get_by_label(re.compile("Batch size"))).to_have_value("5")
+    expect(page.get_by_label(re.compile("Noise"))).to_have_value("10")
+    expect(page.get_by_role("button", name="Exclusive or data set")).to_have_attribute("aria-pressed", "true")
+    expect(page.get_by_role("button", name="X1 times X2 feature")).to_have_attribute("aria-pressed", "true")
+    expect(page.get_by_label("Show test data")).to_be_checked()
+    expect(page.locator(".node.neuron")).to_have_count(3)
+    expect(page.locator("#data-seed")).to_have_text("1234")
+    settle(page)
+    assert "seed=1234" in page.evaluate("location.hash")
+    seed, loss = page.inner_text("#init-seed"), page.inner_text("#loss-test")
+    shot(page, "04_url_setup.png")
+    # The same link in another page gives the same data and the same initial weights.
+    other = browser.new_page(viewport={"width": 1400, "height": 900})
+    try:
+        open_playground(other, server_url, hash_)
+        expect(other.locator("#data-seed")).to_have_text("1234")
+        expect(other.locator("#init-seed")).to_have_text(seed)
+        expect(other.locator("#loss-test")).to_have_text(loss)
+        same = other.evaluate("() => JSON.stringify(window.__playground.data.train.slice(0, 5))")
+        assert same == page.evaluate("() => JSON.stringify(window.__playground.data.train.slice(0, 5))")
+    finally:
+        other.close()
+
+
+def test_upload_good_csv_and_bad_csv_shows_the_error(page, server_url):
+    open_playground(page, server_url)
+    rng = random.Random(0)
+    rows = ["x1,x2,label"]
+    for i in range(200):
+        label = 1 if i % 2 else -1
+        rows.append(f"{rng.gauss(2 * label, 1):.3f},{rng.gauss(2 * label, 1):.3f},{label}")
+    page.set_input_files("#upload-csv", files=[{"name": "blobs.csv", "mimeType": "text/csv",
+                                                "buffer": "\n".join(rows).encode()}])
+    expect(page.get_by_role("button", name="Uploaded data set")).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("#upload-status")).to_contain_text("200 points")
+    expect(page.locator("#upload-error")).to_have_text("")
+    assert "dataset=upload" in page.evaluate("location.hash")
+    # A bad file: a value that is not a number → the server's message, shown in an alert.
+    bad = b"x1,x2,label\n0.5,0.25,1\n0.1,abc,-1\n"
+    page.set_input_files("#upload-csv", files=[{"name": "bad.csv", "mimeType": "text/csv", "buffer": bad}])
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("row")
+    expect(alert).to_contain_text("x2")
+    text_bad_number = alert.inner_text()
+    # Wrong columns.
+    page.set_input_files("#upload-csv", files=[{"name": "cols.csv", "mimeType": "text/csv",
+                                                "buffer": b"a,b\n1,2\n3,4\n"}])
+    expect(alert).not_to_have_text(text_bad_number)
+    expect(alert).not_to_be_empty()
+    shot(page, "05_upload_error.png")
+    # The uploaded data set is still the one in use.
+    expect(page.get_by_role("button", name="Uploaded data set")).to_have_attribute("aria-pressed", "true")
+
+
+def test_backprop_inspector_product_equals_the_gradient(page, server_url):
+    open_playground(page, server_url, "#seed=5")
+    for _ in range(3):
+        page.get_by_role("button", name="Step").click()
+    expect(page.locator("#iter-number")).to_have_text("000,003")
+
+    def check():
+        product = float(page.get_attribute('[data-testid="chain-product"]', "data-value"))
+        gradient = float(page.get_attribute('[data-testid="chain-gradient"]', "data-value"))
+        factors = [float(page.get_attribute(f'[data-testid="chain-factor-{i}"]', "data-value")) for i in range(3)]
+        assert gradient != 0
+        assert product == pytest.approx(gradient, rel=1e-4, abs=1e-7)
+        assert math.prod(factors) == pytest.approx(product, rel=1e-4, abs=1e-7)
+        expect(page.get_by_test_id("chain-match")).to_contain_text("✓")
+        return factors
+
+    # Click a link (hidden 1 #2 → hidden 2 #1) in the drawing.
+    click_link(page, 1, 0, 1)
+    expect(page.get_by_test_id("chain")).to_contain_text("hidden 1 #2 → hidden 2 #1")
+    check()
+    page.keyboard.press("Escape")  # close the weight editor the click opened
+    # From the keyboard: the inspector's own controls, an input weight, another training point.
+    page.get_by_label("Layer", exact=True).select_option("0")
+    page.get_by_label("to", exact=True).select_option("2")
+    page.get_by_label("from", exact=True).select_option("1")
+    page.get_by_label("Training point #").fill("7")
+    page.get_by_role("button", name="Inspect gradient").click()
+    expect(page.get_by_test_id("chain")).to_contain_text("X2 → hidden 1 #3, training point #7")
+    factors = check()
+    point = page.evaluate("() => window.__playground.data.train[7]")
+    assert factors[2] == pytest.approx(point[1], abs=1e-3)  # ∂z/∂w = the input x2 of that point
+    page.locator("#backprop-panel").scroll_into_view_if_needed()
+    shot(page, "06_backprop_inspector.png")
+
+
+def test_neuron_inspector_shows_z_and_a_at_the_chosen_point(page, server_url):
+    open_playground(page, server_url, "#seed=3")
+    page.locator('.node.neuron[data-layer="0"][data-index="2"]').hover()
+    expect(page.locator("#neuron-z")).to_be_visible()
+    z = float(page.get_attribute("#neuron-z", "data-value"))
+    a = float(page.get_attribute("#neuron-a", "data-value"))
+    assert a == pytest.approx(math.tanh(z), abs=1e-5)
+    expect(page.locator("#focus-label")).to_contain_text("neuron 3")
+    # Choose another point by clicking the output map, then hover again.
+    box = page.locator("#points-canvas").bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.75, box["y"] + box["height"] * 0.25)
+    expect(page.get_by_label("x1", exact=True)).not_to_have_value("0")
+    x1 = float(page.get_by_label("x1", exact=True).input_value())
+    x2 = float(page.get_by_label("x2", exact=True).input_value())
+    assert x1 == pytest.approx(3, abs=0.1) and x2 == pytest.approx(3, abs=0.1)
+    page.locator('.node.neuron[data-layer="1"][data-index="0"]').hover()
+    expect(page.get_by_test_id("neuron-info")).to_contain_text("hidden 2 neuron #1")
+    expect(page.get_by_test_id("neuron-info")).to_contain_text(f"({x1:g}, {x2:g})")
+    z2 = float(page.get_attribute("#neuron-z", "data-value"))
+    a2 = float(page.get_attribute("#neuron-a", "data-value"))
+    assert a2 == pytest.approx(math.tanh(z2), abs=1e-5) and z2 != z
+
+
+def test_multiclass_shows_three_colours(page, server_url):
+    open_playground(page, server_url, "#problem=multiclass&dataset=spiral3&x=true&y=true&sinX=true&sinY=true"
+                                      "&networkShape=8,8&optimizer=adam&learningRate=0.01&seed=7")
+    expect(page.locator("#head-text")).to_have_text("output: softmax + cross-entropy")
+    expect(page.get_by_label("Problem type")).to_have_value("multiclass")
+    expect(page.get_by_label("Loss", exact=True)).to_be_disabled()
+    expect(page.locator(".output-node")).to_have_count(3)
+    expect(page.get_by_role("button", name="Three-arm spiral data set")).to_have_attribute("aria-pressed", "true")
+    page.get_by_role("button", name="Play").click()
+    page.wait_for_function("() => { const f = window.__playground.frame; return f && f.testAcc > 0.8; }",
+                           timeout=60_000)
+    page.get_by_role("button", name="Pause").click()
+    settle(page)
+    expect(page.locator('[data-testid^="confusion-"]')).to_have_count(9)
+    # The heat map and the points use one colour per class.
+    counts = page.evaluate("""() => {
+        const classes = [[245, 147, 34], [8, 119, 189], [39, 158, 76]];
+        const count = (id, exact) => {
+            const c = document.getElementById(id);
+            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+            const n = [0, 0, 0];
+            for (let i = 0; i < d.length; i += 4) {
+                if (d[i + 3] === 0) continue;
+                let best = -1, bd = exact ? 1 : 1e9;
+                classes.forEach((k, j) => {
+                    const dist = Math.abs(d[i] - k[0]) + Math.abs(d[i + 1] - k[1]) + Math.abs(d[i + 2] - k[2]);
+                    if (dist < bd) { bd = dist; best = j; }
+                });
+                // heat map: only clearly coloured pixels (far from the grey of 'unsure')
+                const grey = Math.abs(d[i] - 232) + Math.abs(d[i + 1] - 234) + Math.abs(d[i + 2] - 235);
+                if (best >= 0 && (exact || grey > 60)) n[best]++;
+            }
+            return n;
+        };
+        return {heat: count('heat-canvas', false), points: count('points-canvas', true)};
+    }""")
+    heat, points = counts["heat"], counts["points"]
+    assert all(n > 0.03 * 100 * 100 for n in heat), heat
+    assert all(n > 20 for n in points), points
+    shot(page, "07_multiclass.png")
+    # Regression: a linear output, two data sets, no confusion matrix.
+    page.get_by_label("Problem type").select_option("regression")
+    expect(page.locator("#head-text")).to_have_text("output: linear + squared error")
+    expect(page.locator("#datasets .dataset")).to_have_count(2)
+    expect(page.locator(".output-node")).to_have_count(1)
+
+
+def test_teach_mode_run_ten_times_stopping_and_export(page, server_url):
+    open_playground(page, server_url, "#seed=11")
+    # Teach: forward, backward, update for one mini-batch.
+    expect(page.get_by_role("button", name="Backward")).to_be_disabled()
+    page.get_by_role("button", name="Forward").click()
+    expect(page.get_by_test_id("teach-phase")).to_have_text("forward")
+    expect(page.locator("#teach-out .teach-batch tbody tr")).to_have_count(10)  # batch size 10
+    page.get_by_role("button", name="Backward").click()
+    expect(page.get_by_test_id("teach-phase")).to_have_text("backward")
+    expect(page.get_by_test_id("teach")).to_contain_text("∂J/∂W")
+    page.get_by_role("button", name="Update").click()
+    expect(page.get_by_test_id("teach-phase")).to_have_text("update")
+    expect(page.get_by_role("button", name="Update")).to_be_disabled()
+    # Stop after N epochs: training stops by itself and the button says Play again.
+    page.get_by_label("Stop after N epochs (0 = never)").fill("30")
+    page.get_by_label("Stop after N epochs (0 = never)").press("Enter")
+    page.wait_for_function("() => location.hash.includes('stopAfterEpochs=30')")
+    page.get_by_role("button", name="Play").click()
+    expect(page.locator("#stopped")).to_contain_text("30 epochs", timeout=30_000)
+    expect(page.get_by_role("button", name="Play")).to_be_visible()
+    expect(page.locator("#iter-number")).to_have_text("000,030")
+    # Restart: new weights seed, shown.
+    seed = page.inner_text("#init-seed")
+    page.get_by_role("button", name="Restart with a new seed").click()
+    expect(page.locator("#init-seed")).not_to_have_text(seed)
+    expect(page.locator("#iter-number")).to_have_text("000,000")
+    # Run 10×: a table with one row per run (+ the mean row).
+    page.get_by_role("button", name="Run 10×").click()
+    expect(page.locator("#runs tbody tr")).to_have_count(11, timeout=90_000)
+    # Exports download through Blob URLs.
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download Python script").click()
+    script = Path(download.value.path()).read_text()
+    assert download.value.suggested_filename.endswith(".py")
+    assert "glassnet" in script
+    compile(script, download.value.suggested_filename, "exec")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download model").click()
+    assert Path(download.value.path()).stat().st_size > 0
+    page.locator("#runs-panel").scroll_into_view_if_needed()
+    shot(page, "08_tools.png", full_page=True)
