@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import threading
 from heapq import heappop, heappush
 from typing import Any, Callable, Sequence
 
@@ -21,7 +22,12 @@ __all__ = [
 ]
 
 _default_dtype = np.dtype(np.float32)
-_grad_enabled = True
+
+class _ThreadState(threading.local):
+    grad_enabled = True  # per thread, as in PyTorch: no_grad() in one thread leaves the others recording
+
+
+_thread = _ThreadState()
 _rng = np.random.default_rng()
 _creation = itertools.count(1)  # creation number of graph nodes: newest first is a reverse topological order
 
@@ -57,7 +63,7 @@ def default_rng() -> np.random.Generator:
 
 
 def is_grad_enabled() -> bool:
-    return _grad_enabled
+    return _thread.grad_enabled
 
 
 class _GradMode:
@@ -66,12 +72,10 @@ class _GradMode:
     enabled: bool
 
     def __enter__(self) -> None:
-        global _grad_enabled
-        self._previous, _grad_enabled = _grad_enabled, self.enabled
+        self._previous, _thread.grad_enabled = _thread.grad_enabled, self.enabled
 
     def __exit__(self, *exc: object) -> None:
-        global _grad_enabled
-        _grad_enabled = self._previous
+        _thread.grad_enabled = self._previous
 
     def __call__(self, fn: Callable) -> Callable:
         @functools.wraps(fn)
@@ -280,7 +284,7 @@ def result(data: np.ndarray, parents: tuple[Tensor, ...], backward: Callable[[np
     """
     out = Tensor.__new__(Tensor)
     out.data, out.grad = data, None
-    if _grad_enabled:
+    if _thread.grad_enabled:
         for parent in parents:
             if parent.requires_grad:
                 out.requires_grad, out._parents, out._backward, out._seq = True, parents, backward, next(_creation)

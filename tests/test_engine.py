@@ -339,3 +339,25 @@ def test_cast_to_an_integer_dtype_gives_a_tensor_without_grad_like_torch():
     assert y.dtype == np.int64 and y.requires_grad == ty.requires_grad == False  # noqa: E712
     z = ops.cast(x, np.float32)
     assert z.requires_grad and z.dtype == np.float32
+
+
+def test_no_grad_is_per_thread():
+    """no_grad() in one thread leaves another thread recording, as in PyTorch."""
+    import threading
+    inside, recorded = threading.Event(), []
+    release = threading.Event()
+
+    def other_thread():
+        inside.wait()
+        x = gn.tensor([1.0, 2.0], requires_grad=True)
+        recorded.append((x * 2).requires_grad)
+        release.set()
+
+    worker = threading.Thread(target=other_thread)
+    worker.start()
+    with gn.no_grad():
+        inside.set()
+        release.wait(5)
+        assert not (gn.tensor([1.0], requires_grad=True) * 2).requires_grad
+    worker.join(5)
+    assert recorded == [True]

@@ -451,3 +451,13 @@ def test_property_random_mlp_equals_torch(torch_copy, widths, acts, batch, seed,
     model = nn.Sequential(*layers).double()
     x = np.random.default_rng(seed).normal(size=(batch, widths[0]))
     assert_same_network_gradients(model, torch_copy(model), x, seed)
+
+
+def test_loss_subclass_forward_is_called():
+    """A Loss subclass that overrides forward is trained with its own forward (as a PyTorch user expects)."""
+    class HalfSquaredError(nn.MSELoss):
+        def forward(self, input, target):
+            return super().forward(input, target) * 0.5
+
+    x = gn.tensor([[1.0], [3.0]])
+    assert float(HalfSquaredError()(x, np.zeros((2, 1), np.float32)).data) == pytest.approx(2.5)

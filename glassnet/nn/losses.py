@@ -29,9 +29,6 @@ class Loss(Module):
     def forward(self, input: Any, target: Any) -> Tensor:
         return self.function(input, target, self.reduction)
 
-    def __call__(self, input: Any, target: Any) -> Tensor:  # skips Module.__call__'s indirection: a hot path
-        return self.function(input, target, self.reduction)
-
     def extra_repr(self) -> str:
         return "" if self.reduction == "mean" else f"reduction={self.reduction!r}"
 

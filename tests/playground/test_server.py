@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+import httpx
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -439,6 +440,8 @@ def test_stopping_criteria(page: Page) -> None:
     page.send("play")
     frame = page.expect("frame", lambda m: m["stopped"] is not None)
     assert frame["epoch"] == 5 and "after 5 epochs" in frame["stopped"] and not frame["playing"]
+    page.send("play")  # play after a stop goes on
+    page.expect("frame", lambda m: m["epoch"] > 6 and m["playing"] and m["stopped"] is None)
     page.set(stopAfterEpochs=0, stopAtLoss=0.3, learningRate=0.1)
     page.send("play")
     frame = page.expect("frame", lambda m: m["stopped"] is not None)
@@ -552,6 +555,15 @@ def test_a_stream_of_bad_messages_gets_errors_and_the_session_still_trains(page:
     assert later["testLoss"] < first["testLoss"]
 
 
+def test_a_failing_command_gets_an_error_and_the_session_goes_on(page: Page, monkeypatch: Any) -> None:
+    def broken(session: Session, message: Message) -> list[Message]:
+        raise RuntimeError("disk on fire")
+    monkeypatch.setitem(Session._COMMANDS, "export", broken)
+    assert page.request("export", "error", what="model")["message"] == "'export' failed: RuntimeError: disk on fire"
+    page.send("step")
+    assert page.expect("frame", lambda m: m["epoch"] == 1)["trainLoss"] is not None
+
+
 def test_frames_come_at_most_30_times_a_second(page: Page) -> None:
     page.send("play")
     page.expect("frame", lambda m: m["epoch"] >= 1)
@@ -568,6 +580,32 @@ def test_frames_come_at_most_30_times_a_second(page: Page) -> None:
     while page.expect("frame")["epoch"] < paused + 40:
         frames += 1
     assert frames <= 30 * (time.monotonic() - start) + 1
+
+
+def test_autoplay_starts_every_new_page_training() -> None:
+    with TestClient(create_app(autoplay=True)) as client, client.websocket_connect("/ws") as websocket:
+        page = Page(websocket)
+        assert page.expect("state")["playing"]
+        assert page.expect("frame", lambda m: m["epoch"] >= 2)["playing"]
+
+
+def test_serve_runs_uvicorn_on_127_0_0_1(tmp_path: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    code = f"from glassnet.playground import serve; serve(port={port}, autoplay=True)"
+    server = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        def up() -> bool:
+            try:
+                return httpx.get(f"http://127.0.0.1:{port}/api/defaults", timeout=1).status_code == 200
+            except httpx.TransportError:
+                return False
+        assert wait_until(up, 30)
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=10)[0].decode()
+    assert f"http://127.0.0.1:{port}/" in output
 
 
 def test_a_dropped_page_frees_its_session(app: Any, client: Any) -> None:

@@ -1,0 +1,348 @@
+"""The playground's state: one flat, validated dict of every control, which is also the URL hash.
+
+`SCHEMA` lists every key (its default, its values and what a change does: new data, a network reset, or
+nothing); `validate` merges changes into a state and reports each dropped or adjusted key; `to_hash` /
+`from_hash` write and read the URL hash (``k=v&k=v…``, booleans ``true``/``false``, lists comma-separated).
+PROTOCOL.md is the contract; this module is its executable form.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+import urllib.parse
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import numpy as np
+
+# What a change of a key does to the session.
+NEW_DATA = "data"
+RESET = "reset"
+LIVE = "none"
+
+MAX_SEED = 2**31 - 1
+
+# Limits the server enforces (not only the page); see PROTOCOL.md.
+MAX_POINTS = 2_000
+MAX_UPLOAD_BYTES = 64 * 1024
+MAX_MESSAGE_BYTES = 128 * 1024
+MAX_MESSAGES_PER_S = 50
+MAX_FRAMES_PER_S = 30
+MAX_RUNS = 20
+
+State = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Key:
+    """One state key: parses a JSON value or its hash text, checks it, writes it back as text."""
+
+    default: Any
+    effect: str
+
+    def parse(self, raw: Any, expert: bool) -> Any:
+        """The checked value of `raw` (JSON value or hash text); ValueError says what is wrong."""
+        raise NotImplementedError
+
+    def clamp(self, value: Any, expert: bool) -> Any:
+        """`value` brought within the limits of the given mode (only limits that depend on `expert`)."""
+        return value
+
+    def text(self, value: Any) -> str:
+        return str(value)
+
+    def describe(self) -> dict[str, Any]:
+        return {"default": self.default, "effect": self.effect}
+
+
+@dataclass(frozen=True)
+class Bool(Key):
+    def parse(self, raw: Any, expert: bool) -> bool:
+        if isinstance(raw, bool):
+            return raw
+        if raw in ("true", "false"):
+            return raw == "true"
+        raise ValueError(f"must be true or false, got {raw!r}")
+
+    def text(self, value: bool) -> str:
+        return "true" if value else "false"
+
+    def describe(self) -> dict[str, Any]:
+        return super().describe() | {"values": [False, True]}
+
+
+def _number(raw: Any) -> float:
+    """A finite float from a JSON number or its text."""
+    if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
+        raise ValueError(f"must be a number, got {raw!r}")
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"must be a number, got {raw!r}") from None
+    if not math.isfinite(value):
+        raise ValueError(f"must be a finite number, got {raw!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class Int(Key):
+    low: int = 0
+    high: int = 0
+    step: int = 1
+    expert_high: int | None = None
+
+    def high_for(self, expert: bool) -> int:
+        """The upper limit in force in one mode."""
+        return self.expert_high if expert and self.expert_high is not None else self.high
+
+    def parse(self, raw: Any, expert: bool) -> int:
+        value = _number(raw)
+        high = self.high_for(expert)
+        if value != int(value) or not self.low <= value <= high or (value - self.low) % self.step:
+            step = f" in steps of {self.step}" if self.step > 1 else ""
+            raise ValueError(f"must be an integer from {self.low} to {high}{step}, got {raw!r}")
+        return int(value)
+
+    def clamp(self, value: int, expert: bool) -> int:
+        return min(value, self.high_for(expert))
+
+    def describe(self) -> dict[str, Any]:
+        extra = {"expertMax": self.expert_high} if self.expert_high is not None else {}
+        return super().describe() | {"min": self.low, "max": self.high, "step": self.step} | extra
+
+
+def _float_text(value: float) -> str:
+    """The shortest positional text that reads back as the same float (0.00001, not 1e-05)."""
+    return np.format_float_positional(value, trim="-")
+
+
+@dataclass(frozen=True)
+class Float(Key):
+    low: float = 0.0
+    high: float = 0.0
+
+    def parse(self, raw: Any, expert: bool) -> float:
+        value = _number(raw)
+        if not self.low <= value <= self.high:
+            raise ValueError(f"must be from {_float_text(self.low)} to {_float_text(self.high)}, got {raw!r}")
+        return value
+
+    def text(self, value: float) -> str:
+        return _float_text(value)
+
+    def describe(self) -> dict[str, Any]:
+        return super().describe() | {"min": self.low, "max": self.high}
+
+
+@dataclass(frozen=True)
+class Choice(Key):
+    values: tuple[Any, ...] = ()
+
+    def parse(self, raw: Any, expert: bool) -> Any:
+        if isinstance(self.default, float):
+            value = _number(raw)
+        elif isinstance(raw, str):
+            value = raw
+        else:
+            raise ValueError(f"must be a string, got {raw!r}")
+        if value not in self.values:
+            raise ValueError(f"must be one of {', '.join(map(self.text, self.values))}; got {raw!r}")
+        return value
+
+    def text(self, value: Any) -> str:
+        return _float_text(value) if isinstance(value, float) else str(value)
+
+    def describe(self) -> dict[str, Any]:
+        return super().describe() | {"values": list(self.values)}
+
+
+@dataclass(frozen=True)
+class ListOf(Key):
+    """A list with one item per hidden layer at most (comma-separated in the hash)."""
+
+    item: Key
+    max_len: int = 6
+    expert_max_len: int = 10
+
+    def max_items(self, expert: bool) -> int:
+        """The most items in force in one mode."""
+        return self.expert_max_len if expert else self.max_len
+
+    def parse(self, raw: Any, expert: bool) -> list[Any]:
+        if isinstance(raw, str):
+            items = raw.split(",") if raw else []
+        elif isinstance(raw, (list, tuple)):
+            items = list(raw)
+        else:
+            raise ValueError(f"must be a list or comma-separated text, got {raw!r}")
+        max_len = self.max_items(expert)
+        if len(items) > max_len:
+            raise ValueError(f"must have at most {max_len} items, got {len(items)}")
+        values = []
+        for i, item in enumerate(items, 1):
+            try:
+                values.append(self.item.parse(item, expert))
+            except ValueError as e:
+                raise ValueError(f"item {i} {e}") from None
+        while values and values[-1] == "":  # an empty last item means nothing ("4,2" and "4,2," alike)
+            values.pop()
+        return values
+
+    def clamp(self, value: list[Any], expert: bool) -> list[Any]:
+        return [self.item.clamp(v, expert) for v in value[:self.max_items(expert)]]
+
+    def text(self, value: list[Any]) -> str:
+        return ",".join(self.item.text(v) for v in value)
+
+    def describe(self) -> dict[str, Any]:
+        item = {k: v for k, v in self.item.describe().items() if k not in ("default", "effect")}
+        return super().describe() | {"maxItems": self.max_len, "expertMaxItems": self.expert_max_len, "item": item}
+
+
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
+CLASSIFICATION_DATASETS = ("circle", "xor", "gauss", "spiral", "sine", "upload")
+MULTICLASS_DATASETS = ("spiral3", "upload")
+REGRESSION_DATASETS = ("reg-plane", "reg-gauss", "upload")
+LEARNING_RATES = (0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+REGULARIZATION_RATES = (0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+# State key of each input feature → the name `gn.data.features` knows it by.
+FEATURES = {"x": "x1", "y": "x2", "xSquared": "x1^2", "ySquared": "x2^2", "xTimesY": "x1x2",
+            "sinX": "sin_x1", "sinY": "sin_x2"}
+
+# Every key in the order the hash is written (PROTOCOL.md's table).
+SCHEMA: dict[str, Key] = {
+    "problem": Choice("classification", NEW_DATA, ("classification", "regression", "multiclass")),
+    "dataset": Choice("circle", NEW_DATA, CLASSIFICATION_DATASETS[:-1] + MULTICLASS_DATASETS),
+    "regDataset": Choice("reg-plane", NEW_DATA, REGRESSION_DATASETS),
+    "percTrainData": Int(50, NEW_DATA, 10, 90, 10),
+    "noise": Int(0, NEW_DATA, 0, 50, 5),
+    "batchSize": Int(10, RESET, 1, 30, expert_high=256),
+    **{key: Bool(key in ("x", "y"), RESET) for key in FEATURES},
+    "networkShape": ListOf([4, 2], RESET, Int(1, RESET, 1, 8, expert_high=32)),
+    "learningRate": Choice(0.03, LIVE, LEARNING_RATES),
+    "activation": Choice("tanh", RESET, ACTIVATIONS),
+    "layerActivations": ListOf([], RESET, Choice("", RESET, ("",) + ACTIVATIONS)),
+    "regularization": Choice("none", RESET, ("none", "L1", "L2")),
+    "regularizationRate": Choice(0.0, RESET, REGULARIZATION_RATES),
+    "optimizer": Choice("sgd", RESET, ("sgd", "momentum", "adam", "adagrad", "adadelta", "rmsprop")),
+    "loss": Choice("mse", RESET, ("mse", "crossentropy")),
+    "dropout": ListOf([], RESET, Float(0.0, RESET, 0.0, 0.5)),
+    "earlyStopping": Bool(False, LIVE),
+    "patience": Int(50, LIVE, 1, 1000),
+    "stopAfterEpochs": Int(0, LIVE, 0, 10_000_000),
+    "stopAtLoss": Float(0.0, LIVE, 0.0, 1e6),
+    "expert": Bool(False, LIVE),
+    "seed": Int(0, NEW_DATA, 0, MAX_SEED),
+    "showTestData": Bool(False, LIVE),
+    "discretize": Bool(False, LIVE),
+}
+DATASETS_OF_PROBLEM = {"classification": CLASSIFICATION_DATASETS, "multiclass": MULTICLASS_DATASETS}
+
+
+def random_seed() -> int:
+    return secrets.randbelow(MAX_SEED + 1)
+
+
+def default_state(seed: int | None = None) -> State:
+    """Every key at its default; `seed` random unless given."""
+    state = {name: key.default for name, key in SCHEMA.items()}
+    state["networkShape"] = list(state["networkShape"])
+    state["seed"] = random_seed() if seed is None else seed
+    return state
+
+
+def validate(changes: Mapping[str, Any], base: State) -> tuple[State, list[str]]:
+    """`base` with `changes` merged: each bad or unknown key is dropped (keeping base's value) and named in a warning.
+
+    Values may be JSON values or their hash text. Turning `expert` off brings the expert-sized keys within the
+    normal limits; a data set that does not fit the problem falls back to the problem's first data set; at least
+    one input feature stays on. Each adjustment is named in a warning too.
+    """
+    state = dict(base)
+    warnings = []
+    expert = base["expert"]
+    if "expert" in changes:  # the limits of every other key depend on it
+        try:
+            expert = SCHEMA["expert"].parse(changes["expert"], expert)
+        except ValueError as e:
+            warnings.append(f"expert {e}; kept {SCHEMA['expert'].text(expert)}")
+        state["expert"] = expert
+    for name, raw in changes.items():
+        key = SCHEMA.get(name)
+        if key is None:
+            warnings.append(f"unknown key {name!r} ignored")
+        elif name != "expert":
+            try:
+                state[name] = key.parse(raw, expert)
+            except ValueError as e:
+                warnings.append(f"{name} {e}; kept {key.text(state[name])}")
+    for name, key in SCHEMA.items():
+        clamped = key.clamp(state[name], expert)
+        if clamped != state[name]:
+            warnings.append(f"{name} {key.text(state[name])} exceeds the limits without expert mode; "
+                            f"now {key.text(clamped)}")
+            state[name] = clamped
+    fitting = DATASETS_OF_PROBLEM.get(state["problem"])
+    if fitting is not None and state["dataset"] not in fitting:
+        warnings.append(f"dataset {state['dataset']!r} does not fit problem {state['problem']!r}; "
+                        f"using {fitting[0]!r}")
+        state["dataset"] = fitting[0]
+    if not any(state[key] for key in FEATURES):
+        kept = [key for key in FEATURES if base[key]]
+        warnings.append(f"at least one input feature must be on; kept {', '.join(kept)}")
+        state.update({key: base[key] for key in FEATURES})
+    return state, warnings
+
+
+def effect(old: State, new: State) -> str:
+    """What going from `old` to `new` needs: NEW_DATA, RESET or LIVE (apply at once)."""
+    changed = {SCHEMA[name].effect for name in SCHEMA if old[name] != new[name]}
+    return next((e for e in (NEW_DATA, RESET) if e in changed), LIVE)
+
+
+def to_hash(state: State) -> str:
+    """The URL hash (without '#') of a valid state: every key, in SCHEMA order."""
+    return "&".join(f"{name}={key.text(state[name])}" for name, key in SCHEMA.items())
+
+
+def parse_hash(text: str) -> dict[str, str]:
+    """The key → text pairs of a URL hash (with or without its '#'; percent-escapes decoded; last one wins)."""
+    changes = {}
+    for part in text.removeprefix("#").split("&"):
+        if part:
+            name, _, value = part.partition("=")
+            changes[urllib.parse.unquote(name)] = urllib.parse.unquote(value)
+    return changes
+
+
+def from_hash(text: str, seed: int | None = None) -> tuple[State, list[str]]:
+    """The state a URL hash describes, on top of the defaults (`seed` random unless given or in the hash)."""
+    return validate(parse_hash(text), default_state(seed))
+
+
+def limits(expert: bool) -> dict[str, Any]:
+    """The limits in force in one mode (sent with every `state` message)."""
+    shape: ListOf = SCHEMA["networkShape"]  # type: ignore[assignment]
+    return {
+        "maxLayers": shape.max_items(expert),
+        "maxNeurons": shape.item.high_for(expert),
+        "maxBatchSize": SCHEMA["batchSize"].high_for(expert),
+        "maxDropout": SCHEMA["dropout"].item.high,
+        "maxPoints": MAX_POINTS,
+        "maxUploadBytes": MAX_UPLOAD_BYTES,
+        "maxMessageBytes": MAX_MESSAGE_BYTES,
+        "maxMessagesPerSecond": MAX_MESSAGES_PER_S,
+        "maxFramesPerSecond": MAX_FRAMES_PER_S,
+        "maxRuns": MAX_RUNS,
+    }
+
+
+def describe() -> dict[str, Any]:
+    """`GET /api/defaults`: the default state (seed null = random per page), every key's values, the limits."""
+    return {
+        "state": default_state(0) | {"seed": None},
+        "keys": {name: key.describe() for name, key in SCHEMA.items()} | {"seed": SCHEMA["seed"].describe()
+                                                                          | {"default": None}},
+        "limits": {"normal": limits(False), "expert": limits(True)},
+    }
