@@ -137,11 +137,13 @@ async def _run(websocket: WebSocket, session: Session, inbox: Inbox) -> None:
             except anyio.WouldBlock:
                 break
             await _handle(websocket, session, item)
-        if session.busy:
-            await _send(websocket, _guarded(session, "training", session.work, SLICE_S))
+        if session.busy:  # train until the slice ends or the next frame is due, whichever comes first
+            budget = min(SLICE_S, max(last_frame + FRAME_INTERVAL_S - time.monotonic(), 0.0))
+            await _send(websocket, _guarded(session, "training", session.work, budget))
         now = time.monotonic()
         if session.frame_due and now - last_frame >= FRAME_INTERVAL_S:
-            last_frame = now
+            # a steady cadence: the next frame is due one interval after this one was due, not after it was sent
+            last_frame = max(last_frame + FRAME_INTERVAL_S, now - FRAME_INTERVAL_S)
             await _send(websocket, _guarded(session, "frame", lambda: [session.frame()]))
         if session.busy:
             await anyio.sleep(0)  # let the other pages and this page's receiver have the loop
