@@ -137,13 +137,16 @@ async def _run(websocket: WebSocket, session: Session, inbox: Inbox) -> None:
             except anyio.WouldBlock:
                 break
             await _handle(websocket, session, item)
-        if session.busy:  # train until the slice ends or the next frame is due, whichever comes first
-            budget = min(SLICE_S, max(last_frame + FRAME_INTERVAL_S - time.monotonic(), 0.0))
+        until_frame = last_frame + FRAME_INTERVAL_S - time.monotonic()
+        if session.busy and (until_frame > 0 or not session.frame_due):
+            # train for a slice, or until the next frame is due if that comes first
+            budget = min(SLICE_S, until_frame) if session.frame_due else SLICE_S
             await _send(websocket, _guarded(session, "training", session.work, budget))
         now = time.monotonic()
         if session.frame_due and now - last_frame >= FRAME_INTERVAL_S:
-            # a steady cadence: the next frame is due one interval after this one was due, not after it was sent
-            last_frame = max(last_frame + FRAME_INTERVAL_S, now - FRAME_INTERVAL_S)
+            # a steady cadence (the next frame is due one interval after this one was), unless we fell behind
+            late = now - last_frame >= 2 * FRAME_INTERVAL_S
+            last_frame = now if late else last_frame + FRAME_INTERVAL_S
             await _send(websocket, _guarded(session, "frame", lambda: [session.frame()]))
         if session.busy:
             await anyio.sleep(0)  # let the other pages and this page's receiver have the loop
