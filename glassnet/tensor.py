@@ -203,7 +203,7 @@ class Tensor:
             if self.data.size != 1:
                 raise GraphError(f"backward() without a gradient needs a one-element output, got shape "
                                  f"{self.data.shape}; pass grad= of that shape or reduce (e.g. .sum()) first.")
-            grad = np.ones(self.data.shape, self.data.dtype)
+            grad = np.array(1, self.data.dtype) if self.data.ndim == 0 else np.ones(self.data.shape, self.data.dtype)
         else:
             grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=self.data.dtype)
             if grad.shape != self.data.shape:
@@ -231,7 +231,7 @@ class Tensor:
                     if pg.dtype != parent.data.dtype:
                         pg = pg.astype(parent.data.dtype)
                     if parent.grad is None:
-                        parent.grad = _wrap(pg.copy() if pg is g or not pg.flags.owndata else pg)
+                        parent.grad = _wrap(pg.copy() if pg is g or pg.base is not None else pg)
                     else:
                         parent.grad.data = parent.grad.data + pg
                     continue
@@ -248,7 +248,7 @@ def _accumulate(leaf: Tensor, grad: np.ndarray, upstream: np.ndarray | None) -> 
     if grad.dtype != leaf.data.dtype:
         grad = grad.astype(leaf.data.dtype)
     if leaf.grad is None:
-        if grad is upstream or not grad.flags.owndata:
+        if grad is upstream or grad.base is not None:
             grad = grad.copy()
         leaf.grad = Tensor._wrap(grad)
     else:

@@ -72,11 +72,12 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
 def _reduce(loss: str, per_element: np.ndarray, local_grad: Callable[[np.ndarray], np.ndarray], reduction: str,
             input: Tensor) -> Tensor:
     """Apply ``reduction`` to per-element losses; ``local_grad(w)`` = ∂(Σ wᵢ·lossᵢ)/∂input."""
-    if reduction == "mean":
+    if reduction == "mean":  # the upstream gradient of a scalar loss is used as a Python float: no NumPy call
         n = per_element.size
-        return result(np.asarray(np.add.reduce(per_element, axis=None) / n), (input,), lambda g: (local_grad(g / n),))
+        return result(np.asarray(np.add.reduce(per_element, axis=None) / n), (input,),
+                      lambda g: (local_grad(float(g) / n),))
     if reduction == "sum":
-        return result(np.asarray(np.add.reduce(per_element, axis=None)), (input,), lambda g: (local_grad(g),))
+        return result(np.asarray(np.add.reduce(per_element, axis=None)), (input,), lambda g: (local_grad(float(g)),))
     if reduction == "none":
         return result(per_element, (input,), lambda g: (local_grad(g),))
     raise ValueError(f"{loss}: unknown reduction {reduction!r}; choose one of {REDUCTIONS}")
@@ -137,10 +138,11 @@ def binary_cross_entropy_with_logits(input: Any, target: Any, reduction: str = "
 
 
 def _class_targets(loss: str, input: Tensor, target: Any) -> np.ndarray:
+    """The (N,) integer labels, checked against the (N, C) input (labels ≥ C are caught by ``_pick``)."""
     target = np.asarray(target.data if isinstance(target, Tensor) else target)
     if input.data.ndim != 2:
         raise ValueError(f"{loss}: input must be (batch, classes), got shape {input.data.shape}")
-    n, classes = input.data.shape
+    n = input.data.shape[0]
     if target.shape != (n,):
         raise ValueError(f"{loss}: target must be {n} class indices of shape ({n},), got shape {target.shape}")
     if target.dtype.kind not in "iu":
@@ -148,10 +150,24 @@ def _class_targets(loss: str, input: Tensor, target: Any) -> np.ndarray:
             target = target.astype(np.int64)
         else:
             raise TypeError(f"{loss}: target must hold integer class indices, got dtype {target.dtype}")
-    if n and (target.min() < 0 or target.max() >= classes):
-        raise ValueError(f"{loss}: class labels must lie in [0, {classes - 1}] for {classes} outputs, got labels "
-                         f"from {target.min()} to {target.max()}")
+    if n and np.minimum.reduce(target) < 0:
+        _bad_labels(loss, input, target)
     return target
+
+
+def _bad_labels(loss: str, input: Tensor, labels: np.ndarray) -> None:
+    classes = input.data.shape[1]
+    raise ValueError(f"{loss}: class labels must lie in [0, {classes - 1}] for {classes} outputs, got labels "
+                     f"from {labels.min()} to {labels.max()}")
+
+
+def _pick(loss: str, input: Tensor, matrix: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, matrix[rows, labels]): each row's entry at its label."""
+    rows = np.arange(len(labels))
+    try:
+        return rows, matrix[rows, labels]
+    except IndexError:
+        _bad_labels(loss, input, labels)
 
 
 def cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Tensor:
@@ -159,9 +175,9 @@ def cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     or (N, C) class probabilities."""
     input = as_tensor(input)
     z = input.data
-    shifted = z - z.max(axis=-1, keepdims=True)
+    shifted = z - np.maximum.reduce(z, axis=-1, keepdims=True)
     e = np.exp(shifted)
-    total = e.sum(axis=-1, keepdims=True)
+    total = np.add.reduce(e, axis=-1, keepdims=True)
     log_total = np.log(total)
     probs_target = np.asarray(target.data if isinstance(target, Tensor) else target)
     if probs_target.ndim == 2 and probs_target.dtype.kind == "f":
@@ -169,16 +185,17 @@ def cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Tensor:
             raise ValueError(f"CrossEntropyLoss: probability targets of shape {probs_target.shape} must match "
                              f"the input {z.shape}")
         t = probs_target.astype(z.dtype, copy=False)
-        per = -((shifted - log_total) * t).sum(axis=-1)
+        per = -np.add.reduce((shifted - log_total) * t, axis=-1)
         return _reduce("CrossEntropyLoss", per, lambda w: (e / total - t) * _rows(w), reduction, input)
     labels = _class_targets("CrossEntropyLoss", input, probs_target)
-    rows = np.arange(len(labels))
-    per = log_total[:, 0] - shifted[rows, labels]
+    rows, picked = _pick("CrossEntropyLoss", input, shifted, labels)
+    per = log_total[:, 0] - picked
 
-    def local_grad(w: np.ndarray) -> np.ndarray:
-        grad = e / total
+    def local_grad(w: np.ndarray | float) -> np.ndarray:
+        grad = e / total  # softmax − one-hot, scaled by each sample's weight
         grad[rows, labels] -= 1
-        return grad * _rows(w)
+        grad *= _rows(w)
+        return grad
     return _reduce("CrossEntropyLoss", per, local_grad, reduction, input)
 
 
@@ -186,13 +203,13 @@ def nll_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     """−input[i, target_i]: the negative log-likelihood of log-probabilities (e.g. from log_softmax)."""
     input = as_tensor(input)
     labels = _class_targets("NLLLoss", input, target)
-    rows = np.arange(len(labels))
+    rows, picked = _pick("NLLLoss", input, input.data, labels)
 
-    def local_grad(w: np.ndarray) -> np.ndarray:
+    def local_grad(w: np.ndarray | float) -> np.ndarray:
         grad = np.zeros_like(input.data)
         grad[rows, labels] = -w
         return grad
-    return _reduce("NLLLoss", -input.data[rows, labels], local_grad, reduction, input)
+    return _reduce("NLLLoss", -picked, local_grad, reduction, input)
 
 
 def _rows(w: np.ndarray) -> np.ndarray:

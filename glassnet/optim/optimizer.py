@@ -130,7 +130,7 @@ class Optimizer:
             flat.sync()
             grads = [p.grad for p in group["params"]]
             if flat.uniform and None not in grads:
-                np.concatenate([g.data.reshape(-1) for g in grads], out=flat.grad)
+                np.concatenate([g.data for g in grads], axis=None, out=flat.grad)
                 step = flat.steps[0] + 1
                 flat.steps = [step] * len(grads)
                 self.update(group, flat.data, -flat.grad if group["maximize"] else flat.grad, flat.buffers, step)

@@ -83,11 +83,12 @@ class Adam(Optimizer):
         exp_avg_sq += grad * grad * (1 - beta2)
         if group["amsgrad"]:
             exp_avg_sq = np.maximum(buffers["max_exp_avg_sq"], exp_avg_sq, out=buffers["max_exp_avg_sq"])
+        # lr·m̂/(√v̂ + ε) with the bias corrections folded into two scalars: one pass fewer over the parameters
+        correction2 = math.sqrt(1 - beta2 ** step)
         denom = np.sqrt(exp_avg_sq)
-        denom *= 1 / math.sqrt(1 - beta2 ** step)
-        denom += eps
+        denom += eps * correction2
         change = exp_avg / denom
-        change *= lr / (1 - beta1 ** step)
+        change *= lr * correction2 / (1 - beta1 ** step)
         param -= change
 
 
