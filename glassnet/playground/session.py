@@ -301,7 +301,8 @@ class Session:
         return self.playing or self._steps > 0 or self._job is not None
 
     def work(self, budget_s: float) -> list[dict[str, Any]]:
-        """Train for about `budget_s` seconds (at least one mini-batch); returns replies that became ready."""
+        """Train for about `budget_s` seconds (a started mini-batch always finishes); returns replies that
+        became ready."""
         deadline = time.perf_counter() + budget_s
         if self._job is not None:
             try:
