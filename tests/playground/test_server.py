@@ -473,6 +473,17 @@ def _script_losses(output: str) -> tuple[float, float]:
     return float(train), float(test)
 
 
+
+def _run_exported_script(session: Session, folder: Path, epochs: int) -> subprocess.CompletedProcess:
+    """Export the session's Python script into `folder` and run it for `epochs`; it must succeed."""
+    export = session.handle({"type": "export", "what": "script"})[0]
+    script = folder / export["filename"]
+    script.write_bytes(base64.b64decode(export["base64"]))
+    done = subprocess.run([sys.executable, str(script), str(epochs)], capture_output=True, text=True, timeout=60,
+                          cwd=folder)
+    assert done.returncode == 0, done.stderr
+    return done
+
 @pytest.mark.parametrize("changes", [
     {},
     {"problem": "multiclass", "networkShape": [6, 4], "layerActivations": ["relu", ""], "optimizer": "adam",
@@ -483,12 +494,7 @@ def _script_losses(output: str) -> tuple[float, float]:
 def test_exported_script_runs_and_reproduces_the_sessions_losses(changes: Message, tmp_path: Path) -> None:
     session = Session(seed=4)
     session.set(changes)
-    export = session.handle({"type": "export", "what": "script"})[0]
-    script = tmp_path / export["filename"]
-    script.write_bytes(base64.b64decode(export["base64"]))
-    done = subprocess.run([sys.executable, str(script), "3"], capture_output=True, text=True, timeout=60,
-                          cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
+    done = _run_exported_script(session, tmp_path, epochs=3)
     session.train_epochs(3)
     train, test = _script_losses(done.stdout)
     assert train == pytest.approx(session.frame()["trainLoss"], abs=2e-6)
@@ -499,12 +505,7 @@ def test_exported_script_with_uploaded_points_and_dropout_runs(tmp_path: Path) -
     session = Session(seed=4)
     session.set({"dropout": [0.2, 0.2], "loss": "crossentropy"})
     session.handle({"type": "upload", "csv": UPLOAD})
-    export = session.handle({"type": "export", "what": "script"})[0]
-    script = tmp_path / export["filename"]
-    script.write_bytes(base64.b64decode(export["base64"]))
-    done = subprocess.run([sys.executable, str(script), "2"], capture_output=True, text=True, timeout=60,
-                          cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
+    done = _run_exported_script(session, tmp_path, epochs=2)
     assert "epoch 2: train loss" in done.stdout and "test accuracy" in done.stdout
 
 
