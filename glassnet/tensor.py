@@ -12,6 +12,7 @@ import functools
 import itertools
 import threading
 from heapq import heappop, heappush
+from sys import getrefcount
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -111,6 +112,7 @@ class Tensor:
 
     __slots__ = ("data", "grad", "requires_grad", "_parents", "_backward", "_seq", "__weakref__")
     __array_priority__ = 1000  # ndarray + Tensor goes to Tensor.__radd__
+    _grad_store: np.ndarray | None = None  # where a first gradient is written (see _accumulate); Parameters hold one
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
         self.data = _as_array(data, dtype)
@@ -227,13 +229,8 @@ class Tensor:
                     continue
                 if pg.shape != parent.data.shape:
                     pg = _unbroadcast(pg, parent.data.shape)
-                if parent._backward is None:  # a leaf: accumulate (inlined _accumulate: the hottest line)
-                    if pg.dtype != parent.data.dtype:
-                        pg = pg.astype(parent.data.dtype)
-                    if parent.grad is None:
-                        parent.grad = _wrap(pg.copy() if pg is g or pg.base is not None else pg)
-                    else:
-                        parent.grad.data = parent.grad.data + pg
+                if parent._backward is None:
+                    _accumulate(parent, pg, g)
                     continue
                 key = id(parent)
                 if key in grads:
@@ -244,15 +241,57 @@ class Tensor:
 
 
 def _accumulate(leaf: Tensor, grad: np.ndarray, upstream: np.ndarray | None) -> None:
-    """Add ``grad`` into ``leaf.grad``; never keep an array that another tensor may also hold."""
+    """Add ``grad`` into ``leaf.grad``; never keep an array that another tensor may also hold.
+
+    A first gradient is written into the leaf's gradient store (a view of its optimizer's flat gradient buffer, so
+    that ``step`` finds every gradient in place) when nobody holds the one written there before: as PyTorch's
+    AccumulateGrad reuses a buffer only when its use count says nobody else has it.
+    """
     if grad.dtype != leaf.data.dtype:
         grad = grad.astype(leaf.data.dtype)
-    if leaf.grad is None:
-        if grad is upstream or grad.base is not None:
-            grad = grad.copy()
-        leaf.grad = Tensor._wrap(grad)
-    else:
-        leaf.grad.data = leaf.grad.data + grad
+    current = leaf.grad
+    if current is not None:
+        if current.data is leaf._grad_store:
+            current.data += grad  # the store is the leaf's own: add in place, as PyTorch does
+        else:
+            current.data = current.data + grad
+        return
+    store = leaf._grad_store
+    if grad is store:  # the op wrote it there (see gradient_buffer)
+        pass
+    elif store is not None and getrefcount(store) == _FREE_STORE_REFS:
+        store[...] = grad
+        grad = store
+    elif grad is upstream or grad.base is not None:
+        grad = grad.copy()
+    leaf.grad = _wrap(grad)
+
+
+def gradient_buffer(leaf: Tensor) -> np.ndarray | None:
+    """Where a backward function may write ``leaf``'s gradient itself (``out=``, then returning that very array):
+    the leaf's gradient store, when the leaf has no gradient yet and nobody holds the store; else None.
+
+    This saves the copy into the store: for a large layer, a pass over its weights per step.
+    """
+    store = leaf._grad_store
+    if store is not None and leaf.grad is None and getrefcount(store) == _FREE_STORE_REFS:
+        return store
+    return None
+
+
+class _Holder:
+    __slots__ = ("_grad_store",)
+
+
+def _count_store_refs(leaf: Any) -> int:
+    store = leaf._grad_store  # the very steps of _accumulate
+    return getrefcount(store)
+
+
+_holder = _Holder()
+_holder._grad_store = np.empty(0)
+_FREE_STORE_REFS = _count_store_refs(_holder)  # what _accumulate sees for a store that only its leaf holds (the
+del _holder                                    # count depends on the interpreter, so it is measured here)
 
 
 def _unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:

@@ -109,6 +109,74 @@ def test_sequential_with_each_activation_vs_torch(torch_copy, name):
     assert_same_network_gradients(model, torch_copy(model), x)
 
 
+@pytest.mark.parametrize("x_shape", [(4, 3), (2, 3, 3), (3,)], ids=["2-D", "3-D", "1-D"])
+def test_dense_stack_vs_torch_and_finite_differences(check, x_shape):
+    """Three dense layers as one node (one without bias, one without activation) against the composed ops."""
+    acts = [ops.activation("tanh"), None, ops.activation("sigmoid")]
+
+    def torch_stack(x, w1, b1, w2, w3, b3):
+        return torch.sigmoid(TF.linear(TF.linear(torch.tanh(TF.linear(x, w1, b1)), w2), w3, b3))
+
+    def gn_stack(x, w1, b1, w2, w3, b3):
+        return F.dense_stack(x, [(w1, b1, acts[0]), (w2, None, acts[1]), (w3, b3, acts[2])])
+    check([x_shape, (5, 3), (5,), (4, 5), (2, 4), (2,)], torch_stack, gn_stack)
+
+
+def test_dense_stack_skips_gradients_nobody_needs():
+    gn.set_default_dtype(np.float64)
+    w1, b1 = gn.tensor(np.ones((2, 3)), requires_grad=True), gn.tensor(np.zeros(2))  # a frozen bias
+    w2 = gn.tensor(np.ones((1, 2)))  # a frozen weight
+    x = gn.tensor(np.ones((4, 3)))
+    out = F.dense_stack(x, [(w1, b1, ops.activation("relu")), (w2, None, None)])
+    out.sum().backward()
+    np.testing.assert_allclose(w1.grad.data, np.full((2, 3), 4.0))
+    assert b1.grad is None and w2.grad is None and x.grad is None
+
+
+def test_sequential_runs_consecutive_linear_layers_as_one_node(torch_copy):
+    gn.manual_seed(4)
+    model = nn.Sequential(nn.Linear(3, 5), nn.ReLU(), nn.Linear(5, 4), nn.Linear(4, 4), nn.Tanh(), nn.Identity(),
+                          nn.Linear(4, 2), nn.Sigmoid()).double()
+    plan = model._build_plan()
+    assert [(index, name) for index, name, _ in plan] == [(0, "Linear"), (5, "Identity"), (6, "Linear")]
+    assert [len(step.layers) for _, name, step in plan if name == "Linear"] == [3, 1]
+    out = model(gn.tensor(np.ones((2, 3))))
+    assert len(out._parents) == 1 + 2  # the second run: its input, weight and bias
+    assert_same_network_gradients(model, torch_copy(model), np.random.default_rng(5).normal(size=(6, 3)))
+
+
+def test_a_linear_used_twice_in_a_sequential_gets_both_gradients():
+    """Weight tying: the same layer twice in one fused run; its gradient is the sum over both uses."""
+    gn.set_default_dtype(np.float64)
+    layer = nn.Linear(3, 3)
+    model = nn.Sequential(layer, nn.Tanh(), layer, nn.Tanh())
+    optim_ = gn.optim.SGD(model.parameters(), lr=0.1)
+    reference = torch.nn.Linear(3, 3).double()
+    with torch.no_grad():
+        reference.weight.copy_(torch.from_numpy(layer.weight.data))
+        reference.bias.copy_(torch.from_numpy(layer.bias.data))
+    x = np.random.default_rng(6).normal(size=(4, 3))
+    for _ in range(2):
+        optim_.zero_grad()
+        (model(gn.tensor(x)) ** 2).sum().backward()
+        reference.zero_grad()
+        (torch.tanh(reference(torch.tanh(reference(torch.from_numpy(x))))) ** 2).sum().backward()
+        np.testing.assert_allclose(layer.weight.grad.data, reference.weight.grad.numpy(), rtol=1e-10)
+        np.testing.assert_allclose(layer.bias.grad.data, reference.bias.grad.numpy(), rtol=1e-10)
+        optim_.step()
+        with torch.no_grad():
+            for p in reference.parameters():
+                p -= 0.1 * p.grad
+
+
+def test_sequential_names_the_layer_whose_input_does_not_fit():
+    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(5, 2))
+    with pytest.raises(ValueError, match=r"layer 2 \(Linear\) of the Sequential.*in_features=5.*\(6, 4\)"):
+        model(gn.tensor(np.ones((6, 3), dtype=np.float32)))
+    with pytest.raises(ValueError, match=r"layer 0 \(Linear\) of the Sequential.*\(6, 2\).*must be 3"):
+        model(gn.tensor(np.ones((6, 2), dtype=np.float32)))
+
+
 def test_sequential_without_fusion_matches_the_fused_one():
     gn.manual_seed(3)
     model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2)).double()

@@ -6,20 +6,23 @@ the loss from elementwise ops.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from .. import tensor as _engine
 from ..ops import ACTIVATIONS, Activation, leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
-from ..tensor import Tensor, as_tensor, result
+from ..tensor import Tensor, as_tensor, gradient_buffer, result
 
 __all__ = [
-    "linear", "fused_linear", "dropout", "relu", "tanh", "sigmoid", "leaky_relu", "softmax", "log_softmax", "mse_loss", "l1_loss",
+    "linear", "dense_stack", "Dense", "dropout", "relu", "tanh", "sigmoid", "leaky_relu", "softmax", "log_softmax", "mse_loss", "l1_loss",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "REDUCTIONS",
 ]
 
 REDUCTIONS = ("mean", "sum", "none")
+
+
+Dense = tuple[Tensor, Tensor | None, Activation | None]  # one dense layer: (weight, bias, activation)
 
 
 def linear(x: Any, weight: Tensor, bias: Tensor | None = None, activation: Activation | None = None) -> Tensor:
@@ -31,30 +34,61 @@ def linear(x: Any, weight: Tensor, bias: Tensor | None = None, activation: Activ
     if x.data.shape[-1:] != weight.data.shape[1:]:
         raise ValueError(f"linear: input of shape {x.data.shape} does not fit weight of shape {weight.data.shape} "
                          f"(the input's last dimension must be {weight.data.shape[1]})")
-    return fused_linear(x, weight, bias, activation)
+    return dense_stack(x, ((weight, bias, activation),))
 
 
-def fused_linear(x: Tensor, weight: Tensor, bias: Tensor | None, activation: Activation | None) -> Tensor:
-    """``linear`` without its input checks (for callers that made them): the forward and backward of the node."""
-    X, W = x.data, weight.data
-    flat = X if X.ndim == 2 else X.reshape(-1, X.shape[-1])
-    z = flat @ W.T
-    if bias is not None:
-        z += bias.data
-    a = z if activation is None else activation.forward(z)
-    out = a if X.ndim == 2 else a.reshape(X.shape[:-1] + (W.shape[0],))
+def dense_stack(x: Tensor, layers: Sequence[Dense]) -> Tensor:
+    """Dense layers applied in turn, a ← activation(a · weightᵀ + bias), as one graph node.
 
-    def backward(g: np.ndarray) -> tuple:
-        if X.ndim != 2:
-            g = g.reshape(-1, W.shape[0])
-        if activation is not None:
-            g = activation.backward(g, z, a)
-        gx = (g @ W if X.ndim == 2 else (g @ W).reshape(X.shape)) if x.requires_grad else None
-        gw = g.T @ flat if weight.requires_grad else None
+    x: (..., in) → (..., out of the last layer); each weight is (out, in) and fits the layer before it. The caller
+    checks that x fits the first weight (``linear`` does; ``nn.Sequential`` runs each run of Linear layers, with the
+    activation after each, through this one node). Backward goes through the layers in reverse: the activation's
+    derivative, then ∂J/∂W = gᵀ·a_in, ∂J/∂b = Σ_batch g, and ∂J/∂a_in = g·W for the layer below.
+    """
+    X = x.data
+    h = X if X.ndim == 2 else X.reshape(-1, X.shape[-1])
+    saved = []  # (input, z, a) of each layer
+    parents = [x]
+    for weight, bias, activation in layers:
+        z = np.dot(h, weight.data.T)
         if bias is None:
-            return gx, gw
-        return gx, gw, np.add.reduce(g, axis=0) if bias.requires_grad else None
-    return result(out, (x, weight) if bias is None else (x, weight, bias), backward)
+            parents.append(weight)
+        else:
+            z += bias.data
+            parents += (weight, bias)
+        a = z if activation is None else activation.forward(z)
+        saved.append((h, z, a))
+        h = a
+    out = h if X.ndim == 2 else h.reshape(X.shape[:-1] + h.shape[-1:])
+
+    def backward(g: np.ndarray) -> list:
+        if X.ndim != 2:
+            g = g.reshape(h.shape)
+        ones = np.empty(len(g), g.dtype)  # Σ_batch g as the product ones · g: one BLAS call
+        ones.fill(1)
+        grads = []  # in reverse order of the parents
+        for depth in range(len(layers) - 1, -1, -1):
+            weight, bias, activation = layers[depth]
+            h_in, z, a = saved[depth]
+            if activation is not None:
+                g = activation.backward(g, z, a)
+            if bias is not None:
+                grads.append(_dot_for(bias, ones, g) if bias.requires_grad else None)
+            grads.append(_dot_for(weight, g.T, h_in) if weight.requires_grad else None)
+            if depth or x.requires_grad:
+                g = np.dot(g, weight.data)
+        grads.append((g if X.ndim == 2 else g.reshape(X.shape)) if x.requires_grad else None)
+        grads.reverse()
+        return grads
+    return result(out, tuple(parents), backward)
+
+
+def _dot_for(param: Tensor, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a · b, the gradient of ``param``: written straight into the param's gradient buffer when it has a free one."""
+    out = gradient_buffer(param)
+    if out is None or out.dtype != a.dtype:
+        return np.dot(a, b)
+    return np.dot(a, b, out=out)
 
 
 def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:

@@ -37,16 +37,20 @@ class Linear(Module):
         self.weight = Parameter(rng.uniform(-bound, bound, (out_features, in_features)).astype(dtype))
         self.bias = Parameter(rng.uniform(-bound, bound, out_features).astype(dtype)) if bias else None
 
-    def forward(self, x: Any, activation: Activation | None = None) -> Tensor:
-        """The affine map, followed by ``activation`` in the same graph node when given."""
+    def forward(self, x: Any) -> Tensor:
+        return F.dense_stack(self.checked_input(x), ((self.weight, self.bias, None),))
+
+    def checked_input(self, x: Any) -> Tensor:
+        """``x`` as a Tensor of the weight's dtype; ValueError naming this layer if its last dimension does not fit."""
         if type(x) is not Tensor:
             x = as_tensor(x)
-        if x.data.shape[-1] != self.in_features:
-            raise ValueError(f"{self!r} got input of shape {x.data.shape}: its last dimension must be "
+        shape = x.data.shape
+        if not shape or shape[-1] != self.in_features:
+            raise ValueError(f"{self!r} got input of shape {shape}: its last dimension must be "
                              f"{self.in_features}")
         if x.data.dtype != self.weight.data.dtype:
             x = ops.cast(x, self.weight.data.dtype)
-        return F.fused_linear(x, self.weight, self.bias, activation)
+        return x
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
@@ -174,7 +178,8 @@ class Flatten(Module):
 
 
 class Sequential(Module):
-    """Modules applied in order. A Linear followed by an activation runs as one fused graph node."""
+    """Modules applied in order. Consecutive Linear layers, each with the activation after it, run as one fused
+    graph node (`F.dense_stack`)."""
 
     children_are_arguments = True  # gn.save rebuilds it as Sequential(*children)
 
@@ -190,28 +195,34 @@ class Sequential(Module):
     def _structure_changed(self) -> None:
         object.__setattr__(self, "_plan", None)
 
-    def _build_plan(self) -> list[tuple[int, Module, ActivationLayer | None]]:
-        """(index, layer, activation fused into it or None) for each step of forward."""
+    def _build_plan(self) -> list[tuple[int, str, Any]]:
+        """(index, name, step) for each step of forward: a module, or a `_DenseRun` of consecutive Linear layers
+        (each with the activation that follows it) that runs as one graph node."""
         layers = list(self._modules.values())
-        plan, i = [], 0
+        plan: list[tuple[int, str, Any]] = []
+        run, i = None, 0
         while i < len(layers):
             layer = layers[i]
+            if type(layer) is not Linear:
+                plan.append((i, type(layer).__name__, layer))
+                run, i = None, i + 1
+                continue
             following = layers[i + 1] if i + 1 < len(layers) else None
-            if type(layer) is Linear and isinstance(following, ActivationLayer):
-                plan.append((i, layer, following))
-                i += 2
-            else:
-                plan.append((i, layer, None))
-                i += 1
+            activation = following.activation if isinstance(following, ActivationLayer) else None
+            if run is None or run.layers[-1][0].out_features != layer.in_features:
+                run = _DenseRun()
+                plan.append((i, "Linear", run))
+            run.layers.append((layer, activation))
+            i += 1 if activation is None else 2
         object.__setattr__(self, "_plan", plan)
         return plan
 
     def forward(self, x: Any) -> Any:
-        for i, layer, act in self.__dict__.get("_plan") or self._build_plan():
+        for i, name, step in self.__dict__.get("_plan") or self._build_plan():
             try:
-                x = layer.forward(x) if act is None else layer.forward(x, act.activation)
+                x = step(x)
             except ValueError as error:
-                raise ValueError(f"layer {i} ({type(layer).__name__}) of the Sequential: {error}") from None
+                raise ValueError(f"layer {i} ({name}) of the Sequential: {error}") from None
         return x
 
     def __getitem__(self, index: int | slice) -> Any:
@@ -230,3 +241,14 @@ class Sequential(Module):
 
     def get_config(self) -> dict[str, Any]:
         return {}
+
+
+class _DenseRun:
+    """Consecutive Linear layers of a Sequential, each with the activation after it (or None): one graph node."""
+
+    def __init__(self) -> None:
+        self.layers: list[tuple[Linear, Activation | None]] = []
+
+    def __call__(self, x: Any) -> Tensor:
+        x = self.layers[0][0].checked_input(x)
+        return F.dense_stack(x, [(linear.weight, linear.bias, activation) for linear, activation in self.layers])

@@ -11,15 +11,19 @@ __all__ = ["Module", "Parameter"]
 
 
 class Parameter(Tensor):
-    """A Tensor that a Module owns and an optimizer trains (``requires_grad=True``)."""
+    """A Tensor that a Module owns and an optimizer trains (``requires_grad=True``).
 
-    __slots__ = ()
+    ``_grad_store`` is set by the optimizer: a view of its flat gradient buffer that backward writes into.
+    """
+
+    __slots__ = ("_grad_store",)
 
     def __init__(self, data: Any, requires_grad: bool = True) -> None:
         array = np.asarray(data.data if isinstance(data, Tensor) else data)
         if array.dtype.kind != "f":
             array = array.astype(get_default_dtype())
         super().__init__(array, requires_grad=requires_grad)
+        self._grad_store: np.ndarray | None = None
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()

@@ -15,9 +15,13 @@ Buffers = dict[str, np.ndarray]
 
 
 def _with_weight_decay(group: dict[str, Any], param: np.ndarray, grad: np.ndarray) -> np.ndarray:
-    """L2 penalty folded into the gradient: g + weight_decay · p."""
+    """L2 penalty folded into the gradient: g + weight_decay · p (one new array)."""
     decay = group["weight_decay"]
-    return grad + decay * param if decay else grad
+    if not decay:
+        return grad
+    folded = param * decay
+    folded += grad
+    return folded
 
 
 class SGD(Optimizer):
@@ -38,7 +42,7 @@ class SGD(Optimizer):
             raise ValueError("SGD: Nesterov momentum needs momentum > 0 and dampening = 0")
 
     def update(self, group: dict[str, Any], param: np.ndarray, grad: np.ndarray, buffers: Buffers,
-               step: int) -> None:
+               step: int, scratch: np.ndarray) -> None:
         grad = _with_weight_decay(group, param, grad)
         momentum = group["momentum"]
         if momentum:
@@ -47,9 +51,14 @@ class SGD(Optimizer):
                 velocity[...] = grad
             else:
                 velocity *= momentum
-                velocity += grad * (1 - group["dampening"])
-            grad = grad + velocity * momentum if group["nesterov"] else velocity
-        param -= grad * group["lr"]
+                np.multiply(grad, 1 - group["dampening"], scratch)
+                velocity += scratch
+            if group["nesterov"]:
+                np.multiply(velocity, momentum, scratch)
+                grad = np.add(scratch, grad, scratch)
+            else:
+                grad = velocity
+        param -= np.multiply(grad, group["lr"], scratch)
 
 
 class Adam(Optimizer):
@@ -71,23 +80,25 @@ class Adam(Optimizer):
         _at_least_zero(self, "weight_decay", group["weight_decay"])
 
     def update(self, group: dict[str, Any], param: np.ndarray, grad: np.ndarray, buffers: Buffers,
-               step: int) -> None:
+               step: int, scratch: np.ndarray) -> None:
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
         if self.decoupled_weight_decay:
             param *= 1 - lr * group["weight_decay"]
         else:
             grad = _with_weight_decay(group, param, grad)
         exp_avg, exp_avg_sq = buffers["exp_avg"], buffers["exp_avg_sq"]
-        exp_avg += (grad - exp_avg) * (1 - beta1)
+        exp_avg *= beta1
+        exp_avg += np.multiply(grad, 1 - beta1, scratch)
         exp_avg_sq *= beta2
-        exp_avg_sq += grad * grad * (1 - beta2)
+        np.multiply(grad, grad, scratch)
+        exp_avg_sq += np.multiply(scratch, 1 - beta2, scratch)
         if group["amsgrad"]:
             exp_avg_sq = np.maximum(buffers["max_exp_avg_sq"], exp_avg_sq, out=buffers["max_exp_avg_sq"])
         # lr·m̂/(√v̂ + ε) with the bias corrections folded into two scalars: one pass fewer over the parameters
         correction2 = math.sqrt(1 - beta2 ** step)
-        denom = np.sqrt(exp_avg_sq)
+        denom = np.sqrt(exp_avg_sq, scratch)
         denom += eps * correction2
-        change = exp_avg / denom
+        change = np.divide(exp_avg, denom, scratch)
         change *= lr * correction2 / (1 - beta1 ** step)
         param -= change
 
@@ -122,13 +133,13 @@ class Adagrad(Optimizer):
         return {"sum": group["initial_accumulator_value"]}
 
     def update(self, group: dict[str, Any], param: np.ndarray, grad: np.ndarray, buffers: Buffers,
-               step: int) -> None:
+               step: int, scratch: np.ndarray) -> None:
         grad = _with_weight_decay(group, param, grad)
         total = buffers["sum"]
-        total += grad * grad
-        std = np.sqrt(total)
+        total += np.multiply(grad, grad, scratch)
+        std = np.sqrt(total, scratch)
         std += group["eps"]
-        change = grad / std
+        change = np.divide(grad, std, scratch)
         change *= group["lr"] / (1 + (step - 1) * group["lr_decay"])
         param -= change
 
@@ -150,17 +161,20 @@ class Adadelta(Optimizer):
         _at_least_zero(self, "weight_decay", group["weight_decay"])
 
     def update(self, group: dict[str, Any], param: np.ndarray, grad: np.ndarray, buffers: Buffers,
-               step: int) -> None:
+               step: int, scratch: np.ndarray) -> None:
         rho, eps = group["rho"], group["eps"]
         grad = _with_weight_decay(group, param, grad)
         square_avg, acc_delta = buffers["square_avg"], buffers["acc_delta"]
         square_avg *= rho
-        square_avg += grad * grad * (1 - rho)
-        delta = np.sqrt(acc_delta + eps)
-        delta /= np.sqrt(square_avg + eps)
+        np.multiply(grad, grad, scratch)
+        square_avg += np.multiply(scratch, 1 - rho, scratch)
+        delta = np.add(acc_delta, eps)  # the update: its own array, as scratch is needed meanwhile
+        np.sqrt(delta, delta)
+        delta /= np.sqrt(np.add(square_avg, eps, scratch), scratch)
         delta *= grad
         acc_delta *= rho
-        acc_delta += delta * delta * (1 - rho)
+        np.multiply(delta, delta, scratch)
+        acc_delta += np.multiply(scratch, 1 - rho, scratch)
         delta *= group["lr"]
         param -= delta
 
@@ -182,23 +196,28 @@ class RMSprop(Optimizer):
             _at_least_zero(self, name, group[name])
 
     def update(self, group: dict[str, Any], param: np.ndarray, grad: np.ndarray, buffers: Buffers,
-               step: int) -> None:
+               step: int, scratch: np.ndarray) -> None:
         alpha = group["alpha"]
         grad = _with_weight_decay(group, param, grad)
         square_avg = buffers["square_avg"]
         square_avg *= alpha
-        square_avg += grad * grad * (1 - alpha)
+        np.multiply(grad, grad, scratch)
+        square_avg += np.multiply(scratch, 1 - alpha, scratch)
         if group["centered"]:
             grad_avg = buffers["grad_avg"]
-            grad_avg += (grad - grad_avg) * (1 - alpha)
-            avg = np.sqrt(square_avg - grad_avg * grad_avg)
+            grad_avg *= alpha
+            grad_avg += np.multiply(grad, 1 - alpha, scratch)
+            np.multiply(grad_avg, grad_avg, scratch)
+            avg = np.sqrt(np.subtract(square_avg, scratch, scratch), scratch)
         else:
-            avg = np.sqrt(square_avg)
+            avg = np.sqrt(square_avg, scratch)
         avg += group["eps"]
         if group["momentum"] > 0:
             velocity = buffers["momentum_buffer"]
             velocity *= group["momentum"]
-            velocity += grad / avg
-            param -= velocity * group["lr"]
+            velocity += np.divide(grad, avg, scratch)
+            param -= np.multiply(velocity, group["lr"], scratch)
         else:
-            param -= grad / avg * group["lr"]
+            change = np.divide(grad, avg, scratch)
+            change *= group["lr"]
+            param -= change
