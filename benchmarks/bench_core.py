@@ -185,9 +185,10 @@ def speed(spec: Spec, args: argparse.Namespace) -> dict:
         print("   check: " + check_agreement(sides))
         steps = spec.unit_steps or len(gside["batches"])
         rates = harness.alternate({name: unit_runner(side, steps) for name, side in sides.items()},
-                                  args.repeats, args.seconds)
+                                  args.repeats, args.seconds, spec.threads > 1)
         phases = harness.time_phases({name: unit_runner(side, 1, step_phases) for name, side in sides.items()},
-                                     PHASES, args.phase_seconds, args.phase_rounds, 3 if args.quick else 20)
+                                     PHASES, args.phase_seconds, args.phase_rounds, 3 if args.quick else 20,
+                                     spec.threads > 1)
     result = report(spec, rates, steps * spec.batch if spec.unit == "samples/s" else 1)
     print("   µs per step  " + " ".join(f"{p:>9}" for p in PHASES) + "      sum")
     for name, ph in phases.items():

@@ -112,7 +112,19 @@ def rate(run_unit: Callable[[], None], seconds: float) -> tuple[float, float]:
             return n / elapsed, (time.process_time() - cpu) / elapsed
 
 
-def alternate(sides: dict[str, Callable[[], None]], repeats: int, seconds: float) -> dict[str, list[tuple]]:
+def settle(multithreaded: bool) -> None:
+    """Before a multithreaded block: wait until the other library's idle threads stop spinning. OpenBLAS's workers
+    spin about 0.1 s after their last call and Intel OpenMP's (torch) 0.2 s, taking the core that the next block's
+    second thread needs: without the pause both sides ran 10-15% slower, each after the other."""
+    if multithreaded:
+        time.sleep(SETTLE_S)
+
+
+SETTLE_S = 0.3
+
+
+def alternate(sides: dict[str, Callable[[], None]], repeats: int, seconds: float,
+              multithreaded: bool = False) -> dict[str, list[tuple]]:
     """(rate, CPU share) of each side per repeat, timed in alternating blocks (a, b, a, b, …) after one untimed
     warm-up block each (at least 0.2 s: torch's first steps of a new shape are slow)."""
     for run_unit in sides.values():
@@ -120,6 +132,7 @@ def alternate(sides: dict[str, Callable[[], None]], repeats: int, seconds: float
     rates: dict[str, list[tuple]] = {name: [] for name in sides}
     for _ in range(repeats):
         for name, run_unit in sides.items():
+            settle(multithreaded)
             rates[name].append(rate(run_unit, seconds))
     return rates
 
@@ -129,7 +142,7 @@ def median(values: list[float]) -> float:
 
 
 def time_phases(sides: dict[str, Callable[[], list[float]]], names: list[str], seconds: float, rounds: int,
-                min_steps: int = 20) -> dict[str, dict[str, float]]:
+                min_steps: int = 20, multithreaded: bool = False) -> dict[str, dict[str, float]]:
     """µs per step of each phase, per side: the least over ``rounds`` of the mean over one round of steps (at
     least ``min_steps``, lasting at least ``seconds``). The sides' rounds alternate, so that both meet the same
     machine; other processes can only add time, so the least-disturbed round is the best estimate.
@@ -139,6 +152,7 @@ def time_phases(sides: dict[str, Callable[[], list[float]]], names: list[str], s
     best = {side: {name: float("inf") for name in names} for side in sides}
     for _ in range(rounds):
         for side, step_phases in sides.items():
+            settle(multithreaded)
             totals, steps, start = [0.0] * len(names), 0, time.perf_counter()
             while steps < min_steps or time.perf_counter() - start < seconds:
                 stamps = step_phases()

@@ -227,11 +227,11 @@ class Tensor:
             for parent, pg in zip(parents, parent_grads):
                 if pg is None or not parent.requires_grad:
                     continue
-                if pg.shape != parent.data.shape:
-                    pg = _unbroadcast(pg, parent.data.shape)
                 if parent._backward is None:
                     _accumulate(parent, pg, g)
                     continue
+                if pg.shape != parent.data.shape:
+                    pg = _unbroadcast(pg, parent.data.shape)
                 key = id(parent)
                 if key in grads:
                     grads[key] = grads[key] + pg
@@ -243,10 +243,11 @@ class Tensor:
 def _accumulate(leaf: Tensor, grad: np.ndarray, upstream: np.ndarray | None) -> None:
     """Add ``grad`` into ``leaf.grad``; never keep an array that another tensor may also hold.
 
-    A first gradient is written into the leaf's gradient store (a view of its optimizer's flat gradient buffer, so
-    that ``step`` finds every gradient in place) when nobody holds the one written there before: as PyTorch's
-    AccumulateGrad reuses a buffer only when its use count says nobody else has it.
+    A first gradient is copied into the leaf's gradient store when it is free (see `claim_gradient`; ops that can
+    write it there themselves do so and return None for the leaf).
     """
+    if grad.shape != leaf.data.shape:
+        grad = _unbroadcast(grad, leaf.data.shape)
     if grad.dtype != leaf.data.dtype:
         grad = grad.astype(leaf.data.dtype)
     current = leaf.grad
@@ -256,42 +257,45 @@ def _accumulate(leaf: Tensor, grad: np.ndarray, upstream: np.ndarray | None) -> 
         else:
             current.data = current.data + grad
         return
-    store = leaf._grad_store
-    if grad is store:  # the op wrote it there (see gradient_buffer)
-        pass
-    elif store is not None and getrefcount(store) == _FREE_STORE_REFS:
+    store = claim_gradient(leaf, grad.dtype)
+    if store is not None:
         store[...] = grad
-        grad = store
-    elif grad is upstream or grad.base is not None:
-        grad = grad.copy()
-    leaf.grad = _wrap(grad)
+        return
+    leaf.grad = _wrap(grad.copy() if grad is upstream or grad.base is not None else grad)
 
 
-def gradient_buffer(leaf: Tensor) -> np.ndarray | None:
-    """Where a backward function may write ``leaf``'s gradient itself (``out=``, then returning that very array):
-    the leaf's gradient store, when the leaf has no gradient yet and nobody holds the store; else None.
+def claim_gradient(leaf: Tensor, dtype: np.dtype) -> np.ndarray | None:
+    """The leaf's gradient store, for a backward function to write the leaf's first gradient into (``out=``),
+    returning None for the leaf; or None when it cannot.
 
-    This saves the copy into the store: for a large layer, a pass over its weights per step.
+    The store is a view of the leaf's optimizer's flat gradient buffer, so that ``step`` finds every gradient in
+    place, and writing there saves a copy (for a large layer, a pass over its weights per step). It is claimed, and
+    becomes ``leaf.grad``, when the leaf has no gradient yet, ``dtype`` is the store's and nobody else holds the
+    store (as PyTorch's AccumulateGrad reuses a buffer only when its use count says so). Call it with no reference
+    to the store of your own, or the store does not look free.
     """
     store = leaf._grad_store
-    if store is not None and leaf.grad is None and getrefcount(store) == _FREE_STORE_REFS:
-        return store
-    return None
+    if (store is None or leaf.grad is not None or store.dtype != dtype
+            or getrefcount(store) != _FREE_STORE_REFS):
+        return None
+    leaf.grad = _wrap(store)
+    return store
+
+
+def _free_store_refs() -> int:
+    """What ``claim_gradient`` counts for a store that only its leaf holds: the leaf's reference, the local name
+    and getrefcount's argument (measured, as the count depends on the interpreter; same steps as there)."""
+    leaf = _Holder()
+    leaf._grad_store = np.empty(0)
+    store = leaf._grad_store
+    return getrefcount(store)
 
 
 class _Holder:
     __slots__ = ("_grad_store",)
 
 
-def _count_store_refs(leaf: Any) -> int:
-    store = leaf._grad_store  # the very steps of _accumulate
-    return getrefcount(store)
-
-
-_holder = _Holder()
-_holder._grad_store = np.empty(0)
-_FREE_STORE_REFS = _count_store_refs(_holder)  # what _accumulate sees for a store that only its leaf holds (the
-del _holder                                    # count depends on the interpreter, so it is measured here)
+_FREE_STORE_REFS = _free_store_refs()
 
 
 def _unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:

@@ -480,3 +480,20 @@ def test_the_step_of_a_large_group_allocates_no_temporaries_of_its_size(name, op
     allowed = ((optimizer == "Adadelta") + bool(kwargs.get("maximize"))
                + bool(kwargs.get("weight_decay") and optimizer != "AdamW"))
     assert peak <= allowed * w.data.nbytes + 64_000, f"{peak / w.data.nbytes:.1f} model-sized temporaries"
+
+
+@pytest.mark.parametrize("name, optimizer, kwargs", CASES, ids=IDS)
+def test_a_group_larger_than_a_slice_matches_torch(name, optimizer, kwargs):
+    """Large groups are updated slice by slice (see Optimizer._update_flat): the same steps as PyTorch's."""
+    from glassnet.optim.optimizer import SLICE
+    rng = np.random.default_rng(1)
+    start = rng.normal(size=2 * SLICE + 123)
+    mine, theirs = nn.Parameter(start.copy()), torch.tensor(start.copy(), requires_grad=True)
+    opt, topt = getattr(optim, optimizer)([mine], **kwargs), getattr(torch.optim, optimizer)([theirs], **kwargs)
+    for _ in range(3):
+        grad = rng.normal(size=start.shape)
+        mine.grad, theirs.grad = gn.tensor(grad.copy()), torch.tensor(grad)
+        opt.step()
+        topt.step()
+    np.testing.assert_allclose(mine.data, theirs.detach().numpy(), rtol=0, atol=1e-9)
+    assert np.abs(mine.data - start).max() > 1e-4

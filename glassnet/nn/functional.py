@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import tensor as _engine
 from ..ops import ACTIVATIONS, Activation, leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
-from ..tensor import Tensor, as_tensor, gradient_buffer, result
+from ..tensor import Tensor, as_tensor, claim_gradient, result
 
 __all__ = [
     "linear", "dense_stack", "Dense", "dropout", "relu", "tanh", "sigmoid", "leaky_relu", "softmax", "log_softmax", "mse_loss", "l1_loss",
@@ -20,6 +20,10 @@ __all__ = [
 ]
 
 REDUCTIONS = ("mean", "sum", "none")
+# np.dot and np.vdot without their __array_function__ dispatch (a Python call: a sixth of a small dot's cost); the
+# arrays here are always plain ndarrays
+_dot = getattr(np.dot, "_implementation", np.dot)
+_vdot = getattr(np.vdot, "_implementation", np.vdot)
 
 
 Dense = tuple[Tensor, Tensor | None, Activation | None]  # one dense layer: (weight, bias, activation)
@@ -50,7 +54,7 @@ def dense_stack(x: Tensor, layers: Sequence[Dense]) -> Tensor:
     saved = []  # (input, z, a) of each layer
     parents = [x]
     for weight, bias, activation in layers:
-        z = np.dot(h, weight.data.T)
+        z = _dot(h, weight.data.T)
         if bias is None:
             parents.append(weight)
         else:
@@ -76,19 +80,21 @@ def dense_stack(x: Tensor, layers: Sequence[Dense]) -> Tensor:
                 grads.append(_dot_for(bias, ones, g) if bias.requires_grad else None)
             grads.append(_dot_for(weight, g.T, h_in) if weight.requires_grad else None)
             if depth or x.requires_grad:
-                g = np.dot(g, weight.data)
+                g = _dot(g, weight.data)
         grads.append((g if X.ndim == 2 else g.reshape(X.shape)) if x.requires_grad else None)
         grads.reverse()
         return grads
     return result(out, tuple(parents), backward)
 
 
-def _dot_for(param: Tensor, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """a · b, the gradient of ``param``: written straight into the param's gradient buffer when it has a free one."""
-    out = gradient_buffer(param)
-    if out is None or out.dtype != a.dtype:
-        return np.dot(a, b)
-    return np.dot(a, b, out=out)
+def _dot_for(param: Tensor, a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
+    """a · b, the gradient of ``param``: written straight into its gradient store when it can be (then None: the
+    engine has nothing left to add), else returned."""
+    out = claim_gradient(param, a.dtype)
+    if out is None:
+        return _dot(a, b)
+    _dot(a, b, out=out)
+    return None
 
 
 def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
@@ -103,24 +109,31 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
 
 # ------------------------------------------------------------------------------------------ losses
 
-def _reduce(loss: str, per_element: np.ndarray, local_grad: Callable[[np.ndarray], np.ndarray], reduction: str,
-            input: Tensor) -> Tensor:
-    """Apply ``reduction`` to per-element losses; ``local_grad(w)`` = ∂(Σ wᵢ·lossᵢ)/∂input."""
-    if reduction == "mean":  # the upstream gradient of a scalar loss is used as a Python float: no NumPy call
-        n = per_element.size
-        return result(np.asarray(np.add.reduce(per_element, axis=None) / n), (input,),
-                      lambda g: (local_grad(float(g) / n),))
-    if reduction == "sum":
-        return result(np.asarray(np.add.reduce(per_element, axis=None)), (input,), lambda g: (local_grad(float(g)),))
+def _reduce(loss: str, per_element: np.ndarray | tuple[Any, int], local_grad: Callable[[np.ndarray], np.ndarray],
+            reduction: str, input: Tensor) -> Tensor:
+    """Apply ``reduction`` to per-element losses; ``local_grad(w)`` = ∂(Σ wᵢ·lossᵢ)/∂input.
+
+    For "mean" and "sum", ``per_element`` may be (Σ lossᵢ, count) when the sum is cheaper to get directly.
+    """
     if reduction == "none":
         return result(per_element, (input,), lambda g: (local_grad(g),))
-    raise ValueError(f"{loss}: unknown reduction {reduction!r}; choose one of {REDUCTIONS}")
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{loss}: unknown reduction {reduction!r}; choose one of {REDUCTIONS}")
+    total, n = per_element if type(per_element) is tuple else (np.add.reduce(per_element, axis=None),
+                                                                per_element.size)
+    if reduction == "sum":
+        n = 1
+    # the upstream gradient of a scalar loss is used as a Python float: no NumPy call
+    return result(np.asarray(total / n, dtype=input.data.dtype), (input,), lambda g: (local_grad(float(g) / n),))
 
 
 def _pair(loss: str, input: Any, target: Any) -> tuple[Tensor, np.ndarray]:
-    input = as_tensor(input)
+    if type(input) is not Tensor:
+        input = as_tensor(input)
+    if isinstance(target, Tensor):
+        target = target.data
     if type(target) is not np.ndarray:
-        target = np.asarray(target.data if isinstance(target, Tensor) else target)
+        target = np.asarray(target)
     if input.data.shape != target.shape:
         raise ValueError(f"{loss}: input shape {input.data.shape} and target shape {target.shape} differ; "
                          f"they must be equal (reshape the target, e.g. y.reshape(-1, 1) for one output)")
@@ -139,7 +152,8 @@ def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     """Mean squared error (input − target)²."""
     input, target = _pair("MSELoss", input, target)
     diff = input.data - target
-    return _reduce("MSELoss", diff * diff, lambda w: diff * (2 * w), reduction, input)
+    squares = diff * diff if reduction == "none" else (_vdot(diff, diff), diff.size)  # Σ diff²: one BLAS call
+    return _reduce("MSELoss", squares, lambda w: diff * (2 * w), reduction, input)
 
 
 def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:

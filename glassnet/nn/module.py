@@ -157,6 +157,7 @@ class Module:
             raise TypeError(f"parameters must have a floating dtype, got {dtype}")
         for param in self.parameters():
             param.data = param.data.astype(dtype)
+            param._grad_store = None  # of the old dtype: the optimizer makes a new one at its next step
             if param.grad is not None:
                 param.grad.data = param.grad.data.astype(dtype)
         return self
