@@ -205,7 +205,7 @@ class Tensor:
             if self.data.size != 1:
                 raise GraphError(f"backward() without a gradient needs a one-element output, got shape "
                                  f"{self.data.shape}; pass grad= of that shape or reduce (e.g. .sum()) first.")
-            grad = np.array(1, self.data.dtype) if self.data.ndim == 0 else np.ones(self.data.shape, self.data.dtype)
+            grad = _one(self.data.dtype) if self.data.ndim == 0 else np.ones(self.data.shape, self.data.dtype)
         else:
             grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=self.data.dtype)
             if grad.shape != self.data.shape:
@@ -238,6 +238,15 @@ class Tensor:
                 else:
                     grads[key] = pg
                     heappush(heap, (-parent._seq, parent))
+
+
+@functools.lru_cache(maxsize=None)
+def _one(dtype: np.dtype) -> np.ndarray:
+    """The 0-d gradient 1 that starts a backward pass from a scalar, made once per dtype and read-only (a backward
+    function must never change its upstream gradient in place)."""
+    one = np.ones((), dtype)
+    one.flags.writeable = False
+    return one
 
 
 def _accumulate(leaf: Tensor, grad: np.ndarray, upstream: np.ndarray | None) -> None:
