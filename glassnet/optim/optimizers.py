@@ -27,7 +27,7 @@ def _with_weight_decay(group: dict[str, Any], param: np.ndarray, grad: np.ndarra
 class SGD(Optimizer):
     """p ← p − lr·g, with optional weight decay, (dampened) momentum and Nesterov momentum."""
 
-    buffer_names = ("momentum_buffer",)
+    buffer_names = decaying_buffers = ("momentum_buffer",)
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
                  weight_decay: float = 0.0, nesterov: bool = False, maximize: bool = False) -> None:
@@ -65,6 +65,7 @@ class Adam(Optimizer):
     """Adaptive moments: m ← β1·m + (1−β1)·g, v ← β2·v + (1−β2)·g², p ← p − lr·m̂ / (√v̂ + ε)."""
 
     buffer_names = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")  # the last is used by amsgrad groups only
+    decaying_buffers = ("exp_avg", "exp_avg_sq")
     decoupled_weight_decay = False
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
@@ -147,7 +148,7 @@ class Adagrad(Optimizer):
 class Adadelta(Optimizer):
     """Step sizes from running averages of squared gradients and squared updates (no learning rate needed)."""
 
-    buffer_names = ("square_avg", "acc_delta")
+    buffer_names = decaying_buffers = ("square_avg", "acc_delta")
 
     def __init__(self, params: Iterable[Any], lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
                  weight_decay: float = 0.0, maximize: bool = False) -> None:
@@ -182,7 +183,7 @@ class Adadelta(Optimizer):
 class RMSprop(Optimizer):
     """p ← p − lr·g / (√v + ε) with v a running average of g²; optional momentum and centring."""
 
-    buffer_names = ("square_avg", "momentum_buffer", "grad_avg")
+    buffer_names = decaying_buffers = ("square_avg", "momentum_buffer", "grad_avg")
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False,
