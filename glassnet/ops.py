@@ -50,11 +50,20 @@ def sub(a: Any, b: Any) -> Tensor:
 
 
 def mul(a: Any, b: Any) -> Tensor:
+    if type(b) in (float, int) and isinstance(a, Tensor):
+        return _scale(a, b)
+    if type(a) in (float, int) and isinstance(b, Tensor):
+        return _scale(b, a)
     a, b = _operands(a, b)
 
     def backward(g: np.ndarray) -> tuple:
         return (g * b.data if a.requires_grad else None, g * a.data if b.requires_grad else None)
     return result(a.data * b.data, (a, b), backward)
+
+
+def _scale(a: Tensor, k: float) -> Tensor:
+    """a · k for a Python number k: one parent, and k a NumPy weak scalar (float32 stays float32)."""
+    return result(a.data * k, (a,), lambda g: (g * k,))
 
 
 def div(a: Any, b: Any) -> Tensor:

@@ -5,6 +5,7 @@ A Tensor wraps a NumPy array (``.data``). An op that builds a Tensor from others
 forward and backward stand side by side). ``Tensor.backward()`` walks the graph from the output to the leaves in
 reverse topological order (newest node first, iteratively: no recursion limit), sums gradients that arrive along several paths
 (the multiple-path chain rule), undoes broadcasting in one place, and accumulates into the leaves' ``.grad``.
+A Parameter's first gradient goes straight into its optimizer's flat gradient buffer (``claim_gradient``).
 """
 from __future__ import annotations
 
@@ -112,7 +113,7 @@ class Tensor:
 
     __slots__ = ("data", "grad", "requires_grad", "_parents", "_backward", "_seq", "__weakref__")
     __array_priority__ = 1000  # ndarray + Tensor goes to Tensor.__radd__
-    _grad_store: np.ndarray | None = None  # where a first gradient is written (see _accumulate); Parameters hold one
+    _grad_store: np.ndarray | None = None  # where a first gradient is written (see claim_gradient); Parameters have one
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
         self.data = _as_array(data, dtype)

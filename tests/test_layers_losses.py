@@ -291,8 +291,18 @@ PROBS /= PROBS.sum(1, keepdims=True)
 HARD = (RNG.uniform(size=(5, 3)) > 0.5).astype(np.float64)
 SOFT = RNG.uniform(size=(5, 3))
 VALUES = RNG.normal(size=(5, 3))
+
+
+class TorchHalfMSELoss(torch.nn.MSELoss):
+    """½ · PyTorch's MSELoss: the oracle of HalfMSELoss."""
+
+    def forward(self, input, target):
+        return 0.5 * super().forward(input, target)
+
+
 LOSSES = [  # (id, glassnet class, torch class, input shape, input range, target)
     ("MSELoss", nn.MSELoss, torch.nn.MSELoss, (5, 3), (-2, 2), VALUES),
+    ("HalfMSELoss", nn.HalfMSELoss, TorchHalfMSELoss, (5, 3), (-2, 2), VALUES),
     ("L1Loss", nn.L1Loss, torch.nn.L1Loss, (5, 3), (-2, 2), VALUES),
     ("BCELoss hard", nn.BCELoss, torch.nn.BCELoss, (5, 3), (0.05, 0.95), HARD),
     ("BCELoss soft", nn.BCELoss, torch.nn.BCELoss, (5, 3), (0.05, 0.95), SOFT),
@@ -312,8 +322,8 @@ def test_loss_vs_torch_and_finite_differences(check, name, loss, reference, shap
 
 
 @pytest.mark.parametrize("name, function, reference", [
-    ("mse", F.mse_loss, TF.mse_loss), ("l1", F.l1_loss, TF.l1_loss), ("bce", F.binary_cross_entropy,
-                                                                      TF.binary_cross_entropy),
+    ("mse", F.mse_loss, TF.mse_loss), ("half mse", F.half_mse_loss, lambda *a, **k: 0.5 * TF.mse_loss(*a, **k)),
+    ("l1", F.l1_loss, TF.l1_loss), ("bce", F.binary_cross_entropy, TF.binary_cross_entropy),
     ("bce logits", F.binary_cross_entropy_with_logits, TF.binary_cross_entropy_with_logits),
 ])
 def test_functional_losses_equal_their_modules_and_torch(check, name, function, reference):

@@ -1,6 +1,7 @@
 """Stateless neural-network functions (``import glassnet.nn.functional as F``); modules are thin wrappers.
 
-``linear`` is one graph node for x·Wᵀ + b and an optional activation; each loss is one fused node whose backward
+``linear`` is one graph node for x·Wᵀ + b and an optional activation, and ``dense_stack`` one node for several such
+layers in turn (what ``nn.Sequential`` runs); each loss is one fused node whose backward
 is the closed form (e.g. softmax − one-hot for cross-entropy), which is both faster and more stable than composing
 the loss from elementwise ops.
 """
@@ -15,7 +16,8 @@ from ..ops import ACTIVATIONS, Activation, leaky_relu, log_softmax, relu, sigmoi
 from ..tensor import Tensor, as_tensor, claim_gradient, result
 
 __all__ = [
-    "linear", "dense_stack", "Dense", "dropout", "relu", "tanh", "sigmoid", "leaky_relu", "softmax", "log_softmax", "mse_loss", "l1_loss",
+    "linear", "dense_stack", "Dense", "dropout", "relu", "tanh", "sigmoid", "leaky_relu", "softmax", "log_softmax",
+    "mse_loss", "half_mse_loss", "l1_loss",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "REDUCTIONS",
 ]
 
@@ -150,10 +152,26 @@ def _check_unit_interval(loss: str, target: np.ndarray) -> None:
 
 def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     """Mean squared error (input − target)²."""
-    input, target = _pair("MSELoss", input, target)
+    return _squared_error("MSELoss", input, target, reduction, 1.0)
+
+
+def half_mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """½(input − target)²: the squared error of the course and of TensorFlow Playground, whose gradient is
+    input − target (divided by the number of elements for the mean)."""
+    return _squared_error("HalfMSELoss", input, target, reduction, 0.5)
+
+
+def _squared_error(loss: str, input: Any, target: Any, reduction: str, factor: float) -> Tensor:
+    """factor · (input − target)², one node."""
+    input, target = _pair(loss, input, target)
     diff = input.data - target
-    squares = diff * diff if reduction == "none" else (_vdot(diff, diff), diff.size)  # Σ diff²: one BLAS call
-    return _reduce("MSELoss", squares, lambda w: diff * (2 * w), reduction, input)
+    if reduction == "none":
+        squares = diff * diff
+        if factor != 1:
+            squares *= factor
+    else:
+        squares = (float(_vdot(diff, diff)) * factor, diff.size)  # Σ diff²: one BLAS call
+    return _reduce(loss, squares, lambda w: diff * (2 * factor * w), reduction, input)
 
 
 def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:

@@ -38,6 +38,7 @@ class Linear(Module):
         self.bias = Parameter(rng.uniform(-bound, bound, out_features).astype(dtype)) if bias else None
 
     def forward(self, x: Any) -> Tensor:
+        """x · weightᵀ + bias."""
         return F.dense_stack(self.checked_input(x), ((self.weight, self.bias, None),))
 
     def checked_input(self, x: Any) -> Tensor:

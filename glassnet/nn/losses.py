@@ -9,7 +9,7 @@ from . import functional as F
 from .layers import Identity, Sigmoid, Softmax
 from .module import Module
 
-__all__ = ["Loss", "MSELoss", "L1Loss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss",
+__all__ = ["Loss", "MSELoss", "HalfMSELoss", "L1Loss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss",
            "CategoricalCrossEntropyLoss", "Head", "head_for", "PROBLEMS"]
 
 
@@ -40,6 +40,13 @@ class MSELoss(Loss):
     """Mean squared error: mean((input − target)²)."""
 
     function = staticmethod(F.mse_loss)
+
+
+class HalfMSELoss(Loss):
+    """Half the mean squared error, mean(½(input − target)²): the course's squared error, and TensorFlow
+    Playground's loss (its gradient is (input − target) / n)."""
+
+    function = staticmethod(F.half_mse_loss)
 
 
 class L1Loss(Loss):

@@ -1,10 +1,11 @@
 """The optimizer base class: param groups, per-parameter state, and a flat fast path.
 
-Each optimizer writes its update rule once, as ``update(group, param, grad, buffers, step)`` on plain arrays. The
-parameters of a group live in one contiguous buffer (each ``Parameter.data`` is a view into it), and so do the
-rule's state buffers; when every parameter of the group has a gradient and the same step count, the rule runs once
-on the whole buffers (a handful of NumPy calls for the whole model) instead of once per parameter. Otherwise it runs
-per parameter on views, which is exactly PyTorch's behaviour (a parameter without a gradient is skipped).
+Each optimizer writes its update rule once, as ``update(group, param, grad, buffers, step, scratch)`` on plain
+arrays, in place. The parameters of a group live in one contiguous buffer (each ``Parameter.data`` is a view into
+it), and so do their gradients and the rule's state buffers; when every parameter of the group has a gradient and
+the same step count, the rule runs once on the whole buffers (a handful of NumPy calls for the whole model) instead
+of once per parameter. Otherwise it runs per parameter on views, which is exactly PyTorch's behaviour (a parameter
+without a gradient is skipped).
 """
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ class _FlatGroup:
     """One param group's parameters, gradients and state buffers, each in one contiguous array.
 
     Each Parameter's ``_grad_store`` is its view of the flat gradient, where backward writes a first gradient (see
-    ``tensor._accumulate``): when every gradient is found there, ``step`` reads them without gathering them.
+    ``tensor.claim_gradient``): when every gradient is found there, ``step`` reads them without gathering them.
     """
 
     def __init__(self, params: list[Tensor], buffer_names: tuple[str, ...], initial: dict[str, float]) -> None:

@@ -29,13 +29,6 @@ INIT_WEIGHT = 0.5  # TensorFlow Playground: weights U(−0.5, 0.5), biases 0.1
 INIT_BIAS = 0.1
 
 
-class HalfSquaredError(nn.Module):
-    """TensorFlow Playground's loss: the mean of ½(o − t)², whose gradient is (o − t) / batch size."""
-
-    def forward(self, input: Any, target: Any) -> gn.Tensor:
-        return nn.functional.mse_loss(input, target) * 0.5
-
-
 @dataclass(frozen=True)
 class Head:
     """The output layer and loss that the problem (and, in classification, the `loss` key) choose."""
@@ -54,8 +47,8 @@ class Head:
 
     def loss_fn(self) -> nn.Module:
         """The data loss, from the model's output (logits for sigmoid and softmax heads)."""
-        return {"mse": HalfSquaredError, "bce": nn.BCEWithLogitsLoss, "crossentropy": nn.CrossEntropyLoss}[
-            self.loss]()
+        return {"mse": nn.HalfMSELoss, "bce": nn.BCEWithLogitsLoss, "crossentropy": nn.CrossEntropyLoss}[
+            self.loss]()  # mse: TensorFlow Playground's mean of ½(o − t)², whose gradient is (o − t) / batch size
 
     def activate(self, output: np.ndarray) -> np.ndarray:
         """The output neuron's activation from the model's output (logits for sigmoid and softmax heads)."""

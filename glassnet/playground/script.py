@@ -92,8 +92,7 @@ TARGETS = {
     "linear": "return gn.tensor(labels.reshape(-1, 1).astype(np.float32))",
 }
 LOSSES = {
-    "mse": "def loss_fn(output, target):\n    \"\"\"TensorFlow Playground's loss: the mean of ½(o − t)².\"\"\"\n"
-           "    return nn.functional.mse_loss(output, target) * 0.5\n",
+    "mse": "loss_fn = nn.HalfMSELoss()  # TensorFlow Playground's loss: the mean of ½(o − t)²",
     "bce": "loss_fn = nn.BCEWithLogitsLoss()  # the model outputs logits; sigmoid(logit) is the probability",
     "crossentropy": "loss_fn = nn.CrossEntropyLoss()  # the model outputs logits; softmax gives the probabilities",
 }
