@@ -43,6 +43,7 @@ SCALARS = [  # (glassnet, torch) with the tensor x of shape (2, 3); reflected du
     ("x + 2.5", lambda x: x + 2.5, None), ("2.5 + x", lambda x: 2.5 + x, None),
     ("x - 2.5", lambda x: x - 2.5, None), ("2.5 - x", lambda x: 2.5 - x, None),
     ("x * 3", lambda x: x * 3, None), ("3 * x", lambda x: 3 * x, None),
+    ("x * 0.5", lambda x: x * 0.5, None), ("-0.25 * x", lambda x: -0.25 * x, None),
     ("x / 4", lambda x: x / 4, None), ("4 / x", lambda x: 4 / x, None),
     ("x ** 2", lambda x: x ** 2, None), ("x ** 3.5", lambda x: x ** 3.5, None),
     ("x ** -1", lambda x: x ** -1, None), ("2 ** x", lambda x: 2 ** x, None),
@@ -64,6 +65,18 @@ SCALARS = [  # (glassnet, torch) with the tensor x of shape (2, 3); reflected du
 @pytest.mark.parametrize("name, gn_fn, torch_fn", SCALARS, ids=[case[0] for case in SCALARS])
 def test_dunders_with_python_scalars_and_ndarrays(check, name, gn_fn, torch_fn):
     check([(2, 3)], torch_fn or gn_fn, gn_fn, low=0.5, high=2)
+
+
+def test_a_tensor_times_a_number_keeps_its_float_dtype_and_an_integer_one_becomes_float_like_torch():
+    x = gn.tensor(np.ones(3, np.float32), requires_grad=True)
+    y = x * 0.5
+    assert y.dtype == np.float32 and y._parents == (x,)
+    y.sum().backward()
+    assert x.grad.dtype == np.float32 and np.all(x.grad.data == 0.5)
+    counts = gn.tensor(np.array([1, 2, 3]))
+    expected = (torch.tensor([1, 2, 3]) * 0.5).numpy()
+    np.testing.assert_array_equal((counts * 0.5).data, expected)
+    np.testing.assert_array_equal((0.5 * counts).data, expected)
 
 
 UNARY = [  # (id, shape, torch, glassnet or None, input range)
