@@ -25,6 +25,7 @@ import time
 from harness import clean_blas_env, machine_report
 
 TFP_EPOCHS_PER_S = {"default": 60.0, "largest": 18.9}
+MIN_FRAMES_PER_S = 29.5  # the target is 30; the server sends at most 30 a second, and a window's edges cost a frame
 NETS = {
     "default": {},
     "largest": {"networkShape": [8, 8, 8, 8, 8, 8], "xSquared": True, "ySquared": True, "xTimesY": True,
@@ -128,11 +129,12 @@ def measure_net(name: str, changes: dict, args: argparse.Namespace) -> None:
         runs = [measure(changes, args.seconds) for _ in range(args.repeats)]
         medians = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
         target = 10 * TFP_EPOCHS_PER_S[name]
-        verdict = "PASS" if medians["epochs_per_s"] >= target and medians["frames_per_s"] >= 30 else "MISS"
+        verdict = ("PASS" if medians["epochs_per_s"] >= target and medians["frames_per_s"] >= MIN_FRAMES_PER_S
+                   else "MISS")
         details = ", ".join(f"{key} {value:.3g}" for key, value in medians.items())
         print(f"{name:8s} {kind:8s} {details}  (runs: {[round(r['epochs_per_s']) for r in runs]}) "
               f"= {medians['epochs_per_s'] / TFP_EPOCHS_PER_S[name]:.1f}x TFP, target {target:g} epochs/s "
-              f"and 30 frames/s: {verdict}", flush=True)
+              f"and 30 frames/s (≥ {MIN_FRAMES_PER_S} measured): {verdict}", flush=True)
 
 
 if __name__ == "__main__":
