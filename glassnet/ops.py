@@ -329,7 +329,7 @@ def _leaky(slope: float) -> Activation:
 
 
 def _tanh_backward(g: np.ndarray, z: np.ndarray, a: np.ndarray) -> np.ndarray:
-    """g · (1 − a²), as g − g·a·a: array operands only (a Python scalar costs a conversion per call), in place."""
+    """g · (1 − a²), as g − g·a·a in place: array operands only (a Python scalar costs a conversion a call)."""
     ga2 = g * a
     ga2 *= a
     return np.subtract(g, ga2, out=ga2)

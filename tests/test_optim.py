@@ -398,7 +398,8 @@ def test_backward_writes_gradients_into_the_optimizers_flat_buffer():
         opt.zero_grad()
         backward_once(model)
         assert all(p.grad.data.base is flat.grad for p in model.parameters()), "gradients were allocated elsewhere"
-        np.testing.assert_array_equal(flat.gradient(), np.concatenate([p.grad.data.ravel() for p in model.parameters()]))
+        gathered = np.concatenate([p.grad.data.ravel() for p in model.parameters()])
+        np.testing.assert_array_equal(flat.gradient(), gathered)
         opt.step()
 
 

@@ -10,7 +10,8 @@ from .regularization import l1_penalty, l2_penalty, penalty, weights
 
 __all__ = [
     "functional", "Module", "Parameter", "Linear", "Sequential", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Identity",
-    "Softmax", "LogSoftmax", "Dropout", "Flatten", "ActivationLayer", "Loss", "MSELoss", "HalfMSELoss", "L1Loss", "BCELoss",
-    "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss", "CategoricalCrossEntropyLoss", "Head", "head_for", "PROBLEMS",
+    "Softmax", "LogSoftmax", "Dropout", "Flatten", "ActivationLayer", "Loss", "MSELoss", "HalfMSELoss", "L1Loss",
+    "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss", "CategoricalCrossEntropyLoss", "Head", "head_for",
+    "PROBLEMS",
     "l1_penalty", "l2_penalty", "penalty", "weights",
 ]
