@@ -1,12 +1,13 @@
 #!/usr/bin/env python
-"""glassnet vs PyTorch on the core workloads of issue 3, side by side in one process, alternating.
+"""glassnet vs PyTorch (and the NumPy floor, floor.py) on the core workloads of issue 3, in one process, alternating.
 
-    python benchmarks/bench_core.py                      # everything (~1.5 min)
+    python benchmarks/bench_core.py                      # everything (~2 min)
     python benchmarks/bench_core.py --quick              # smoke run (< 20 s on a quiet machine)
     python benchmarks/bench_core.py --workloads W1,W2    # a selection: W1, W1deep, W2, W3, W3mem
 
-Both sides run the PyTorch user's own loop (``train_step``) on the same pre-built float32 batches, from the same
-initial weights; one identical step is checked first so that a fast but wrong engine cannot pass. See README.md.
+glassnet and torch run the PyTorch user's own loop (``train_step``), the floor its straight-line step, on the same
+pre-built float32 batches from the same initial weights; identical steps are checked first so that a fast but wrong
+side cannot pass. See README.md.
 """
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ REPO = os.path.dirname(HERE)
 sys.path[:0] = [HERE, REPO]  # the harness, and the glassnet of this checkout
 
 import harness  # noqa: E402  (before NumPy: it may re-exec without the OpenBLAS variables)
+
+SIDES = ("glassnet", "torch", "floor")  # the floor: the same NumPy calls as glassnet, straight-line (floor.py)
 
 
 class Spec(NamedTuple):
@@ -82,7 +85,7 @@ WORKLOADS = {"W1": w1, "W1deep": lambda: w1(deep=True), "W2": w2, "W3": w3}
 MEMORY_LIMIT_MB = 200
 
 
-# ------------------------------------------------------------------------------------------------ the two sides
+# ------------------------------------------------------------------------------------------------ the sides
 
 def library(name: str) -> tuple[Any, Callable]:
     """(the module with .nn and .optim, ndarray -> tensor), imported on first use (memory runs load only one)."""
@@ -94,7 +97,14 @@ def library(name: str) -> tuple[Any, Callable]:
 
 
 def build(name: str, spec: Spec, state: dict | None) -> dict:
-    """One side: model (with ``state``'s weights if given), loss, optimizer and the pre-built batches."""
+    """One side: model (with ``state``'s weights if given), loss, optimizer, the pre-built batches, and the
+    functions that run a step plain (``step``) and cut into PHASES (``phases``)."""
+    X, y = spec.data()
+    if name == "floor":
+        from floor import Floor, floor_phases, floor_step
+        model = Floor(spec.sizes, spec.activation, spec.output_activation, spec.loss, spec.optimizer, spec.lr, state)
+        batches = [(X[i:i + spec.batch], y[i:i + spec.batch]) for i in range(0, len(X), spec.batch)]
+        return dict(model=model, loss_fn=None, opt=None, batches=batches, step=floor_step, phases=floor_phases)
     lib, to_tensor = library(name)
     layers = []
     for i, (n_in, n_out) in enumerate(zip(spec.sizes, spec.sizes[1:])):
@@ -104,10 +114,10 @@ def build(name: str, spec: Spec, state: dict | None) -> dict:
     model = lib.nn.Sequential(*layers)
     if state is not None:
         model.load_state_dict({k: to_tensor(v.copy()) for k, v in state.items()})
-    X, y = spec.data()
     batches = [(to_tensor(X[i:i + spec.batch]), to_tensor(y[i:i + spec.batch])) for i in range(0, len(X), spec.batch)]
     return dict(model=model, loss_fn=getattr(lib.nn, spec.loss)(),
-                opt=getattr(lib.optim, spec.optimizer)(model.parameters(), lr=spec.lr), batches=batches)
+                opt=getattr(lib.optim, spec.optimizer)(model.parameters(), lr=spec.lr), batches=batches,
+                step=train_step, phases=step_phases)
 
 
 def train_step(model, loss_fn, opt, x, y):
@@ -138,10 +148,11 @@ def step_phases(model, loss_fn, opt, x, y) -> list[float]:
     return [t0, t1, t2, t3, t4, now()]
 
 
-def unit_runner(side: dict, steps: int, fn: Callable = train_step) -> Callable[[], Any]:
-    """A callable running the next ``steps`` batches of the side (cycling), returning the last result."""
+def unit_runner(side: dict, steps: int, phases: bool = False) -> Callable[[], Any]:
+    """A callable running the next ``steps`` batches of the side (cycling) with its ``step`` function (its
+    ``phases`` one if asked), returning the last result."""
     batches = itertools.cycle(side["batches"])
-    model, loss_fn, opt = side["model"], side["loss_fn"], side["opt"]
+    model, loss_fn, opt, fn = side["model"], side["loss_fn"], side["opt"], side["phases" if phases else "step"]
 
     def run():
         for _, (x, y) in zip(range(steps), batches):
@@ -151,62 +162,69 @@ def unit_runner(side: dict, steps: int, fn: Callable = train_step) -> Callable[[
 
 
 def check_agreement(sides: dict[str, dict], steps: int = 3, rtol: float = 1e-4) -> str:
-    """Run ``steps`` identical steps on both sides from identical weights: the losses must agree (those after the
-    first step also check the gradients and the optimizer's update), and glassnet's loss, parameters and gradients
-    must still be float32."""
+    """Run ``steps`` identical steps on every side from identical weights: the losses must agree with torch's
+    (those after the first step also check the gradients and the optimizer's update), and glassnet's loss,
+    parameters and gradients must still be float32."""
     runners = {name: unit_runner(side, 1) for name, side in sides.items()}
     losses = {name: [] for name in sides}
     for _ in range(steps):
         for name, run in runners.items():
             loss = run()
-            losses[name].append(loss.item())
+            losses[name].append(float(loss))
             if name == "glassnet":
                 assert loss.dtype == "float32", f"glassnet loss is {loss.dtype}, not float32"
-    g, t = losses["glassnet"], losses["torch"]
-    for k, (a, b) in enumerate(zip(g, t)):
-        if abs(a - b) > rtol * abs(b):
-            raise AssertionError(f"losses differ at step {k + 1}: glassnet {a!r} vs torch {b!r} (rtol {rtol})")
+    for name, side_losses in losses.items():
+        for k, (a, b) in enumerate(zip(side_losses, losses["torch"])):
+            if abs(a - b) > rtol * abs(b):
+                raise AssertionError(f"losses differ at step {k + 1}: {name} {a!r} vs torch {b!r} (rtol {rtol})")
     params = list(sides["glassnet"]["model"].parameters())
     dtypes = {str(a.dtype) for p in params for a in (p.data, p.grad.data)}
     assert dtypes == {"float32"}, f"glassnet parameters or gradients became {dtypes} during training"
-    return f"{steps} identical steps agree: losses " + ", ".join(f"{a:.6g}/{b:.6g}" for a, b in zip(g, t))
+    return (f"{steps} identical steps agree: losses (" + "/".join(sides) + ") "
+            + ", ".join("/".join(f"{losses[n][k]:.6g}" for n in sides) for k in range(steps)))
 
 
 # ------------------------------------------------------------------------------------------------ measurements
 
 def speed(spec: Spec, args: argparse.Namespace) -> dict:
-    """Check, then time both sides alternately (and their phases at one thread); print and return the results."""
+    """Check, then time the sides alternately, and their phases; print and return the results."""
     import glassnet
     glassnet.manual_seed(0)
     gside = build("glassnet", spec, None)
-    sides = {"glassnet": gside, "torch": build("torch", spec, gside["model"].state_dict())}
+    sides = {"glassnet": gside, **{name: build(name, spec, gside["model"].state_dict()) for name in SIDES[1:]}}
     print(f"\n== {spec.title}   [{spec.unit}, {spec.threads} thread{'s' * (spec.threads > 1)} each side]")
     with harness.threads(spec.threads):
         print("   check: " + check_agreement(sides))
         steps = spec.unit_steps or len(gside["batches"])
         rates = harness.alternate({name: unit_runner(side, steps) for name, side in sides.items()},
                                   args.repeats, args.seconds, spec.threads > 1)
-        phases = harness.time_phases({name: unit_runner(side, 1, step_phases) for name, side in sides.items()},
+        phases = harness.time_phases({name: unit_runner(side, 1, phases=True) for name, side in sides.items()},
                                      PHASES, args.phase_seconds, args.phase_rounds, 3 if args.quick else 20,
                                      spec.threads > 1)
     result = report(spec, rates, steps * spec.batch if spec.unit == "samples/s" else 1)
     print("   µs per step  " + " ".join(f"{p:>9}" for p in PHASES) + "      sum")
     for name, ph in phases.items():
         print(f"   {name:<11}  " + " ".join(f"{ph[p]:9.1f}" for p in PHASES) + f" {sum(ph.values()):8.1f}")
-    step_ratio = sum(phases["torch"].values()) / sum(phases["glassnet"].values())
-    print(f"   torch ÷ glassnet µs per step (least-disturbed rounds): {step_ratio:.2f}×")
+    step = {name: sum(ph.values()) for name, ph in phases.items()}
+    step_ratio = step["torch"] / step["glassnet"]
+    print(f"   torch ÷ glassnet µs per step (least-disturbed rounds): {step_ratio:.2f}×; torch ÷ floor "
+          f"{step['torch'] / step['floor']:.2f}×")
     return dict(result, phases=phases, step_ratio=step_ratio)
 
 
 def report(spec: Spec, rates: dict[str, list[tuple]], scale: float) -> dict:
-    """Print the per-repeat rates (× ``scale``) with CPU shares, the medians, the ratio and its cross-checks."""
-    (g, gcpu), (t, tcpu) = ([[r * scale for r, _ in rates[n]], [c for _, c in rates[n]]] for n in ("glassnet", "torch"))
-    print(f"   {'repeat':>6} {'glassnet':>10} {'cpu':>5} {'torch':>10} {'cpu':>5} {'ratio':>7}")
-    for i, (a, ac, b, bc) in enumerate(zip(g, gcpu, t, tcpu), 1):
-        print(f"   {i:>6} {harness.fmt(a):>10} {ac:5.2f} {harness.fmt(b):>10} {bc:5.2f} {a / b:>6.2f}×")
+    """Print the per-repeat rates (× ``scale``) with CPU shares, the medians, the ratio and its cross-checks, and
+    where the NumPy floor stands."""
+    (g, gcpu), (t, tcpu), (f, fcpu) = ([[r * scale for r, _ in rates[n]], [c for _, c in rates[n]]] for n in SIDES)
+    print(f"   {'repeat':>6} {'glassnet':>10} {'cpu':>5} {'torch':>10} {'cpu':>5} {'ratio':>7}   "
+          f"{'floor':>10} {'cpu':>5} {'floor÷torch':>11}")
+    for i, (a, ac, b, bc, c, cc) in enumerate(zip(g, gcpu, t, tcpu, f, fcpu), 1):
+        print(f"   {i:>6} {harness.fmt(a):>10} {ac:5.2f} {harness.fmt(b):>10} {bc:5.2f} {a / b:>6.2f}×   "
+              f"{harness.fmt(c):>10} {cc:5.2f} {c / b:>10.2f}×")
     gm, tm = harness.median(g), harness.median(t)
     verdict = "PASS" if gm / tm >= spec.target else "MISS"
     print(f"   {'median':>6} {harness.fmt(gm):>10} {'':5} {harness.fmt(tm):>10} {'':5} {gm / tm:>6.2f}×   "
+          f"{harness.fmt(harness.median(f)):>10} {'':5} {harness.median(f) / tm:>10.2f}×   "
           f"target ≥ {spec.target}× {verdict}")
     # Cross-checks: the median of the paired ratios (robust to drift); the same over the "clean" pairs, where both
     # blocks had at least 90% of their threads' CPU time (at 2 threads, BLAS collapses when one thread is
@@ -218,9 +236,14 @@ def report(spec: Spec, rates: dict[str, list[tuple]], scale: float) -> dict:
           + (f"{harness.median(clean):.2f}×" if clean else "-")
           + (f", ratio per CPU-second {per_cpu:.2f}×" if spec.threads == 1 else "")
           + f"; median CPU share glassnet {harness.median(gcpu):.2f}, torch {harness.median(tcpu):.2f}")
+    floor_ratio = harness.median([c / b for b, c in zip(t, f)])
+    engine = harness.median([a / c for a, c in zip(g, f)])
+    print(f"   NumPy floor (floor.py, the same NumPy calls without the engine), medians of per-repeat ratios: "
+          f"floor ÷ torch {floor_ratio:.2f}×, glassnet ÷ floor {engine:.2f}×")
     return dict(title=spec.title, unit=spec.unit, threads=spec.threads, glassnet=gm, torch=tm, ratio=gm / tm,
                 paired=paired, clean=(harness.median(clean) if clean else None, len(clean), len(g)),
-                per_cpu=per_cpu if spec.threads == 1 else None, target=spec.target, verdict=verdict)
+                per_cpu=per_cpu if spec.threads == 1 else None, target=spec.target, verdict=verdict,
+                floor_ratio=floor_ratio, engine=engine)
 
 
 def memory_child(name: str, steps: int) -> None:
@@ -266,16 +289,17 @@ def memory(procs: dict[str, subprocess.Popen], steps: int) -> tuple[list[str], d
 def summary(results: list[dict]) -> None:
     print("\n== summary (medians; ratio = glassnet ÷ torch, higher is better for glassnet)\n")
     print("| workload | unit | threads | glassnet | torch | ratio | target | | paired ratios | clean pairs "
-          "| per CPU-s | step time |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "| per CPU-s | step time | floor ÷ torch | glassnet ÷ floor |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         if r["unit"] == "MB":
-            cells = ["", f"≤ {r['target']} MB", r["verdict"], "", "", "", ""]
+            cells = ["", f"≤ {r['target']} MB", r["verdict"], "", "", "", "", "", ""]
         else:
             clean, n, total = r["clean"]
             cells = [f"{r['ratio']:.2f}×", f"≥ {r['target']}×", r["verdict"], f"{r['paired']:.2f}×",
                      f"{clean:.2f}× ({n}/{total})" if clean else f"- (0/{total})",
-                     f"{r['per_cpu']:.2f}×" if r["per_cpu"] else "", f"{r['step_ratio']:.2f}×"]
+                     f"{r['per_cpu']:.2f}×" if r["per_cpu"] else "", f"{r['step_ratio']:.2f}×",
+                     f"{r['floor_ratio']:.2f}×", f"{r['engine']:.2f}×"]
         print(f"| {r['title'].split(',')[0]} | {r['unit']} | {r['threads']} | {harness.fmt(r['glassnet'])} | "
               f"{harness.fmt(r['torch'])} | " + " | ".join(cells) + " |")
 
