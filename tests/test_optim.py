@@ -433,6 +433,30 @@ def test_accumulation_in_the_buffer_is_in_place_and_exact():
         np.testing.assert_allclose(p.grad.data, q.grad.data, rtol=1e-6)
 
 
+def test_copies_and_pickles_of_a_trained_model_carry_no_gradient_store():
+    import copy
+    import pickle
+    model = tiny_model()
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    backward_once(model)
+    opt.step()
+    for make_copy in (copy.deepcopy, lambda m: pickle.loads(pickle.dumps(m))):
+        clone = make_copy(model)
+        assert all(p._grad_store is None for p in clone.parameters())
+        for p, q in zip(model.parameters(), clone.parameters()):
+            np.testing.assert_array_equal(q.data, p.data)
+            np.testing.assert_array_equal(q.grad.data, p.grad.data)
+            assert q.grad.data.base is not opt._flat[0].grad
+        clone_opt = optim.SGD(clone.parameters(), lr=0.1)  # a copy trains as the original does
+        for m, o in ((model, opt), (clone, clone_opt)):
+            o.zero_grad()
+            backward_once(m)
+            o.step()
+        for p, q in zip(model.parameters(), clone.parameters()):
+            np.testing.assert_array_equal(q.data, p.data)
+        assert all(q.grad.data.base is clone_opt._flat[0].grad for q in clone.parameters())
+
+
 def test_a_second_optimizer_over_the_same_parameters_still_steps_right():
     model = tiny_model()
     first, second = optim.SGD(model.parameters(), lr=1.0), optim.SGD(model.parameters(), lr=1.0)

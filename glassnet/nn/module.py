@@ -25,6 +25,13 @@ class Parameter(Tensor):
         super().__init__(array, requires_grad=requires_grad)
         self._grad_store: np.ndarray | None = None
 
+    def __getstate__(self) -> tuple[None, dict[str, Any]]:
+        """Pickled and copied without the gradient store: a view of one optimizer's buffer is no part of the
+        parameter (pickled, it would be a second copy of the gradient), and a copy gets a store of its own from
+        the optimizer that takes it."""
+        slots = {name: getattr(self, name) for name in Tensor.__slots__ if name != "__weakref__"}
+        return None, dict(slots, _grad_store=None)
+
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
 
