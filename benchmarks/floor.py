@@ -13,8 +13,9 @@ from typing import Any
 
 import numpy as np
 
-SLICE = 1 << 16     # glassnet.optim.optimizer.SLICE: a large update runs in cache-sized slices
-FLUSH_EVERY = 16    # glassnet.optim.optimizer.FLUSH_EVERY: subnormals flushed from Adam's moments
+from glassnet.ops import _tanh_backward  # glassnet's own array functions and constants, so that the calls match
+from glassnet.optim.optimizer import FLUSH_EVERY, SLICE
+
 _dot = np.dot._implementation  # as glassnet calls it: without the __array_function__ dispatch
 
 
@@ -59,7 +60,7 @@ class Floor:
         for i in range(len(self.layers) - 1, -1, -1):
             ((W, grad_W), (_, grad_b)), (h_in, a) = self.layers[i], saved[i]
             if self.activated[i]:
-                g = self._tanh_backward(g, a) if self.tanh else g * (a > 0)
+                g = _tanh_backward(g, None, a) if self.tanh else g * (a > 0)
             _dot(ones, g, out=grad_b)
             _dot(g.T, h_in, out=grad_W)
             if i:
@@ -93,12 +94,6 @@ class Floor:
         grad[rows, labels] -= 1
         grad *= 1 / len(labels)
         return loss, grad
-
-    @staticmethod
-    def _tanh_backward(g: np.ndarray, a: np.ndarray) -> np.ndarray:
-        ga2 = g * a
-        ga2 *= a
-        return np.subtract(g, ga2, out=ga2)
 
     def _adam(self, part: slice, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8) -> None:
         param, grad, scratch = self.params[part], self.grads[part], self.scratch[part]
