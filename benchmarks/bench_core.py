@@ -178,7 +178,7 @@ def check_agreement(sides: dict[str, dict], steps: int = 3, rtol: float = 1e-4) 
             if abs(a - b) > rtol * abs(b):
                 raise AssertionError(f"losses differ at step {k + 1}: {name} {a!r} vs torch {b!r} (rtol {rtol})")
     params = list(sides["glassnet"]["model"].parameters())
-    dtypes = {str(a.dtype) for p in params for a in (p.data, p.grad.data)}
+    dtypes = {str(a.dtype) for p in params for a in (p._data, p.grad._data)}
     assert dtypes == {"float32"}, f"glassnet parameters or gradients became {dtypes} during training"
     return (f"{steps} identical steps agree: losses (" + "/".join(sides) + ") "
             + ", ".join("/".join(f"{losses[n][k]:.6g}" for n in sides) for k in range(steps)))

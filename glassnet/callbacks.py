@@ -151,7 +151,7 @@ class TerminateOnNaN(Callback):
 
     def on_epoch_end(self, epoch: int, logs: Logs) -> None:
         # The epoch's last step can overflow the weights while every batch's loss was finite.
-        if not all(np.isfinite(p.data).all() for p in self.model.parameters()):
+        if not all(np.isfinite(p._data).all() for p in self.model.parameters()):
             self.model.load_state_dict(self.good_weights)
             self.loop.stop(f"weights became NaN or infinite at the end of epoch {epoch}; the weights from the "
                            f"start of that epoch were kept")

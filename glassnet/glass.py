@@ -62,7 +62,7 @@ def stages(model: Module) -> list[Stage]:
 
 
 def _batch(model: Module, x: Any) -> tuple[np.ndarray, bool]:
-    x = np.asarray(x.data if isinstance(x, Tensor) else x, dtype=model.dtype)
+    x = np.asarray(x._data if isinstance(x, Tensor) else x, dtype=model.dtype)
     return (x[None, :], True) if x.ndim == 1 else (x, False)
 
 
@@ -80,8 +80,8 @@ def trace(model: Module, x: Any) -> list[LayerTrace]:
             for stage in stages(model):
                 z, value = stage.run(value)
                 act = stage.activation.activation.name if stage.activation is not None else None
-                traces.append(LayerTrace(stage.name, type(stage.module).__name__, squeeze(z.data),
-                                         squeeze(value.data), act))
+                traces.append(LayerTrace(stage.name, type(stage.module).__name__, squeeze(z._data),
+                                         squeeze(value._data), act))
     finally:
         model.train(was_training)
     return traces
@@ -120,7 +120,7 @@ def _gradient_at(parts: list[Stage], start: int, value: np.ndarray, y: np.ndarra
     for stage in rest:
         out = stage.run(out)[1]
     loss(out, y).backward()
-    return leaf.grad.data
+    return leaf.grad._data
 
 
 def chain(model: Module, x: Any, y: Any, loss: Callable, param_name: str, index: Any) -> ChainRule:
@@ -138,7 +138,7 @@ def chain(model: Module, x: Any, y: Any, loss: Callable, param_name: str, index:
     if position is None or kind not in ("weight", "bias"):
         raise ValueError(f"{param_name!r} is not the weight or bias of a Linear layer of this Sequential")
     index = tuple(np.atleast_1d(index).tolist())
-    shape = params[param_name].data.shape
+    shape = params[param_name]._data.shape
     if len(index) != len(shape) or any(not 0 <= i < n for i, n in zip(index, shape)):
         raise ValueError(f"index {index} is outside {param_name} of shape {shape}")
     neuron, source = index[0], (index[1] if kind == "weight" else None)
@@ -147,7 +147,7 @@ def chain(model: Module, x: Any, y: Any, loss: Callable, param_name: str, index:
     y = _targets(model, y, loss, len(X))
     was_training = model.training
     # the backward passes below also reach the parameters: keep their .grad objects and values as they were
-    saved = [(p, p.grad, None if p.grad is None else p.grad.data) for p in model.parameters()]
+    saved = [(p, p.grad, None if p.grad is None else p.grad._data) for p in model.parameters()]
     model.eval()
     try:
         layers = trace(model, X)
@@ -162,7 +162,7 @@ def chain(model: Module, x: Any, y: Any, loss: Callable, param_name: str, index:
             following = parts[position + 1].module
             z_next = layers[position + 2].z
             dJ_dz_next = _gradient_at(parts, position + 1, z_next.reshape(len(X), -1), y, loss, at_weighted_sum=True)
-            paths = [{"to": k, "dJ_dz": dJ_dz_next[:, k], "weight": float(following.weight.data[k, neuron])}
+            paths = [{"to": k, "dJ_dz": dJ_dz_next[:, k], "weight": float(following.weight._data[k, neuron])}
                      for k in range(following.out_features)]
         autodiff = _autodiff(model, X, y, loss, params[param_name], index)
     finally:
@@ -170,7 +170,7 @@ def chain(model: Module, x: Any, y: Any, loss: Callable, param_name: str, index:
         for p, grad, data in saved:
             p.grad = grad
             if grad is not None:
-                grad.data = data
+                grad._data = data
     product = float(np.sum(dJ_da * da_dz * dz_dw))
     return ChainRule(param_name, index, layer_name, neuron, source, dJ_da, da_dz, dz_dw, product, autodiff, paths)
 
@@ -181,7 +181,7 @@ def _autodiff(model: Module, X: np.ndarray, y: Any, loss: Callable, param: Tenso
     try:
         model.zero_grad()
         loss(model(Tensor(X)), y).backward()
-        return float(param.grad.data[index])
+        return float(param.grad._data[index])
     finally:
         for p, grad in saved:
             p.grad = grad

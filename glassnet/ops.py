@@ -41,12 +41,12 @@ def _axis(axis: Any, dim: Any) -> Any:
 
 def add(a: Any, b: Any) -> Tensor:
     a, b = _operands(a, b)
-    return result(a.data + b.data, (a, b), lambda g: (g, g))
+    return result(a._data + b._data, (a, b), lambda g: (g, g))
 
 
 def sub(a: Any, b: Any) -> Tensor:
     a, b = _operands(a, b)
-    return result(a.data - b.data, (a, b), lambda g: (g, -g if b.requires_grad else None))
+    return result(a._data - b._data, (a, b), lambda g: (g, -g if b.requires_grad else None))
 
 
 def mul(a: Any, b: Any) -> Tensor:
@@ -57,22 +57,22 @@ def mul(a: Any, b: Any) -> Tensor:
     a, b = _operands(a, b)
 
     def backward(g: np.ndarray) -> tuple:
-        return (g * b.data if a.requires_grad else None, g * a.data if b.requires_grad else None)
-    return result(a.data * b.data, (a, b), backward)
+        return (g * b._data if a.requires_grad else None, g * a._data if b.requires_grad else None)
+    return result(a._data * b._data, (a, b), backward)
 
 
 def _scale(a: Tensor, k: float) -> Tensor:
     """a · k for a Python number k: one parent, and k a NumPy weak scalar (float32 stays float32)."""
-    return result(a.data * k, (a,), lambda g: (g * k,))
+    return result(a._data * k, (a,), lambda g: (g * k,))
 
 
 def div(a: Any, b: Any) -> Tensor:
     a, b = _operands(a, b)
-    out = a.data / b.data
+    out = a._data / b._data
 
     def backward(g: np.ndarray) -> tuple:
-        ga = g / b.data if a.requires_grad else None
-        gb = -g * out / b.data if b.requires_grad else None
+        ga = g / b._data if a.requires_grad else None
+        gb = -g * out / b._data if b.requires_grad else None
         return ga, gb
     return result(out, (a, b), backward)
 
@@ -80,26 +80,26 @@ def div(a: Any, b: Any) -> Tensor:
 def pow(a: Any, exponent: Any) -> Tensor:
     """a ** exponent; d/da = exponent · a^(exponent−1), d/dexponent = a^exponent · ln a."""
     a, b = _operands(a, exponent)
-    out = a.data ** b.data
+    out = a._data ** b._data
 
     def backward(g: np.ndarray) -> tuple:
-        ga = g * b.data * a.data ** (b.data - 1) if a.requires_grad else None
+        ga = g * b._data * a._data ** (b._data - 1) if a.requires_grad else None
         gb = None
         if b.requires_grad:
             with np.errstate(divide="ignore", invalid="ignore"):
-                gb = g * out * np.where(a.data > 0, np.log(np.where(a.data > 0, a.data, 1)), 0)
+                gb = g * out * np.where(a._data > 0, np.log(np.where(a._data > 0, a._data, 1)), 0)
         return ga, gb
     return result(out, (a, b), backward)
 
 
 def neg(a: Tensor) -> Tensor:
-    return result(-a.data, (a,), lambda g: (-g,))
+    return result(-a._data, (a,), lambda g: (-g,))
 
 
 def matmul(a: Any, b: Any) -> Tensor:
     """Matrix product with NumPy's rules (1-D operands, batched broadcasting)."""
     a, b = _operands(a, b)
-    A, B = a.data, b.data
+    A, B = a._data, b._data
     try:
         out = A @ B
     except ValueError:
@@ -138,27 +138,27 @@ def _expand(g: np.ndarray, shape: tuple[int, ...], axis: Any, keepdims: bool) ->
 
 def sum(a: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None) -> Tensor:
     axis = _axis(axis, dim)
-    return result(np.add.reduce(a.data, axis=axis, keepdims=keepdims), (a,),
-                  lambda g: (_expand(g, a.data.shape, axis, keepdims),))
+    return result(np.add.reduce(a._data, axis=axis, keepdims=keepdims), (a,),
+                  lambda g: (_expand(g, a._data.shape, axis, keepdims),))
 
 
 def mean(a: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None) -> Tensor:
     axis = _axis(axis, dim)
-    total = np.add.reduce(a.data, axis=axis, keepdims=keepdims)
-    count = a.data.size // total.size if total.size else 1
+    total = np.add.reduce(a._data, axis=axis, keepdims=keepdims)
+    count = a._data.size // total.size if total.size else 1
     out = total / count
-    return result(out, (a,), lambda g: (_expand(g / count, a.data.shape, axis, keepdims),))
+    return result(out, (a,), lambda g: (_expand(g / count, a._data.shape, axis, keepdims),))
 
 
 def _extreme(a: Tensor, axis: Any, keepdims: bool, reduce: Callable) -> Tensor:
     """max/min; the gradient is shared equally among tied extremes (as ``torch.amax``)."""
-    kept = reduce(a.data, axis=axis, keepdims=True)
+    kept = reduce(a._data, axis=axis, keepdims=True)
     out = kept if keepdims else kept.reshape(()) if axis is None else np.squeeze(kept, axis)
 
     def backward(g: np.ndarray) -> tuple:
-        mask = a.data == kept
+        mask = a._data == kept
         share = mask / np.sum(mask, axis=axis, keepdims=True)
-        return ((share * g.reshape(kept.shape)).astype(a.data.dtype, copy=False),)
+        return ((share * g.reshape(kept.shape)).astype(a._data.dtype, copy=False),)
     return result(out, (a,), backward)
 
 
@@ -176,11 +176,11 @@ def reshape(a: Tensor, *shape: Any) -> Tensor:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
     try:
-        out = a.data.reshape(shape)
+        out = a._data.reshape(shape)
     except ValueError:
-        raise ValueError(f"reshape: cannot reshape a tensor of shape {a.data.shape} ({a.data.size} elements) "
+        raise ValueError(f"reshape: cannot reshape a tensor of shape {a._data.shape} ({a._data.size} elements) "
                          f"into {shape}") from None
-    return result(out, (a,), lambda g: (g.reshape(a.data.shape),))
+    return result(out, (a,), lambda g: (g.reshape(a._data.shape),))
 
 
 def transpose(a: Tensor, *axes: Any) -> Tensor:
@@ -188,20 +188,20 @@ def transpose(a: Tensor, *axes: Any) -> Tensor:
     packed = len(axes) == 1 and isinstance(axes[0], (tuple, list))
     if packed:
         axes = tuple(axes[0])
-    if len(axes) == 2 and not (packed and a.data.ndim == 2):
-        perm = list(range(a.data.ndim))
+    if len(axes) == 2 and not (packed and a._data.ndim == 2):
+        perm = list(range(a._data.ndim))
         perm[axes[0]], perm[axes[1]] = perm[axes[1]], perm[axes[0]]
         axes = tuple(perm)
-    axes = axes or tuple(reversed(range(a.data.ndim)))
+    axes = axes or tuple(reversed(range(a._data.ndim)))
     inverse = tuple(np.argsort(axes))
-    return result(np.transpose(a.data, axes), (a,), lambda g: (np.transpose(g, inverse),))
+    return result(np.transpose(a._data, axes), (a,), lambda g: (np.transpose(g, inverse),))
 
 
 def _plain_index(index: Any) -> Any:
     if isinstance(index, Tensor):
-        return index.data
+        return index._data
     if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+        return tuple(i._data if isinstance(i, Tensor) else i for i in index)
     return index
 
 
@@ -215,13 +215,13 @@ def getitem(a: Tensor, index: Any) -> Tensor:
     index = _plain_index(index)
 
     def backward(g: np.ndarray) -> tuple:
-        grad = np.zeros_like(a.data)
+        grad = np.zeros_like(a._data)
         if _is_advanced(index):
             np.add.at(grad, index, g)
         else:
             grad[index] = g
         return (grad,)
-    return result(a.data[index], (a,), backward)
+    return result(a._data[index], (a,), backward)
 
 
 def concatenate(tensors: Sequence[Tensor], axis: int | None = None, *, dim: Any = None) -> Tensor:
@@ -229,11 +229,11 @@ def concatenate(tensors: Sequence[Tensor], axis: int | None = None, *, dim: Any 
     axis = 0 if axis is None else axis
     tensors = [as_tensor(t) for t in tensors]
     try:
-        out = np.concatenate([t.data for t in tensors], axis=axis)
+        out = np.concatenate([t._data for t in tensors], axis=axis)
     except ValueError as e:
         raise ValueError(f"concatenate along axis {axis}: shapes {[t.shape for t in tensors]} do not fit ({e})") \
             from None
-    ends = np.cumsum([t.data.shape[axis] for t in tensors])[:-1]
+    ends = np.cumsum([t._data.shape[axis] for t in tensors])[:-1]
     return result(out, tuple(tensors), lambda g: tuple(np.split(g, ends, axis=axis)))
 
 
@@ -242,7 +242,7 @@ def stack(tensors: Sequence[Tensor], axis: int | None = None, *, dim: Any = None
     axis = 0 if axis is None else axis
     tensors = [as_tensor(t) for t in tensors]
     try:
-        out = np.stack([t.data for t in tensors], axis=axis)
+        out = np.stack([t._data for t in tensors], axis=axis)
     except ValueError:
         raise ValueError(f"stack needs tensors of one shape, got {[t.shape for t in tensors]}") from None
     return result(out, tuple(tensors), lambda g: tuple(np.moveaxis(g, axis, 0)))
@@ -251,54 +251,54 @@ def stack(tensors: Sequence[Tensor], axis: int | None = None, *, dim: Any = None
 def cast(a: Tensor, dtype: Any) -> Tensor:
     dtype = np.dtype(dtype)
     if dtype.kind != "f":  # integer and bool results carry no gradient, as in PyTorch
-        return Tensor(a.data.astype(dtype))
-    return result(a.data.astype(dtype), (a,), lambda g: (g.astype(a.data.dtype),))
+        return Tensor(a._data.astype(dtype))
+    return result(a._data.astype(dtype), (a,), lambda g: (g.astype(a._data.dtype),))
 
 
 # ------------------------------------------------------------------------------------------ elementwise unary
 
 def exp(a: Tensor) -> Tensor:
-    out = np.exp(a.data)
+    out = np.exp(a._data)
     return result(out, (a,), lambda g: (g * out,))
 
 
 def log(a: Tensor) -> Tensor:
-    return result(np.log(a.data), (a,), lambda g: (g / a.data,))
+    return result(np.log(a._data), (a,), lambda g: (g / a._data,))
 
 
 def sqrt(a: Tensor) -> Tensor:
-    out = np.sqrt(a.data)
+    out = np.sqrt(a._data)
     return result(out, (a,), lambda g: (g / (2 * out),))
 
 
 def abs(a: Tensor) -> Tensor:
-    return result(np.abs(a.data), (a,), lambda g: (g * np.sign(a.data),))
+    return result(np.abs(a._data), (a,), lambda g: (g * np.sign(a._data),))
 
 
 def clip(a: Tensor, min: float | None = None, max: float | None = None) -> Tensor:
     """Clamp to [min, max]; the gradient passes where min ≤ a ≤ max (as ``torch.clamp``)."""
-    out = np.clip(a.data, min, max)
+    out = np.clip(a._data, min, max)
 
     def backward(g: np.ndarray) -> tuple:
-        inside = np.ones(a.data.shape, dtype=bool)
+        inside = np.ones(a._data.shape, dtype=bool)
         if min is not None:
-            inside &= a.data >= min
+            inside &= a._data >= min
         if max is not None:
-            inside &= a.data <= max
+            inside &= a._data <= max
         return (g * inside,)
     return result(out, (a,), backward)
 
 
 def where(condition: Any, a: Any, b: Any) -> Tensor:
     """Elements of ``a`` where ``condition``, else of ``b``."""
-    cond = np.asarray(condition.data if isinstance(condition, Tensor) else condition, dtype=bool)
+    cond = np.asarray(condition._data if isinstance(condition, Tensor) else condition, dtype=bool)
     a, b = _operands(a, b)
 
     def backward(g: np.ndarray) -> tuple:
         zero = np.zeros((), dtype=g.dtype)
         return (np.where(cond, g, zero) if a.requires_grad else None,
                 np.where(cond, zero, g) if b.requires_grad else None)
-    return result(np.where(cond, a.data, b.data), (a, b), backward)
+    return result(np.where(cond, a._data, b._data), (a, b), backward)
 
 
 # ------------------------------------------------------------------------------------------ activations
@@ -362,7 +362,7 @@ def activation(name: str, negative_slope: float | None = None) -> Activation:
 
 
 def apply_activation(x: Tensor, act: Activation) -> Tensor:
-    z = x.data
+    z = x._data
     out = act.forward(z)
     return result(out, (x,), lambda g: (act.backward(g, z, out),))
 
@@ -387,7 +387,7 @@ def softmax(a: Tensor, axis: int | None = None, *, dim: Any = None) -> Tensor:
     """exp(a_i) / Σ_j exp(a_j) along ``axis`` (default −1; shifted by the max: never overflows)."""
     axis = _axis(axis, dim)
     axis = -1 if axis is None else axis
-    e = np.exp(a.data - a.data.max(axis=axis, keepdims=True))
+    e = np.exp(a._data - a._data.max(axis=axis, keepdims=True))
     s = e / e.sum(axis=axis, keepdims=True)
     return result(s, (a,), lambda g: (s * (g - (g * s).sum(axis=axis, keepdims=True)),))
 
@@ -396,7 +396,7 @@ def log_softmax(a: Tensor, axis: int | None = None, *, dim: Any = None) -> Tenso
     """a_i − log Σ_j exp(a_j) along ``axis`` (default −1), computed stably."""
     axis = _axis(axis, dim)
     axis = -1 if axis is None else axis
-    shifted = a.data - a.data.max(axis=axis, keepdims=True)
+    shifted = a._data - a._data.max(axis=axis, keepdims=True)
     out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
     return result(out, (a,), lambda g: (g - np.exp(out) * g.sum(axis=axis, keepdims=True),))
 
@@ -404,11 +404,11 @@ def log_softmax(a: Tensor, axis: int | None = None, *, dim: Any = None) -> Tenso
 # ------------------------------------------------------------------------------------------ Tensor methods
 
 def _argmax(a: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None) -> Tensor:
-    return Tensor(np.argmax(a.data, axis=_axis(axis, dim), keepdims=keepdims))
+    return Tensor(np.argmax(a._data, axis=_axis(axis, dim), keepdims=keepdims))
 
 
 def _compare(op: Callable) -> Callable:
-    return lambda a, b: Tensor(op(a.data, b.data if isinstance(b, Tensor) else b))
+    return lambda a, b: Tensor(op(a._data, b._data if isinstance(b, Tensor) else b))
 
 
 def _install_methods() -> None:
@@ -423,7 +423,7 @@ def _install_methods() -> None:
         "transpose": transpose, "exp": exp, "log": log, "sqrt": sqrt, "abs": abs, "tanh": tanh,
         "sigmoid": sigmoid, "relu": relu, "leaky_relu": leaky_relu, "softmax": softmax,
         "log_softmax": log_softmax, "clip": clip, "clamp": clip, "argmax": _argmax,
-        "flatten": lambda a, start_dim=0: reshape(a, a.data.shape[:start_dim] + (-1,)),
+        "flatten": lambda a, start_dim=0: reshape(a, a._data.shape[:start_dim] + (-1,)),
     }
     for name, fn in methods.items():
         setattr(Tensor, name, fn)

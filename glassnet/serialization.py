@@ -79,7 +79,7 @@ def save(obj: Module | Mapping[str, Any], path: str | os.PathLike) -> None:
         arrays = obj.state_dict()
     elif isinstance(obj, Mapping):
         header = {"kind": "state_dict"}
-        arrays = {str(k): np.asarray(v.data if isinstance(v, Tensor) else v) for k, v in obj.items()}
+        arrays = {str(k): np.asarray(v._data if isinstance(v, Tensor) else v) for k, v in obj.items()}
     else:
         raise TypeError(f"gn.save takes a Module or a state dict, got {type(obj).__name__}")
     for name, array in arrays.items():

@@ -1,6 +1,6 @@
 """The Tensor and its reverse-mode autodiff engine.
 
-A Tensor wraps a NumPy array (``.data``). An op that builds a Tensor from others records its parents and a
+A Tensor wraps a NumPy array (``._data``; the public ``.data`` is, as in PyTorch, a detached Tensor sharing it). An op that builds a Tensor from others records its parents and a
 ``backward`` function that maps the output's gradient to one gradient per parent (see ``ops.py``: each op's
 forward and backward stand side by side). ``Tensor.backward()`` walks the graph from the output to the leaves in
 reverse topological order (newest node first, iteratively: no recursion limit), sums gradients that arrive along several paths
@@ -111,14 +111,14 @@ class Tensor:
     ``data`` is the ndarray; ``grad`` is a Tensor of the same shape (or None) filled by ``backward()``.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_parents", "_backward", "_seq", "__weakref__")
+    __slots__ = ("_data", "grad", "requires_grad", "_parents", "_backward", "_seq", "__weakref__")
     __array_priority__ = 1000  # ndarray + Tensor goes to Tensor.__radd__
     _grad_store: np.ndarray | None = None  # where a first gradient is written (see claim_gradient); Parameters have one
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
-        self.data = _as_array(data, dtype)
-        if requires_grad and self.data.dtype.kind != "f":
-            raise TypeError(f"only floating-point tensors can require gradients, got dtype {self.data.dtype}")
+        self._data = _as_array(data, dtype)
+        if requires_grad and self._data.dtype.kind != "f":
+            raise TypeError(f"only floating-point tensors can require gradients, got dtype {self._data.dtype}")
         self.grad: Tensor | None = None
         self.requires_grad = bool(requires_grad)
         self._parents: tuple[Tensor, ...] = ()
@@ -127,62 +127,73 @@ class Tensor:
 
     # ---- array protocol and properties
     @property
+    def data(self) -> Tensor:
+        """The same values as a Tensor cut from the graph, sharing this tensor's memory (PyTorch's ``.data``):
+        ``p.data.add_(…)`` changes ``p`` without recording anything. Assigning a Tensor or array replaces the
+        values' array."""
+        return _wrap(self._data)
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        self._data = value._data if isinstance(value, Tensor) else np.asarray(value)
+
+    @property
     def shape(self) -> tuple[int, ...]:
-        return self.data.shape
+        return self._data.shape
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def size(self) -> int:
-        return self.data.size
+        return self._data.size
 
     @property
     def is_leaf(self) -> bool:
         return self._backward is None
 
     def numpy(self) -> np.ndarray:
-        return self.data
+        return self._data
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        return self.data if dtype is None else self.data.astype(dtype, copy=False)
+        return self._data if dtype is None else self._data.astype(dtype, copy=False)
 
     def item(self) -> float | int | bool:
-        return self.data.item()
+        return self._data.item()
 
     def tolist(self) -> Any:
-        return self.data.tolist()
+        return self._data.tolist()
 
     def __len__(self) -> int:
-        return len(self.data)
+        return len(self._data)
 
     def __float__(self) -> float:
-        return float(self.data)
+        return float(self._data)
 
     def __bool__(self) -> bool:
-        return bool(self.data)
+        return bool(self._data)
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", precision=4, prefix="tensor(")
+        body = np.array2string(self._data, separator=", ", precision=4, prefix="tensor(")
         extras = ""
-        if self.data.dtype != _default_dtype:
-            extras += f", dtype={self.data.dtype}"
+        if self._data.dtype != _default_dtype:
+            extras += f", dtype={self._data.dtype}"
         if self.requires_grad:
             extras += ", requires_grad=True"
         return f"tensor({body}{extras})"
 
     def detach(self) -> Tensor:
         """The same data, cut from the graph."""
-        return Tensor(self.data)
+        return Tensor(self._data)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
-        if requires_grad and self.data.dtype.kind != "f":
-            raise TypeError(f"only floating-point tensors can require gradients, got dtype {self.data.dtype}")
+        if requires_grad and self._data.dtype.kind != "f":
+            raise TypeError(f"only floating-point tensors can require gradients, got dtype {self._data.dtype}")
         self.requires_grad = requires_grad
         return self
 
@@ -203,14 +214,14 @@ class Tensor:
         if self._backward is _freed:
             _freed(None)
         if grad is None:
-            if self.data.size != 1:
+            if self._data.size != 1:
                 raise GraphError(f"backward() without a gradient needs a one-element output, got shape "
-                                 f"{self.data.shape}; pass grad= of that shape or reduce (e.g. .sum()) first.")
-            grad = _one(self.data.dtype) if self.data.ndim == 0 else np.ones(self.data.shape, self.data.dtype)
+                                 f"{self._data.shape}; pass grad= of that shape or reduce (e.g. .sum()) first.")
+            grad = _one(self._data.dtype) if self._data.ndim == 0 else np.ones(self._data.shape, self._data.dtype)
         else:
-            grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=self.data.dtype)
-            if grad.shape != self.data.shape:
-                raise ValueError(f"backward(grad): grad has shape {grad.shape}, the tensor has {self.data.shape}")
+            grad = np.asarray(grad._data if isinstance(grad, Tensor) else grad, dtype=self._data.dtype)
+            if grad.shape != self._data.shape:
+                raise ValueError(f"backward(grad): grad has shape {grad.shape}, the tensor has {self._data.shape}")
         if self._backward is None:  # a leaf: d(self)/d(self) = 1
             _accumulate(self, grad, grad)  # copied: the caller may still hold (and change) ``grad``
             return
@@ -231,8 +242,8 @@ class Tensor:
                 if parent._backward is None:
                     _accumulate(parent, pg, g)
                     continue
-                if pg.shape != parent.data.shape:
-                    pg = _unbroadcast(pg, parent.data.shape)
+                if pg.shape != parent._data.shape:
+                    pg = _unbroadcast(pg, parent._data.shape)
                 key = id(parent)
                 if key in grads:
                     grads[key] = grads[key] + pg
@@ -256,16 +267,16 @@ def _accumulate(leaf: Tensor, grad: np.ndarray, upstream: np.ndarray | None) -> 
     A first gradient is copied into the leaf's gradient store when it is free (see `claim_gradient`; ops that can
     write it there themselves do so and return None for the leaf).
     """
-    if grad.shape != leaf.data.shape:
-        grad = _unbroadcast(grad, leaf.data.shape)
-    if grad.dtype != leaf.data.dtype:
-        grad = grad.astype(leaf.data.dtype)
+    if grad.shape != leaf._data.shape:
+        grad = _unbroadcast(grad, leaf._data.shape)
+    if grad.dtype != leaf._data.dtype:
+        grad = grad.astype(leaf._data.dtype)
     current = leaf.grad
     if current is not None:
-        if current.data is leaf._grad_store:
-            current.data += grad  # the store is the leaf's own: add in place, as PyTorch does
+        if current._data is leaf._grad_store:
+            current._data += grad  # the store is the leaf's own: add in place, as PyTorch does
         else:
-            current.data = current.data + grad
+            current._data = current._data + grad
         return
     store = claim_gradient(leaf, grad.dtype)
     if store is not None:
@@ -322,7 +333,7 @@ def _unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 def _wrap(data: np.ndarray) -> Tensor:
     """A constant Tensor around ``data`` without checks or copies (internal fast path)."""
     out = Tensor.__new__(Tensor)
-    out.data, out.grad, out.requires_grad, out._parents, out._backward, out._seq = data, None, False, (), None, 0
+    out._data, out.grad, out.requires_grad, out._parents, out._backward, out._seq = data, None, False, (), None, 0
     return out
 
 
@@ -336,7 +347,7 @@ def result(data: np.ndarray, parents: tuple[Tensor, ...], backward: Callable[[np
     broadcast shapes: the engine sums them back to each parent's shape.
     """
     out = Tensor.__new__(Tensor)
-    out.data, out.grad = data, None
+    out._data, out.grad = data, None
     if _thread.grad_enabled:
         for parent in parents:
             if parent.requires_grad:
@@ -348,7 +359,7 @@ def result(data: np.ndarray, parents: tuple[Tensor, ...], backward: Callable[[np
 
 def _as_array(data: Any, dtype: Any) -> np.ndarray:
     if isinstance(data, Tensor):
-        data = data.data
+        data = data._data
     if dtype is not None:
         return np.array(data, dtype=dtype, copy=None)
     if isinstance(data, (np.ndarray, np.generic)):
@@ -371,5 +382,5 @@ def as_tensor(value: Any, like: Tensor | None = None) -> Tensor:
     if isinstance(value, Tensor):
         return value
     if like is not None and isinstance(value, (int, float, bool)):
-        return _wrap(np.asarray(value, dtype=like.data.dtype))
+        return _wrap(np.asarray(value, dtype=like._data.dtype))
     return Tensor(value)

@@ -29,7 +29,7 @@ OPTIMIZERS: dict[str, type[optim.Optimizer]] = {
 # ------------------------------------------------------------------------------------------ input checks
 
 def _array(name: str, values: Any) -> np.ndarray:
-    array = np.asarray(values.data if isinstance(values, Tensor) else values)
+    array = np.asarray(values._data if isinstance(values, Tensor) else values)
     if array.dtype.kind not in "biuf":
         raise TypeError(f"{name} must be numeric, got dtype {array.dtype}")
     if array.ndim == 0 or len(array) == 0:
@@ -202,7 +202,7 @@ def _train_epoch(model: Module, X: np.ndarray, y: np.ndarray, loss: Callable, op
         objective = loss(output, yb)
         if reg is not None:
             objective = objective + penalty(model, *reg)
-        value = float(objective.data)
+        value = float(objective._data)
         if math.isfinite(value):
             objective.backward()
             optimizer.step()
@@ -212,7 +212,7 @@ def _train_epoch(model: Module, X: np.ndarray, y: np.ndarray, loss: Callable, op
             return None
         totals["loss"] += value * len(xb)
         for name, fn in metric_fns.items():
-            totals[name] += fn(output.data, yb, from_logits) * len(xb)
+            totals[name] += fn(output._data, yb, from_logits) * len(xb)
     return {name: total / len(X) for name, total in totals.items()}
 
 
@@ -224,8 +224,8 @@ def _outputs(model: Module, X: np.ndarray, batch_size: int | None) -> np.ndarray
     try:
         with no_grad():
             if batch_size is None or batch_size >= len(X):
-                return np.asarray(model(Tensor._wrap(X)).data)
-            return np.concatenate([model(Tensor._wrap(X[i:i + batch_size])).data
+                return np.asarray(model(Tensor._wrap(X))._data)
+            return np.concatenate([model(Tensor._wrap(X[i:i + batch_size]))._data
                                    for i in range(0, len(X), batch_size)])
     finally:
         model.train(was_training)
@@ -248,7 +248,7 @@ def evaluate(model: Module, X: Any, y: Any, *, loss: Callable | None = None, met
     scores = {}
     if loss is not None:
         with no_grad():
-            scores["loss"] = float(loss(Tensor._wrap(output), y).data)
+            scores["loss"] = float(loss(Tensor._wrap(output), y)._data)
     for name, fn in metric_fns.items():
         scores[name] = fn(output, y, _from_logits(loss))
     return scores

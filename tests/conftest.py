@@ -73,7 +73,7 @@ def check(shapes: Sequence[tuple[int, ...]] | None, torch_fn: Callable, gn_fn: C
     assert isinstance(out, gn.Tensor), f"the op returned {type(out).__name__}, not a Tensor"
     assert out.shape == tuple(expected.shape), f"shape {out.shape}, PyTorch gives {tuple(expected.shape)}"
     assert out.dtype == np.float64, f"float64 inputs gave a {out.dtype} output"
-    np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=RTOL, atol=ATOL, err_msg="forward")
+    np.testing.assert_allclose(out._data, expected.detach().numpy(), rtol=RTOL, atol=ATOL, err_msg="forward")
 
     upstream = np.random.default_rng(seed + 1).uniform(-1, 1, out.shape)
     out.backward(upstream.copy())
@@ -82,13 +82,13 @@ def check(shapes: Sequence[tuple[int, ...]] | None, torch_fn: Callable, gn_fn: C
         assert x.grad is not None, f"input {i} got no gradient"
         assert x.grad.shape == x.shape and x.grad.dtype == np.float64, f"input {i}: grad {x.grad.shape} {x.grad.dtype}"
         want = t.grad.numpy() if t.grad is not None else np.zeros(x.shape)
-        np.testing.assert_allclose(x.grad.data, want, rtol=RTOL, atol=ATOL, err_msg=f"grad of input {i} vs torch")
+        np.testing.assert_allclose(x.grad._data, want, rtol=RTOL, atol=ATOL, err_msg=f"grad of input {i} vs torch")
     if fd:
         def objective(*inputs: np.ndarray) -> float:
             with gn.no_grad():
-                return float(np.sum(gn_fn(*[gn.tensor(a) for a in inputs]).data * upstream))
+                return float(np.sum(gn_fn(*[gn.tensor(a) for a in inputs])._data * upstream))
         for i, (x, num) in enumerate(zip(xs, numerical_grad(objective, *arrays))):
-            np.testing.assert_allclose(x.grad.data, num, rtol=FD_RTOL, atol=FD_ATOL,
+            np.testing.assert_allclose(x.grad._data, num, rtol=FD_RTOL, atol=FD_ATOL,
                                        err_msg=f"grad of input {i} vs finite differences")
 
 
@@ -102,9 +102,9 @@ def torch_copy(model: gn.nn.Sequential) -> Any:
         if isinstance(layer, gn.nn.Linear):
             copy = torch.nn.Linear(layer.in_features, layer.out_features, bias=layer.bias is not None).double()
             with torch.no_grad():
-                copy.weight.copy_(torch.from_numpy(layer.weight.data.astype(np.float64)))
+                copy.weight.copy_(torch.from_numpy(layer.weight._data.astype(np.float64)))
                 if layer.bias is not None:
-                    copy.bias.copy_(torch.from_numpy(layer.bias.data.astype(np.float64)))
+                    copy.bias.copy_(torch.from_numpy(layer.bias._data.astype(np.float64)))
             layers.append(copy)
         elif isinstance(layer, gn.nn.LeakyReLU):
             layers.append(torch.nn.LeakyReLU(layer.negative_slope))

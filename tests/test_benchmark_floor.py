@@ -39,5 +39,5 @@ def test_floor_trains_like_glassnet(sizes, activation, output_activation, loss, 
         expected.backward()
         opt.step()
         assert floor.step(x, t) == pytest.approx(float(expected), rel=1e-5)
-    weights = np.concatenate([p.data.ravel() for p in model.parameters()])
+    weights = np.concatenate([p._data.ravel() for p in model.parameters()])
     np.testing.assert_allclose(floor.params, weights, rtol=1e-5, atol=1e-6)

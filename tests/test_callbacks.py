@@ -30,7 +30,7 @@ def same(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> bool:
 
 
 def all_finite(model: nn.Module) -> bool:
-    return all(np.isfinite(p.data).all() for p in model.parameters())
+    return all(np.isfinite(p._data).all() for p in model.parameters())
 
 
 class Script(Callback):

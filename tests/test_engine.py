@@ -22,8 +22,8 @@ def test_gradients_accumulate_across_backward_calls_like_torch():
     for lib_x in (x, t):
         (lib_x * lib_x).sum().backward()
         (lib_x.exp()).sum().backward()
-    np.testing.assert_allclose(x.grad.data, t.grad.numpy(), rtol=1e-12)
-    np.testing.assert_allclose(x.grad.data, 2 * x.data + np.exp(x.data), rtol=1e-12)
+    np.testing.assert_allclose(x.grad._data, t.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(x.grad._data, 2 * x._data + np.exp(x._data), rtol=1e-12)
 
 
 def test_second_backward_through_a_freed_graph_raises_graph_error():
@@ -33,7 +33,7 @@ def test_second_backward_through_a_freed_graph_raises_graph_error():
     with pytest.raises(gn.GraphError, match="second time.*retain_graph=True"):
         loss.backward()
     assert issubclass(gn.GraphError, RuntimeError)
-    np.testing.assert_array_equal(x.grad.data, [2.0, 4.0])  # the failed call added nothing
+    np.testing.assert_array_equal(x.grad._data, [2.0, 4.0])  # the failed call added nothing
 
 
 def test_backward_through_a_freed_intermediate_raises():
@@ -54,7 +54,7 @@ def test_retain_graph_allows_a_second_backward_and_accumulates():
     tloss.backward(retain_graph=True)
     loss.backward()
     tloss.backward()
-    np.testing.assert_allclose(x.grad.data, t.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(x.grad._data, t.grad.numpy(), rtol=1e-12)
     with pytest.raises(gn.GraphError):
         loss.backward()
 
@@ -66,7 +66,7 @@ def test_deep_chain_of_20000_nodes_backpropagates_without_recursion():
     for _ in range(10_000):
         y = (y * 1.0001) + 0.0  # two nodes per round: 20,000 nodes
     y.sum().backward()
-    np.testing.assert_allclose(x.grad.data, np.full(2, 1.0001 ** 10_000), rtol=1e-9)
+    np.testing.assert_allclose(x.grad._data, np.full(2, 1.0001 ** 10_000), rtol=1e-9)
 
 
 def test_non_scalar_backward_needs_a_gradient():
@@ -78,7 +78,7 @@ def test_non_scalar_backward_needs_a_gradient():
     with pytest.raises(ValueError, match=r"\(3,\).*\(2, 3\)"):
         (x * 2).backward(np.ones(3))
     (x * 2).backward(np.full((2, 3), 0.5))
-    np.testing.assert_array_equal(x.grad.data, np.ones((2, 3)))
+    np.testing.assert_array_equal(x.grad._data, np.ones((2, 3)))
 
 
 def test_backward_on_a_tensor_without_grad_raises():
@@ -90,7 +90,7 @@ def test_one_element_output_of_any_shape_backpropagates_like_torch():
     x, t = pair([[1.0, 2.0]])
     (x.sum(keepdims=True) * 3).backward()
     (t.sum(dim=(0, 1), keepdim=True) * 3).backward()
-    np.testing.assert_array_equal(x.grad.data, t.grad.numpy())
+    np.testing.assert_array_equal(x.grad._data, t.grad.numpy())
 
 
 # --- no_grad, detach ---------------------------------------------------------------------------------------------
@@ -127,11 +127,11 @@ def test_no_grad_decorator():
 def test_detach_shares_data_and_cuts_the_graph_like_torch():
     x, t = pair([0.5, 1.5, -1.0])
     d = x.detach()
-    assert not d.requires_grad and d.is_leaf and np.shares_memory(d.data, x.data)
+    assert not d.requires_grad and d.is_leaf and np.shares_memory(d._data, x._data)
     (x.detach() * x).sum().backward()
     (t.detach() * t).sum().backward()
-    np.testing.assert_allclose(x.grad.data, t.grad.numpy())
-    np.testing.assert_allclose(x.grad.data, x.data)  # not 2x: the detached factor is a constant
+    np.testing.assert_allclose(x.grad._data, t.grad.numpy())
+    np.testing.assert_allclose(x.grad._data, x._data)  # not 2x: the detached factor is a constant
 
 
 # --- graph shapes ------------------------------------------------------------------------------------------------
@@ -141,8 +141,8 @@ def test_diamond_graph_sums_both_paths():
     for v in (x, t):
         a, b = v * 2, v + 1  # x reaches the output along two paths
         (a * b + a.tanh()).sum().backward()
-    np.testing.assert_allclose(x.grad.data, t.grad.numpy(), rtol=1e-12)
-    np.testing.assert_allclose(x.grad.data, 2 * (x.data + 1) + 2 * x.data + 2 / np.cosh(2 * x.data) ** 2,
+    np.testing.assert_allclose(x.grad._data, t.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(x.grad._data, 2 * (x._data + 1) + 2 * x._data + 2 / np.cosh(2 * x._data) ** 2,
                                rtol=1e-12)
 
 
@@ -152,7 +152,7 @@ def test_same_tensor_twice_in_one_op():
     (x * x).sum().backward()
     (t + t).sum().backward()
     (t * t).sum().backward()
-    np.testing.assert_allclose(x.grad.data, t.grad.numpy())
+    np.testing.assert_allclose(x.grad._data, t.grad.numpy())
 
 
 def test_shared_subexpression_used_many_times():
@@ -163,22 +163,22 @@ def test_shared_subexpression_used_many_times():
         for _ in range(5):
             total = total + h * h
         total.sum().backward()
-    np.testing.assert_allclose(x.grad.data, t.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(x.grad._data, t.grad.numpy(), rtol=1e-12)
 
 
 def test_leaf_gradients_are_not_aliased():
     a, b = gn.tensor(np.ones(3), requires_grad=True), gn.tensor(np.ones(3), requires_grad=True)
     (a + b).sum().backward()
-    a.grad.data[...] = 99.0
-    np.testing.assert_array_equal(b.grad.data, np.ones(3))
+    a.grad._data[...] = 99.0
+    np.testing.assert_array_equal(b.grad._data, np.ones(3))
     c, d = gn.tensor(np.ones((2, 3)), requires_grad=True), gn.tensor(np.ones(3), requires_grad=True)
     upstream = np.full((2, 3), 2.0)
     (c + d).backward(upstream)
-    c.grad.data[...] = -1.0
+    c.grad._data[...] = -1.0
     np.testing.assert_array_equal(upstream, np.full((2, 3), 2.0))
-    np.testing.assert_array_equal(d.grad.data, np.full(3, 4.0))
+    np.testing.assert_array_equal(d.grad._data, np.full(3, 4.0))
     upstream[...] = 7.0
-    assert (c.grad.data == -1).all()
+    assert (c.grad._data == -1).all()
 
 
 def test_leaf_backward_does_not_keep_the_callers_array():
@@ -186,18 +186,18 @@ def test_leaf_backward_does_not_keep_the_callers_array():
     g = np.ones(3)
     x.backward(g)
     g[0] = 5.0
-    np.testing.assert_array_equal(x.grad.data, np.ones(3))
+    np.testing.assert_array_equal(x.grad._data, np.ones(3))
 
 
 def test_views_from_split_ops_are_not_aliased():
     a, b = gn.tensor(np.ones(2), requires_grad=True), gn.tensor(np.ones(2), requires_grad=True)
     gn.concatenate([a, b]).backward(np.arange(4.0))
-    a.grad.data[...] = 0
-    np.testing.assert_array_equal(b.grad.data, [2.0, 3.0])
+    a.grad._data[...] = 0
+    np.testing.assert_array_equal(b.grad._data, [2.0, 3.0])
     s, t = gn.tensor(np.ones(2), requires_grad=True), gn.tensor(np.ones(2), requires_grad=True)
     gn.stack([s, t]).backward(np.arange(4.0).reshape(2, 2))
-    s.grad.data[...] = 0
-    np.testing.assert_array_equal(t.grad.data, [2.0, 3.0])
+    s.grad._data[...] = 0
+    np.testing.assert_array_equal(t.grad._data, [2.0, 3.0])
 
 
 def test_constant_inputs_get_no_gradient():
@@ -216,12 +216,12 @@ F32_OPS = [  # (id, computation on float32 tensors x of shape (2, 3), y of shape
     ("np.float64 scalar", lambda x, y: x * np.float64(3.0)), ("matmul", lambda x, y: x @ y),
     ("sum", lambda x, y: x.sum(0)), ("mean", lambda x, y: x.mean()), ("max", lambda x, y: x.max(1)),
     ("min", lambda x, y: x.min()), ("reshape", lambda x, y: x.reshape(3, 2)), ("T", lambda x, y: x.T),
-    ("getitem", lambda x, y: x[[0, 0, 1], 1:]), ("mask", lambda x, y: x[x.data > 0]),
+    ("getitem", lambda x, y: x[[0, 0, 1], 1:]), ("mask", lambda x, y: x[x._data > 0]),
     ("exp", lambda x, y: x.exp()), ("log", lambda x, y: (x.abs() + 1).log()), ("sqrt", lambda x, y: (x * x + 1).sqrt()),
     ("tanh", lambda x, y: x.tanh()), ("sigmoid", lambda x, y: x.sigmoid()), ("relu", lambda x, y: x.relu()),
     ("leaky_relu", lambda x, y: x.leaky_relu(0.1)), ("softmax", lambda x, y: x.softmax(-1)),
     ("log_softmax", lambda x, y: x.log_softmax(0)), ("clip", lambda x, y: x.clip(-0.5, 0.5)),
-    ("where", lambda x, y: gn.where(x.data > 0, x, 0.0)), ("concatenate", lambda x, y: gn.concatenate([x, x], 1)),
+    ("where", lambda x, y: gn.where(x._data > 0, x, 0.0)), ("concatenate", lambda x, y: gn.concatenate([x, x], 1)),
     ("stack", lambda x, y: gn.stack([x[0], y])), ("linear", lambda x, y: nn.functional.linear(x, x, y[:2])),
     ("dropout", lambda x, y: nn.functional.dropout(x, 0.5)),
     ("mse", lambda x, y: nn.MSELoss()(x, np.zeros((2, 3)))), ("l1", lambda x, y: nn.L1Loss()(x, np.zeros((2, 3)))),
@@ -310,12 +310,12 @@ def test_load_state_dict_casts_to_the_parameter_dtype():
     state = {"0.weight": np.arange(6, dtype=np.float64).reshape(3, 2) / 7, "0.bias": gn.tensor(np.ones(3))}
     model.load_state_dict(state)
     assert model[0].weight.dtype == np.float32 and model[0].bias.dtype == np.float32
-    np.testing.assert_allclose(model[0].weight.data, state["0.weight"], rtol=1e-7)
+    np.testing.assert_allclose(model[0].weight._data, state["0.weight"], rtol=1e-7)
     state["0.weight"][...] = 0  # copied, not aliased
-    assert model[0].weight.data.any()
+    assert model[0].weight._data.any()
     model.double().load_state_dict({"0.weight": np.ones((3, 2), dtype=np.float32), "0.bias": [1, 2, 3]})
     assert model[0].weight.dtype == np.float64 and model[0].bias.dtype == np.float64
-    np.testing.assert_array_equal(model[0].bias.data, [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(model[0].bias._data, [1.0, 2.0, 3.0])
     with pytest.raises(ValueError, match=r"0.weight.*\(2, 3\).*\(3, 2\)"):
         model.load_state_dict({"0.weight": np.ones((2, 3)), "0.bias": np.ones(3)})
     with pytest.raises(ValueError, match="missing"):
@@ -335,7 +335,7 @@ def test_integer_tensors_cannot_require_grad(dtype):
 def test_cast_to_an_integer_dtype_gives_a_tensor_without_grad_like_torch():
     x, t = pair([1.7, -2.2])
     y, ty = ops.cast(x, np.int64), t.long()
-    np.testing.assert_array_equal(y.data, ty.numpy())
+    np.testing.assert_array_equal(y._data, ty.numpy())
     assert y.dtype == np.int64 and y.requires_grad == ty.requires_grad == False  # noqa: E712
     z = ops.cast(x, np.float32)
     assert z.requires_grad and z.dtype == np.float32

@@ -34,7 +34,7 @@ def net(outputs: int, output_activation: str | None = None) -> tuple[nn.Sequenti
             modules.append(layers[act]())
     model = nn.Sequential(*modules)
     for p in model.parameters():  # larger weights than the default init, so that every factor matters
-        p.data[...] = np.random.default_rng(p.data.size).uniform(-1.5, 1.5, p.data.shape)
+        p._data[...] = np.random.default_rng(p._data.size).uniform(-1.5, 1.5, p._data.shape)
     return model, acts
 
 
@@ -46,7 +46,7 @@ def manual_forward(model: nn.Sequential, acts: list[str | None], X: np.ndarray) 
     """[(a_prev, z, a)] per Linear layer, in plain NumPy."""
     out, a = [], X
     for (_, layer), act in zip(linears(model), acts):
-        z = a @ layer.weight.data.T + layer.bias.data
+        z = a @ layer.weight._data.T + layer.bias._data
         out.append((a, z, G[act][0](z)))
         a = out[-1][2]
     return out
@@ -83,8 +83,8 @@ def test_trace_of_a_linear_without_activation_and_other_stages():
     assert [(t.name, t.kind, t.activation) for t in layers] == [
         ("input", "input", None), ("0", "Linear", None), ("1", "Dropout", None), ("2", "Linear", "leaky_relu"),
         ("4", "Linear", None), ("5", "Softmax", None)]
-    W = [model[i].weight.data for i in (0, 2, 4)]
-    b = [model[i].bias.data for i in (0, 2, 4)]
+    W = [model[i].weight._data for i in (0, 2, 4)]
+    b = [model[i].bias._data for i in (0, 2, 4)]
     z0 = x @ W[0].T + b[0]
     np.testing.assert_allclose(layers[1].z, z0)
     np.testing.assert_allclose(layers[1].a, z0)
@@ -131,8 +131,8 @@ def torch_reference(model, acts, kind, X, y):
     a = torch.tensor(X, dtype=torch.float64)
     zs, as_, params = [], [], {}
     for (name, layer), act in zip(linears(model), acts):
-        W = torch.tensor(layer.weight.data, requires_grad=True)
-        b = torch.tensor(layer.bias.data, requires_grad=True)
+        W = torch.tensor(layer.weight._data, requires_grad=True)
+        b = torch.tensor(layer.bias._data, requires_grad=True)
         params[f"{name}.weight"], params[f"{name}.bias"] = W, b
         z = a @ W.T + b
         z.retain_grad()
@@ -187,7 +187,7 @@ def test_chain_factors_for_every_weight_and_bias_of_every_layer(kind, n):
                         total = sum(p["dJ_dz"] * p["weight"] for p in rule.paths)
                         np.testing.assert_allclose(total, rule.dJ_da, rtol=1e-9, atol=1e-12)
                         for p in rule.paths:
-                            assert p["weight"] == following.weight.data[p["to"], neuron]
+                            assert p["weight"] == following.weight._data[p["to"], neuron]
                             np.testing.assert_allclose(p["dJ_dz"], dJ_dz_ref[position + 1][:, p["to"]],
                                                        rtol=1e-9, atol=1e-12)
                     else:
@@ -216,8 +216,8 @@ def test_chain_leaves_gradients_and_mode_untouched():
             p.grad = None
             saved.append(None)
         else:
-            p.grad = gn.tensor(np.full(p.data.shape, 7.0 + i))
-            saved.append((p.grad, p.grad.data.copy()))
+            p.grad = gn.tensor(np.full(p._data.shape, 7.0 + i))
+            saved.append((p.grad, p.grad._data.copy()))
     weights = model.state_dict()
     gn.glass.chain(model, X, y, nn.BCEWithLogitsLoss(), "0.weight", (1, 2))
     for p, before in zip(params, saved):
@@ -225,7 +225,7 @@ def test_chain_leaves_gradients_and_mode_untouched():
             assert p.grad is None
         else:
             assert p.grad is before[0]
-            np.testing.assert_array_equal(p.grad.data, before[1])
+            np.testing.assert_array_equal(p.grad._data, before[1])
     for name, value in model.state_dict().items():
         np.testing.assert_array_equal(value, weights[name])
     assert model.training

@@ -25,16 +25,16 @@ def assert_same_network_gradients(model, reference, x, seed=0):
     xg, xt = gn.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     out, expected = model(xg), reference(xt)
     assert out.shape == tuple(expected.shape) and out.dtype == np.float64
-    np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(out._data, expected.detach().numpy(), rtol=1e-6, atol=1e-6)
     upstream = np.random.default_rng(seed).uniform(-1, 1, out.shape)
     out.backward(upstream)
     expected.backward(torch.from_numpy(upstream))
-    np.testing.assert_allclose(xg.grad.data, xt.grad.numpy(), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(xg.grad._data, xt.grad.numpy(), rtol=1e-6, atol=1e-6)
     torch_grads = {name: p.grad.numpy() for name, p in reference.named_parameters()}
     names = [name for name, _ in model.named_parameters()]
     assert names == list(torch_grads), "parameter names follow PyTorch's (index.weight, index.bias)"
     for name, p in model.named_parameters():
-        np.testing.assert_allclose(p.grad.data, torch_grads[name], rtol=1e-6, atol=1e-6, err_msg=name)
+        np.testing.assert_allclose(p.grad._data, torch_grads[name], rtol=1e-6, atol=1e-6, err_msg=name)
 
 
 # --- Linear ------------------------------------------------------------------------------------------------------
@@ -57,8 +57,8 @@ def test_linear_default_init_is_pytorch_uniform():
     layer = nn.Linear(400, 300)
     reference = torch.nn.Linear(400, 300)
     bound = 1 / math.sqrt(400)
-    for mine, theirs in [(layer.weight.data, reference.weight.detach().numpy()),
-                         (layer.bias.data, reference.bias.detach().numpy())]:
+    for mine, theirs in [(layer.weight._data, reference.weight.detach().numpy()),
+                         (layer.bias._data, reference.bias.detach().numpy())]:
         assert np.abs(mine).max() <= bound
         assert np.abs(mine).max() > 0.98 * bound  # the whole range is used
         theirs_std = theirs.std()
@@ -69,10 +69,10 @@ def test_linear_default_init_is_pytorch_uniform():
 
 def test_linear_init_follows_manual_seed():
     gn.manual_seed(7)
-    a = nn.Linear(4, 3).weight.data.copy()
+    a = nn.Linear(4, 3).weight._data.copy()
     gn.manual_seed(7)
-    np.testing.assert_array_equal(a, nn.Linear(4, 3).weight.data)
-    assert not np.array_equal(a, nn.Linear(4, 3).weight.data)
+    np.testing.assert_array_equal(a, nn.Linear(4, 3).weight._data)
+    assert not np.array_equal(a, nn.Linear(4, 3).weight._data)
 
 
 @pytest.mark.parametrize("x_shape", [(3,), (5, 3), (2, 4, 3)], ids=["1-D", "2-D", "3-D"])
@@ -129,7 +129,7 @@ def test_dense_stack_skips_gradients_nobody_needs():
     x = gn.tensor(np.ones((4, 3)))
     out = F.dense_stack(x, [(w1, b1, ops.activation("relu")), (w2, None, None)])
     out.sum().backward()
-    np.testing.assert_allclose(w1.grad.data, np.full((2, 3), 4.0))
+    np.testing.assert_allclose(w1.grad._data, np.full((2, 3), 4.0))
     assert b1.grad is None and w2.grad is None and x.grad is None
 
 
@@ -153,16 +153,16 @@ def test_a_linear_used_twice_in_a_sequential_gets_both_gradients():
     optim_ = gn.optim.SGD(model.parameters(), lr=0.1)
     reference = torch.nn.Linear(3, 3).double()
     with torch.no_grad():
-        reference.weight.copy_(torch.from_numpy(layer.weight.data))
-        reference.bias.copy_(torch.from_numpy(layer.bias.data))
+        reference.weight.copy_(torch.from_numpy(layer.weight._data))
+        reference.bias.copy_(torch.from_numpy(layer.bias._data))
     x = np.random.default_rng(6).normal(size=(4, 3))
     for _ in range(2):
         optim_.zero_grad()
         (model(gn.tensor(x)) ** 2).sum().backward()
         reference.zero_grad()
         (torch.tanh(reference(torch.tanh(reference(torch.from_numpy(x))))) ** 2).sum().backward()
-        np.testing.assert_allclose(layer.weight.grad.data, reference.weight.grad.numpy(), rtol=1e-10)
-        np.testing.assert_allclose(layer.bias.grad.data, reference.bias.grad.numpy(), rtol=1e-10)
+        np.testing.assert_allclose(layer.weight.grad._data, reference.weight.grad.numpy(), rtol=1e-10)
+        np.testing.assert_allclose(layer.bias.grad._data, reference.bias.grad.numpy(), rtol=1e-10)
         optim_.step()
         with torch.no_grad():
             for p in reference.parameters():
@@ -182,7 +182,7 @@ def test_sequential_without_fusion_matches_the_fused_one():
     model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2)).double()
     x = gn.tensor(np.random.default_rng(2).normal(size=(5, 3)))
     manual = model[2](model[1](model[0](x)))
-    np.testing.assert_allclose(model(x).data, manual.data, rtol=1e-12)
+    np.testing.assert_allclose(model(x)._data, manual._data, rtol=1e-12)
 
 
 def test_sequential_loads_a_pytorch_state_dict_and_computes_the_same():
@@ -226,12 +226,12 @@ def test_dropout_eval_is_the_identity_and_train_drops():
     x = gn.tensor(np.ones((50, 40)))
     layer = nn.Dropout(0.5)
     assert layer.training
-    dropped = layer(x).data
+    dropped = layer(x)._data
     assert (dropped == 0).any() and not (dropped == 0).all()
     layer.eval()
-    np.testing.assert_array_equal(layer(x).data, x.data)
+    np.testing.assert_array_equal(layer(x)._data, x._data)
     layer.train()
-    assert (layer(x).data == 0).any()
+    assert (layer(x)._data == 0).any()
 
 
 @pytest.mark.parametrize("p", [0.1, 0.5, 0.8])
@@ -239,31 +239,31 @@ def test_dropout_scales_kept_units_by_1_over_1_minus_p_and_drops_a_fraction_p(p)
     gn.manual_seed(0)
     x = gn.tensor(np.random.default_rng(99).uniform(1, 2, (200, 500)), requires_grad=True)
     out = nn.Dropout(p)(x)
-    kept = out.data != 0
-    np.testing.assert_allclose(out.data[kept], x.data[kept] / (1 - p), rtol=1e-12)
+    kept = out._data != 0
+    np.testing.assert_allclose(out._data[kept], x._data[kept] / (1 - p), rtol=1e-12)
     n = kept.size
     assert abs((~kept).mean() - p) < 4 * math.sqrt(p * (1 - p) / n)
-    assert abs(out.data.mean() / x.data.mean() - 1) < 0.02  # inverted dropout keeps the expectation
+    assert abs(out._data.mean() / x._data.mean() - 1) < 0.02  # inverted dropout keeps the expectation
     out.sum().backward()
-    np.testing.assert_allclose(x.grad.data, kept / (1 - p), rtol=1e-12)  # the same mask in the backward pass
+    np.testing.assert_allclose(x.grad._data, kept / (1 - p), rtol=1e-12)  # the same mask in the backward pass
 
 
 def test_dropout_p0_and_p1():
     x = gn.tensor(np.random.default_rng(0).normal(size=(20, 30)), requires_grad=True)
-    np.testing.assert_array_equal(nn.Dropout(0.0)(x).data, x.data)
+    np.testing.assert_array_equal(nn.Dropout(0.0)(x)._data, x._data)
     out = nn.Dropout(1.0)(x)
-    np.testing.assert_array_equal(out.data, np.zeros_like(x.data))
-    assert np.isfinite(out.data).all()
+    np.testing.assert_array_equal(out._data, np.zeros_like(x._data))
+    assert np.isfinite(out._data).all()
     out.sum().backward()
-    np.testing.assert_array_equal(x.grad.data, 0)
+    np.testing.assert_array_equal(x.grad._data, 0)
 
 
 def test_dropout_follows_manual_seed_keeps_dtype_and_rejects_bad_p():
     x = gn.tensor(np.ones((10, 10), dtype=np.float32))
     gn.manual_seed(5)
-    a = nn.Dropout(0.5)(x).data
+    a = nn.Dropout(0.5)(x)._data
     gn.manual_seed(5)
-    b = nn.Dropout(0.5)(x).data
+    b = nn.Dropout(0.5)(x)._data
     np.testing.assert_array_equal(a, b)
     assert a.dtype == np.float32
     for p in (-0.1, 1.5):
@@ -277,9 +277,9 @@ def test_eval_switches_dropout_off_inside_a_sequential():
     x = gn.tensor(np.ones((8, 4), dtype=np.float32))
     model.eval()
     assert not model[1].training
-    np.testing.assert_array_equal(model(x).data, model(x).data)
+    np.testing.assert_array_equal(model(x)._data, model(x)._data)
     model.train()
-    assert model[1].training and not np.array_equal(model(x).data, model(x).data)
+    assert model[1].training and not np.array_equal(model(x)._data, model(x)._data)
 
 
 # --- losses ------------------------------------------------------------------------------------------------------
@@ -459,11 +459,11 @@ def test_penalties_cover_weights_only_and_match_torch(torch_copy, kind):
     expected.backward()
     for (name, p), (_, t) in zip(model.named_parameters(), reference.named_parameters()):
         if name.endswith("bias"):
-            assert p.grad is None or not p.grad.data.any(), f"{name}: biases are not regularized"
+            assert p.grad is None or not p.grad._data.any(), f"{name}: biases are not regularized"
         else:
-            np.testing.assert_allclose(p.grad.data, t.grad.numpy(), rtol=1e-12)
-            closed_form = rate * (np.sign(p.data) if kind == "l1" else p.data)
-            np.testing.assert_allclose(p.grad.data, closed_form, rtol=1e-12)
+            np.testing.assert_allclose(p.grad._data, t.grad.numpy(), rtol=1e-12)
+            closed_form = rate * (np.sign(p._data) if kind == "l1" else p._data)
+            np.testing.assert_allclose(p.grad._data, closed_form, rtol=1e-12)
 
 
 def test_l2_penalty_gradient_equals_sgd_weight_decay(torch_copy):
@@ -475,7 +475,7 @@ def test_l2_penalty_gradient_equals_sgd_weight_decay(torch_copy):
     TF.mse_loss(reference(torch.from_numpy(x)), torch.from_numpy(y)).backward()
     for (name, p), t in zip(model.named_parameters(), reference.parameters()):
         decay = 0.1 * t.detach().numpy() if name.endswith("weight") else 0
-        np.testing.assert_allclose(p.grad.data, t.grad.numpy() + decay, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(p.grad._data, t.grad.numpy() + decay, rtol=1e-10, atol=1e-12)
 
 
 def test_penalty_rejects_bad_kind_and_rate():
@@ -538,4 +538,4 @@ def test_loss_subclass_forward_is_called():
             return super().forward(input, target) * 0.5
 
     x = gn.tensor([[1.0], [3.0]])
-    assert float(HalfSquaredError()(x, np.zeros((2, 1), np.float32)).data) == pytest.approx(2.5)
+    assert float(HalfSquaredError()(x, np.zeros((2, 1), np.float32))._data) == pytest.approx(2.5)

@@ -66,7 +66,7 @@ def torch_step(model, optimizer, x, y):
 
 def assert_same_parameters(model, reference, atol=1e-6):
     for (name, p), t in zip(model.named_parameters(), reference.parameters()):
-        np.testing.assert_allclose(p.data, t.detach().numpy(), rtol=0, atol=atol, err_msg=name)
+        np.testing.assert_allclose(p._data, t.detach().numpy(), rtol=0, atol=atol, err_msg=name)
 
 
 def assert_same_state(optimizer, reference, params, torch_params):
@@ -89,13 +89,13 @@ def test_optimizer_matches_torch_for_20_steps(torch_copy, name, optimizer, kwarg
     model, reference = make_models(torch_copy)
     opt = getattr(optim, optimizer)(model.parameters(), **kwargs)
     topt = getattr(torch.optim, optimizer)(reference.parameters(), **kwargs)
-    start = [p.data.copy() for p in model.parameters()]
+    start = [p._data.copy() for p in model.parameters()]
     for x, y in BATCHES:
         gn_step(model, opt, x, y)
         torch_step(reference, topt, x, y)
     assert_same_parameters(model, reference)
     assert_same_state(opt, topt, list(model.parameters()), list(reference.parameters()))
-    moved = max(np.abs(p.data - s).max() for p, s in zip(model.parameters(), start))
+    moved = max(np.abs(p._data - s).max() for p, s in zip(model.parameters(), start))
     assert moved > 1e-3, "the optimizer hardly moved the parameters: the comparison would prove nothing"
     assert all(p.dtype == np.float64 for p in model.parameters())
 
@@ -126,7 +126,7 @@ def test_param_groups_with_different_lr(torch_copy, optimizer, kwargs):
     one_lr = getattr(optim, optimizer)(single.parameters(), lr=0.01, **kwargs)
     for x, y in BATCHES:
         gn_step(single, one_lr, x, y)
-    assert not np.allclose(single[0].weight.data, model[0].weight.data), "the group's lr made no difference"
+    assert not np.allclose(single[0].weight._data, model[0].weight._data), "the group's lr made no difference"
 
 
 @pytest.mark.parametrize("set_to_none", [True, False], ids=["grad None (skipped)", "grad zero (stepped)"])
@@ -154,7 +154,7 @@ def test_parameter_without_gradient_in_some_steps(name, optimizer, kwargs, set_t
             loss.backward()
             o.step()
     for p, t in zip(mine, theirs):
-        np.testing.assert_allclose(p.data, t.detach().numpy(), rtol=0, atol=1e-6)
+        np.testing.assert_allclose(p._data, t.detach().numpy(), rtol=0, atol=1e-6)
     assert_same_state(opt, topt, mine, theirs)
     if set_to_none:  # the skipped parameters took fewer steps
         assert [opt.state[p]["step"] for p in mine] == [STEPS, 7, STEPS - 5]
@@ -187,7 +187,7 @@ def test_state_dict_round_trip_continues_identically(torch_copy, name, optimizer
         gn_step(clone, resumed, x, y)
         torch_step(reference, topt, x, y)
     for p, q in zip(model.parameters(), clone.parameters()):
-        np.testing.assert_array_equal(p.data, q.data)
+        np.testing.assert_array_equal(p._data, q._data)
     assert_same_parameters(clone, reference)
     for index, entry in snapshot["state"].items():  # the saved state is a copy, not a view that kept moving
         for key, value in entry.items():
@@ -206,16 +206,16 @@ def test_optimizer_keeps_working_after_model_double(torch_copy):
         gn_step(model, opt, x.astype(np.float32), y.astype(np.float32))
         gn_step(reference, ref_opt, x, y)
     model.double()
-    before = model[0].weight.data.copy()
+    before = model[0].weight._data.copy()
     for x, y in BATCHES[5:]:
         gn_step(model, opt, x, y)
         gn_step(reference, ref_opt, x, y)
     assert all(p.dtype == np.float64 and p.grad.dtype == np.float64 for p in model.parameters())
     assert all(buffer.dtype == np.float64 for entry in opt.state.values() for key, buffer in entry.items()
                if key != "step")
-    assert not np.array_equal(model[0].weight.data, before), "the optimizer no longer updates the model"
+    assert not np.array_equal(model[0].weight._data, before), "the optimizer no longer updates the model"
     for p, q in zip(model.parameters(), reference.parameters()):
-        np.testing.assert_allclose(p.data, q.data, atol=1e-5)  # float32 for 5 steps, then float64
+        np.testing.assert_allclose(p._data, q._data, atol=1e-5)  # float32 for 5 steps, then float64
 
 
 @pytest.mark.parametrize("name, optimizer, kwargs", [CASES[1], CASES[10], CASES[23]], ids=[IDS[1], IDS[10], IDS[23]])
@@ -297,7 +297,7 @@ def test_zero_grad_clears_gradients():
     assert p.grad is None
     (p * p).sum().backward()
     opt.zero_grad(set_to_none=False)
-    np.testing.assert_array_equal(p.grad.data, np.zeros(3))
+    np.testing.assert_array_equal(p.grad._data, np.zeros(3))
 
 
 # --- learning-rate schedulers ------------------------------------------------------------------------------------
@@ -358,11 +358,11 @@ def test_scheduled_lr_is_the_one_the_optimizer_uses():
     sched = optim.StepLR(opt, step_size=1, gamma=0.5)
     moves = []
     for _ in range(3):
-        before = p.data.copy()
+        before = p._data.copy()
         p.grad = gn.tensor(np.ones(1))
         opt.step()
         sched.step()
-        moves.append(float(before[0] - p.data[0]))
+        moves.append(float(before[0] - p._data[0]))
     assert moves == [1.0, 0.5, 0.25]
 
 
@@ -397,8 +397,8 @@ def test_backward_writes_gradients_into_the_optimizers_flat_buffer():
     for _ in range(3):
         opt.zero_grad()
         backward_once(model)
-        assert all(p.grad.data.base is flat.grad for p in model.parameters()), "gradients were allocated elsewhere"
-        gathered = np.concatenate([p.grad.data.ravel() for p in model.parameters()])
+        assert all(p.grad._data.base is flat.grad for p in model.parameters()), "gradients were allocated elsewhere"
+        gathered = np.concatenate([p.grad._data.ravel() for p in model.parameters()])
         np.testing.assert_array_equal(flat.gradient(), gathered)
         opt.step()
 
@@ -409,13 +409,13 @@ def test_a_gradient_someone_holds_is_never_overwritten():
     opt = optim.SGD(model.parameters(), lr=0.1)
     backward_once(model)
     kept_tensor = model[0].weight.grad
-    kept_array, kept_values = model[2].bias.grad.data, model[2].bias.grad.data.copy()
-    before = kept_tensor.data.copy()
+    kept_array, kept_values = model[2].bias.grad._data, model[2].bias.grad._data.copy()
+    before = kept_tensor._data.copy()
     opt.zero_grad()
     backward_once(model, scale=3.0)
-    np.testing.assert_array_equal(kept_tensor.data, before)
+    np.testing.assert_array_equal(kept_tensor._data, before)
     np.testing.assert_array_equal(kept_array, kept_values)
-    np.testing.assert_allclose(model[0].weight.grad.data, 3 * before, rtol=1e-6)
+    np.testing.assert_allclose(model[0].weight.grad._data, 3 * before, rtol=1e-6)
     assert model[0].weight.grad is not kept_tensor
     opt.step()  # gathers the gradients that are not in the buffer: the step is still right
     np.testing.assert_allclose(opt._flat[0].grad[:12], 3 * before.ravel(), rtol=1e-6)
@@ -430,7 +430,7 @@ def test_accumulation_in_the_buffer_is_in_place_and_exact():
     assert model[0].weight.grad is first  # added in place, as PyTorch's AccumulateGrad does
     backward_once(reference, scale=3.0)
     for p, q in zip(model.parameters(), reference.parameters()):
-        np.testing.assert_allclose(p.grad.data, q.grad.data, rtol=1e-6)
+        np.testing.assert_allclose(p.grad._data, q.grad._data, rtol=1e-6)
 
 
 def test_copies_and_pickles_of_a_trained_model_carry_no_gradient_store():
@@ -444,28 +444,28 @@ def test_copies_and_pickles_of_a_trained_model_carry_no_gradient_store():
         clone = make_copy(model)
         assert all(p._grad_store is None for p in clone.parameters())
         for p, q in zip(model.parameters(), clone.parameters()):
-            np.testing.assert_array_equal(q.data, p.data)
-            np.testing.assert_array_equal(q.grad.data, p.grad.data)
-            assert q.grad.data.base is not opt._flat[0].grad
+            np.testing.assert_array_equal(q._data, p._data)
+            np.testing.assert_array_equal(q.grad._data, p.grad._data)
+            assert q.grad._data.base is not opt._flat[0].grad
         clone_opt = optim.SGD(clone.parameters(), lr=0.1)  # a copy trains as the original does
         for m, o in ((model, opt), (clone, clone_opt)):
             o.zero_grad()
             backward_once(m)
             o.step()
         for p, q in zip(model.parameters(), clone.parameters()):
-            np.testing.assert_array_equal(q.data, p.data)
-        assert all(q.grad.data.base is clone_opt._flat[0].grad for q in clone.parameters())
+            np.testing.assert_array_equal(q._data, p._data)
+        assert all(q.grad._data.base is clone_opt._flat[0].grad for q in clone.parameters())
 
 
 def test_a_second_optimizer_over_the_same_parameters_still_steps_right():
     model = tiny_model()
     first, second = optim.SGD(model.parameters(), lr=1.0), optim.SGD(model.parameters(), lr=1.0)
     backward_once(model)
-    grads = [p.grad.data.copy() for p in model.parameters()]
-    start = [p.data.copy() for p in model.parameters()]
+    grads = [p.grad._data.copy() for p in model.parameters()]
+    start = [p._data.copy() for p in model.parameters()]
     first.step()  # the gradients lie in the second optimizer's buffer: the first one must gather them
     for p, s, g in zip(model.parameters(), start, grads):
-        np.testing.assert_allclose(p.data, s - g, rtol=1e-6)
+        np.testing.assert_allclose(p._data, s - g, rtol=1e-6)
 
 
 def test_subnormal_state_is_flushed_to_zero_every_few_steps():
@@ -504,7 +504,7 @@ def test_the_step_of_a_large_group_allocates_no_temporaries_of_its_size(name, op
     tracemalloc.stop()
     allowed = ((optimizer == "Adadelta") + bool(kwargs.get("maximize"))
                + bool(kwargs.get("weight_decay") and optimizer != "AdamW"))
-    assert peak <= allowed * w.data.nbytes + 64_000, f"{peak / w.data.nbytes:.1f} model-sized temporaries"
+    assert peak <= allowed * w._data.nbytes + 64_000, f"{peak / w._data.nbytes:.1f} model-sized temporaries"
 
 
 @pytest.mark.parametrize("name, optimizer, kwargs", CASES, ids=IDS)
@@ -520,5 +520,5 @@ def test_a_group_larger_than_a_slice_matches_torch(name, optimizer, kwargs):
         mine.grad, theirs.grad = gn.tensor(grad.copy()), torch.tensor(grad)
         opt.step()
         topt.step()
-    np.testing.assert_allclose(mine.data, theirs.detach().numpy(), rtol=0, atol=1e-9)
-    assert np.abs(mine.data - start).max() > 1e-4
+    np.testing.assert_allclose(mine._data, theirs.detach().numpy(), rtol=0, atol=1e-9)
+    assert np.abs(mine._data - start).max() > 1e-4

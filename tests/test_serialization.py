@@ -380,7 +380,7 @@ def test_saving_a_custom_module_says_to_save_its_state_dict(tmp_path):
     gn.save(model.state_dict(), path)
     other = Custom()
     other.load_state_dict(gn.load(path))
-    np.testing.assert_array_equal(other.inner.weight.data, model.inner.weight.data)
+    np.testing.assert_array_equal(other.inner.weight._data, model.inner.weight._data)
 
 
 def test_a_registered_layer_round_trips(tmp_path, monkeypatch):

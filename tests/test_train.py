@@ -43,8 +43,8 @@ def assert_same_weights(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> N
 def identity_model(width: int = 1, activation: nn.Module | None = None, dtype=np.float64) -> nn.Sequential:
     """A model whose output is its input (optionally through an activation): metrics see chosen outputs."""
     linear = nn.Linear(width, width).to(dtype)
-    linear.weight.data[...] = np.eye(width)
-    linear.bias.data[...] = 0
+    linear.weight._data[...] = np.eye(width)
+    linear.bias._data[...] = 0
     return nn.Sequential(linear, activation) if activation is not None else nn.Sequential(linear)
 
 
@@ -266,7 +266,7 @@ def test_fit_in_float64():
     X, y = regression_data()
     model = mlp().double()
     gn.fit(model, X, y, loss=nn.MSELoss(), optimizer="sgd", epochs=2)
-    assert all(p.data.dtype == np.float64 for p in model.parameters())
+    assert all(p._data.dtype == np.float64 for p in model.parameters())
     assert gn.predict(model, X).dtype == np.float64
 
 
@@ -280,7 +280,7 @@ class Probe(nn.Module):
         self.calls: list[tuple[bool, bool, int]] = []
 
     def forward(self, x):
-        self.calls.append((self.training, gn.is_grad_enabled(), len(x.data)))
+        self.calls.append((self.training, gn.is_grad_enabled(), len(x._data)))
         return x * 2
 
 
@@ -306,11 +306,11 @@ def test_predict_in_batches_and_dropout_is_off():
     np.testing.assert_array_equal(gn.predict(model, X), whole)  # no dropout noise
     model.eval()
     with gn.no_grad():
-        np.testing.assert_array_equal(model(gn.tensor(X.astype(np.float32))).data, whole)
+        np.testing.assert_array_equal(model(gn.tensor(X.astype(np.float32)))._data, whole)
     assert model.training is False
     model.train()
     with gn.no_grad():
-        noisy = model(gn.tensor(X.astype(np.float32))).data
+        noisy = model(gn.tensor(X.astype(np.float32)))._data
     assert not np.allclose(noisy, whole)  # dropout is active in training mode, so predict really switched it off
     assert model.training
 
@@ -611,7 +611,7 @@ def test_restarts_scores_a_diverged_run_as_infinite():
         model = nn.Sequential(nn.Linear(3, 4), nn.Linear(4, 1))
         if not runs:  # the first run starts from weights whose loss overflows at once
             for p in model.parameters():
-                p.data[...] = 1e20
+                p._data[...] = 1e20
         runs.append(model)
         return model
 

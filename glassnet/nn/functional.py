@@ -37,9 +37,9 @@ def linear(x: Any, weight: Tensor, bias: Tensor | None = None, activation: Activ
     x: (..., in), weight: (out, in), bias: (out,) → (..., out).
     """
     x = as_tensor(x)
-    if x.data.shape[-1:] != weight.data.shape[1:]:
-        raise ValueError(f"linear: input of shape {x.data.shape} does not fit weight of shape {weight.data.shape} "
-                         f"(the input's last dimension must be {weight.data.shape[1]})")
+    if x._data.shape[-1:] != weight._data.shape[1:]:
+        raise ValueError(f"linear: input of shape {x._data.shape} does not fit weight of shape {weight._data.shape} "
+                         f"(the input's last dimension must be {weight._data.shape[1]})")
     return dense_stack(x, ((weight, bias, activation),))
 
 
@@ -51,16 +51,16 @@ def dense_stack(x: Tensor, layers: Sequence[Dense]) -> Tensor:
     activation after each, through this one node). Backward goes through the layers in reverse: the activation's
     derivative, then ∂J/∂W = gᵀ·a_in, ∂J/∂b = Σ_batch g, and ∂J/∂a_in = g·W for the layer below.
     """
-    X = x.data
+    X = x._data
     h = X if X.ndim == 2 else X.reshape(-1, X.shape[-1])
     saved = []  # (input, z, a) of each layer
     parents = [x]
     for weight, bias, activation in layers:
-        z = _dot(h, weight.data.T)
+        z = _dot(h, weight._data.T)
         if bias is None:
             parents.append(weight)
         else:
-            z += bias.data
+            z += bias._data
             parents += (weight, bias)
         a = z if activation is None else activation.forward(z)
         saved.append((h, z, a))
@@ -82,7 +82,7 @@ def dense_stack(x: Tensor, layers: Sequence[Dense]) -> Tensor:
                 grads.append(_dot_for(bias, ones, g) if bias.requires_grad else None)
             grads.append(_dot_for(weight, g.T, h_in) if weight.requires_grad else None)
             if depth or x.requires_grad:
-                g = _dot(g, weight.data)
+                g = _dot(g, weight._data)
         grads.append((g if X.ndim == 2 else g.reshape(X.shape)) if x.requires_grad else None)
         grads.reverse()
         return grads
@@ -104,9 +104,9 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     training)."""
     if not training or p == 0:
         return x
-    keep = _engine.default_rng().random(x.data.shape, dtype=x.data.dtype) >= p
-    mask = keep * np.asarray(1.0 / (1.0 - p) if p < 1 else 0.0, dtype=x.data.dtype)
-    return result(x.data * mask, (x,), lambda g: (g * mask,))
+    keep = _engine.default_rng().random(x._data.shape, dtype=x._data.dtype) >= p
+    mask = keep * np.asarray(1.0 / (1.0 - p) if p < 1 else 0.0, dtype=x._data.dtype)
+    return result(x._data * mask, (x,), lambda g: (g * mask,))
 
 
 # ------------------------------------------------------------------------------------------ losses
@@ -126,21 +126,21 @@ def _reduce(loss: str, per_element: np.ndarray | tuple[Any, int], local_grad: Ca
     if reduction == "sum":
         n = 1
     # the upstream gradient of a scalar loss is used as a Python float: no NumPy call
-    return result(np.asarray(total / n, dtype=input.data.dtype), (input,), lambda g: (local_grad(float(g) / n),))
+    return result(np.asarray(total / n, dtype=input._data.dtype), (input,), lambda g: (local_grad(float(g) / n),))
 
 
 def _pair(loss: str, input: Any, target: Any) -> tuple[Tensor, np.ndarray]:
     if type(input) is not Tensor:
         input = as_tensor(input)
     if isinstance(target, Tensor):
-        target = target.data
+        target = target._data
     if type(target) is not np.ndarray:
         target = np.asarray(target)
-    if input.data.shape != target.shape:
-        raise ValueError(f"{loss}: input shape {input.data.shape} and target shape {target.shape} differ; "
+    if input._data.shape != target.shape:
+        raise ValueError(f"{loss}: input shape {input._data.shape} and target shape {target.shape} differ; "
                          f"they must be equal (reshape the target, e.g. y.reshape(-1, 1) for one output)")
-    if target.dtype != input.data.dtype:
-        target = target.astype(input.data.dtype)
+    if target.dtype != input._data.dtype:
+        target = target.astype(input._data.dtype)
     return input, target
 
 
@@ -164,7 +164,7 @@ def half_mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
 def _squared_error(loss: str, input: Any, target: Any, reduction: str, factor: float) -> Tensor:
     """factor · (input − target)², one node."""
     input, target = _pair(loss, input, target)
-    diff = input.data - target
+    diff = input._data - target
     if reduction == "none":
         squares = diff * diff
         if factor != 1:
@@ -177,7 +177,7 @@ def _squared_error(loss: str, input: Any, target: Any, reduction: str, factor: f
 def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     """Mean absolute error |input − target|."""
     input, target = _pair("L1Loss", input, target)
-    diff = input.data - target
+    diff = input._data - target
     return _reduce("L1Loss", np.abs(diff), lambda w: np.sign(diff) * w, reduction, input)
 
 
@@ -185,7 +185,7 @@ def binary_cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Te
     """−[t·log p + (1−t)·log(1−p)] for probabilities p (logs clamped at −100, as PyTorch)."""
     input, target = _pair("BCELoss", input, target)
     _check_unit_interval("BCELoss", target)
-    p = input.data
+    p = input._data
     if p.size and (p.min() < 0 or p.max() > 1):
         raise ValueError("BCELoss: inputs must be probabilities in [0, 1]; for raw scores use BCEWithLogitsLoss")
     with np.errstate(divide="ignore"):
@@ -197,7 +197,7 @@ def binary_cross_entropy_with_logits(input: Any, target: Any, reduction: str = "
     """Binary cross-entropy of sigmoid(input), computed from the logits without overflow."""
     input, target = _pair("BCEWithLogitsLoss", input, target)
     _check_unit_interval("BCEWithLogitsLoss", target)
-    z = input.data
+    z = input._data
     per = np.maximum(z, 0) - z * target + np.log1p(np.exp(-np.abs(z)))
     return _reduce("BCEWithLogitsLoss", per, lambda w: (ACTIVATIONS["sigmoid"].forward(z) - target) * w, reduction,
                    input)
@@ -205,10 +205,10 @@ def binary_cross_entropy_with_logits(input: Any, target: Any, reduction: str = "
 
 def _class_targets(loss: str, input: Tensor, target: Any) -> np.ndarray:
     """The (N,) integer labels, checked against the (N, C) input (labels ≥ C are caught by ``_pick``)."""
-    target = np.asarray(target.data if isinstance(target, Tensor) else target)
-    if input.data.ndim != 2:
-        raise ValueError(f"{loss}: input must be (batch, classes), got shape {input.data.shape}")
-    n = input.data.shape[0]
+    target = np.asarray(target._data if isinstance(target, Tensor) else target)
+    if input._data.ndim != 2:
+        raise ValueError(f"{loss}: input must be (batch, classes), got shape {input._data.shape}")
+    n = input._data.shape[0]
     if target.shape != (n,):
         raise ValueError(f"{loss}: target must be {n} class indices of shape ({n},), got shape {target.shape}")
     if target.dtype.kind not in "iu":
@@ -222,7 +222,7 @@ def _class_targets(loss: str, input: Tensor, target: Any) -> np.ndarray:
 
 
 def _bad_labels(loss: str, input: Tensor, labels: np.ndarray) -> None:
-    classes = input.data.shape[1]
+    classes = input._data.shape[1]
     raise ValueError(f"{loss}: class labels must lie in [0, {classes - 1}] for {classes} outputs, got labels "
                      f"from {labels.min()} to {labels.max()}")
 
@@ -240,12 +240,12 @@ def cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     """Softmax + negative log-likelihood in one stable node. input: (N, C) logits; target: (N,) class indices,
     or (N, C) class probabilities."""
     input = as_tensor(input)
-    z = input.data
+    z = input._data
     shifted = z - np.maximum.reduce(z, axis=-1, keepdims=True)
     e = np.exp(shifted)
     total = np.add.reduce(e, axis=-1, keepdims=True)
     log_total = np.log(total)
-    probs_target = np.asarray(target.data if isinstance(target, Tensor) else target)
+    probs_target = np.asarray(target._data if isinstance(target, Tensor) else target)
     if probs_target.ndim == 2 and probs_target.dtype.kind == "f":
         if probs_target.shape != z.shape:
             raise ValueError(f"CrossEntropyLoss: probability targets of shape {probs_target.shape} must match "
@@ -269,10 +269,10 @@ def nll_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     """−input[i, target_i]: the negative log-likelihood of log-probabilities (e.g. from log_softmax)."""
     input = as_tensor(input)
     labels = _class_targets("NLLLoss", input, target)
-    rows, picked = _pick("NLLLoss", input, input.data, labels)
+    rows, picked = _pick("NLLLoss", input, input._data, labels)
 
     def local_grad(w: np.ndarray | float) -> np.ndarray:
-        grad = np.zeros_like(input.data)
+        grad = np.zeros_like(input._data)
         grad[rows, labels] = -w
         return grad
     return _reduce("NLLLoss", -picked, local_grad, reduction, input)

@@ -45,12 +45,12 @@ class Linear(Module):
         """``x`` as a Tensor of the weight's dtype; ValueError naming this layer if its last dimension does not fit."""
         if type(x) is not Tensor:
             x = as_tensor(x)
-        shape = x.data.shape
+        shape = x._data.shape
         if not shape or shape[-1] != self.in_features:
             raise ValueError(f"{self!r} got input of shape {shape}: its last dimension must be "
                              f"{self.in_features}")
-        if x.data.dtype != self.weight.data.dtype:
-            x = ops.cast(x, self.weight.data.dtype)
+        if x._data.dtype != self.weight._data.dtype:
+            x = ops.cast(x, self.weight._data.dtype)
         return x
 
     def extra_repr(self) -> str:
@@ -172,7 +172,7 @@ class Flatten(Module):
 
     def forward(self, x: Any) -> Tensor:
         x = as_tensor(x)
-        return ops.reshape(x, x.data.shape[:self.start_dim] + (-1,))
+        return ops.reshape(x, x._data.shape[:self.start_dim] + (-1,))
 
     def get_config(self) -> dict[str, Any]:
         return {"start_dim": self.start_dim}

@@ -19,7 +19,7 @@ class Parameter(Tensor):
     __slots__ = ("_grad_store",)
 
     def __init__(self, data: Any, requires_grad: bool = True) -> None:
-        array = np.asarray(data.data if isinstance(data, Tensor) else data)
+        array = np.asarray(data._data if isinstance(data, Tensor) else data)
         if array.dtype.kind != "f":
             array = array.astype(get_default_dtype())
         super().__init__(array, requires_grad=requires_grad)
@@ -149,7 +149,7 @@ class Module:
             if set_to_none or param.grad is None:
                 param.grad = None
             else:
-                param.grad.data = np.zeros_like(param.data)
+                param.grad._data = np.zeros_like(param._data)
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
         for param in self.parameters():
@@ -163,10 +163,10 @@ class Module:
         if dtype.kind != "f":
             raise TypeError(f"parameters must have a floating dtype, got {dtype}")
         for param in self.parameters():
-            param.data = param.data.astype(dtype)
+            param._data = param._data.astype(dtype)
             param._grad_store = None  # of the old dtype: the optimizer makes a new one at its next step
             if param.grad is not None:
-                param.grad.data = param.grad.data.astype(dtype)
+                param.grad._data = param.grad._data.astype(dtype)
         return self
 
     def double(self) -> Module:
@@ -178,12 +178,12 @@ class Module:
     @property
     def dtype(self) -> np.dtype:
         """The dtype of the first parameter (the default dtype for a module without parameters)."""
-        return next((p.data.dtype for p in self.parameters()), get_default_dtype())
+        return next((p._data.dtype for p in self.parameters()), get_default_dtype())
 
     # ---- state
     def state_dict(self) -> dict[str, np.ndarray]:
         """Name → a copy of each parameter's array."""
-        return {name: param.data.copy() for name, param in self.named_parameters()}
+        return {name: param._data.copy() for name, param in self.named_parameters()}
 
     def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> LoadResult:
         """Copy arrays (or Tensors) into the parameters, cast to each parameter's dtype; shapes must match."""
@@ -196,12 +196,12 @@ class Module:
         for name, value in state.items():
             if name not in params:
                 continue
-            array = np.asarray(value.data if isinstance(value, Tensor) else value)
+            array = np.asarray(value._data if isinstance(value, Tensor) else value)
             param = params[name]
-            if array.shape != param.data.shape:
+            if array.shape != param._data.shape:
                 raise ValueError(f"load_state_dict: {name!r} has shape {array.shape} in the state but "
-                                 f"{param.data.shape} in the model")
-            param.data[...] = array  # in place: optimizers keep their views of the parameters
+                                 f"{param._data.shape} in the model")
+            param._data[...] = array  # in place: optimizers keep their views of the parameters
         return LoadResult(missing, unexpected)
 
     # ---- description

@@ -1,7 +1,7 @@
 """The optimizer base class: param groups, per-parameter state, and a flat fast path.
 
 Each optimizer writes its update rule once, as ``update(group, param, grad, buffers, step, scratch)`` on plain
-arrays, in place. The parameters of a group live in one contiguous buffer (each ``Parameter.data`` is a view into
+arrays, in place. The parameters of a group live in one contiguous buffer (each ``Parameter._data`` is a view into
 it), and so do their gradients and the rule's state buffers; when every parameter of the group has a gradient and
 the same step count, the rule runs once on the whole buffers (a handful of NumPy calls for the whole model) instead
 of once per parameter. Otherwise it runs per parameter on views, which is exactly PyTorch's behaviour (a parameter
@@ -32,54 +32,54 @@ class _FlatGroup:
 
     def __init__(self, params: list[Tensor], buffer_names: tuple[str, ...], initial: dict[str, float]) -> None:
         self.params = params
-        self.shapes = [p.data.shape for p in params]
-        ends = np.cumsum([p.data.size for p in params])
-        self.spans = [(int(end - p.data.size), int(end)) for p, end in zip(params, ends)]
+        self.shapes = [p._data.shape for p in params]
+        ends = np.cumsum([p._data.size for p in params])
+        self.spans = [(int(end - p._data.size), int(end)) for p, end in zip(params, ends)]
         self.steps = [0] * len(params)  # steps taken by each parameter
         self.uniform = True  # every parameter has taken the same number of steps
         self.updates = 0  # calls of step()
         self.buffers: dict[str, np.ndarray] = {}
         self._flatten()
-        self.buffers = {name: np.full(self.data.size, initial.get(name, 0.0), dtype=self.data.dtype)
+        self.buffers = {name: np.full(self._data.size, initial.get(name, 0.0), dtype=self._data.dtype)
                         for name in buffer_names}
 
     def _flatten(self) -> None:
-        dtypes = {p.data.dtype for p in self.params}
+        dtypes = {p._data.dtype for p in self.params}
         if len(dtypes) > 1:
             raise TypeError(f"the parameters of one param group must share one dtype, got {sorted(map(str, dtypes))};"
                             f" call model.float() or model.double() first")
         for p, shape in zip(self.params, self.shapes):
-            if p.data.shape != shape:
-                raise ValueError(f"a parameter changed shape from {shape} to {p.data.shape} after the optimizer "
+            if p._data.shape != shape:
+                raise ValueError(f"a parameter changed shape from {shape} to {p._data.shape} after the optimizer "
                                  f"was created; create a new optimizer")
         dtype = dtypes.pop()
         size = self.spans[-1][1] if self.spans else 0
-        self.data, self.grad, self.scratch = (np.empty(size, dtype=dtype) for _ in range(3))
+        self._data, self.grad, self.scratch = (np.empty(size, dtype=dtype) for _ in range(3))
         for p, (start, end) in zip(self.params, self.spans):
-            self.data[start:end] = p.data.reshape(-1)
-            p.data = self.data[start:end].reshape(p.data.shape)
+            self._data[start:end] = p._data.reshape(-1)
+            p._data = self._data[start:end].reshape(p._data.shape)
             if isinstance(p, Parameter):
-                p._grad_store = self.grad[start:end].reshape(p.data.shape)
-        self.views = [p.data for p in self.params]
+                p._grad_store = self.grad[start:end].reshape(p._data.shape)
+        self.views = [p._data for p in self.params]
         for name, buffer in self.buffers.items():
             self.buffers[name] = buffer.astype(dtype, copy=False)
 
     def gradient(self) -> np.ndarray | None:
         """The group's gradient as one flat array, or None when a parameter has no gradient.
 
-        Re-flattens first if a parameter's array was replaced (``p.data = …``, ``model.double()``)."""
+        Re-flattens first if a parameter's array was replaced (``p._data = …``, ``model.double()``)."""
         in_place = True
         for p, view in zip(self.params, self.views):
-            if p.data is not view:
+            if p._data is not view:
                 self._flatten()
                 return self.gradient()
             grad = p.grad
             if grad is None:
                 return None
-            if grad.data is not p._grad_store or grad.data.base is not self.grad:  # not in this group's store
+            if grad._data is not p._grad_store or grad._data.base is not self.grad:  # not in this group's store
                 in_place = False
         if not in_place:
-            np.concatenate([p.grad.data for p in self.params], axis=None, out=self.grad)
+            np.concatenate([p.grad._data for p in self.params], axis=None, out=self.grad)
         return self.grad
 
     def flush_subnormals(self, names: tuple[str, ...]) -> None:
@@ -90,7 +90,7 @@ class _FlatGroup:
         slower. They carry no information (an Adam step of 1e-30), and flushing them, as TensorFlow's flush-to-zero
         mode does, every `FLUSH_EVERY` steps keeps them from piling up.
         """
-        tiny = np.finfo(self.data.dtype).tiny
+        tiny = np.finfo(self._data.dtype).tiny
         for name in names:
             buffer = self.buffers[name]
             for start in range(0, buffer.size, SLICE):
@@ -181,8 +181,8 @@ class Optimizer:
                 for i, p in enumerate(group["params"]):
                     if p.grad is not None:
                         flat.steps[i] += 1
-                        grad = -p.grad.data if group["maximize"] else p.grad.data
-                        self.update(group, p.data, grad.astype(p.data.dtype, copy=False), flat.buffer_views(i),
+                        grad = -p.grad._data if group["maximize"] else p.grad._data
+                        self.update(group, p._data, grad.astype(p._data.dtype, copy=False), flat.buffer_views(i),
                                     flat.steps[i], flat.view(flat.scratch, i))
                 flat.uniform = len(set(flat.steps)) == 1
             flat.updates += 1
@@ -194,12 +194,12 @@ class Optimizer:
         """The rule on the group's flat arrays; a large group in slices of `SLICE` elements, whose arrays stay in the
         CPU's cache through the rule's dozen passes (a quarter faster on a 500k-parameter model). The rules are
         elementwise, so slices are independent."""
-        if flat.data.size <= SLICE:
-            self.update(group, flat.data, grad, flat.buffers, step, flat.scratch)
+        if flat._data.size <= SLICE:
+            self.update(group, flat._data, grad, flat.buffers, step, flat.scratch)
             return
-        for start in range(0, flat.data.size, SLICE):
+        for start in range(0, flat._data.size, SLICE):
             part = slice(start, start + SLICE)
-            self.update(group, flat.data[part], grad[part], {name: b[part] for name, b in flat.buffers.items()}, step,
+            self.update(group, flat._data[part], grad[part], {name: b[part] for name, b in flat.buffers.items()}, step,
                         flat.scratch[part])
 
     def zero_grad(self, set_to_none: bool = True) -> None:
@@ -208,7 +208,7 @@ class Optimizer:
                 if set_to_none or p.grad is None:
                     p.grad = None
                 else:
-                    p.grad.data = np.zeros_like(p.data)
+                    p.grad._data = np.zeros_like(p._data)
 
     # ---- state
     @property

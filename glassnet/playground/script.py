@@ -97,9 +97,9 @@ LOSSES = {
     "crossentropy": "loss_fn = nn.CrossEntropyLoss()  # the model outputs logits; softmax gives the probabilities",
 }
 ACCURACY = {
-    "tanh": "return loss, float(((output.data[:, 0] >= 0) == labels).mean())",
-    "sigmoid": "return loss, float(((output.data[:, 0] >= 0) == labels).mean())",
-    "softmax": "return loss, float((output.data.argmax(axis=1) == labels).mean())",
+    "tanh": "return loss, float(((output.detach().numpy()[:, 0] >= 0) == labels).mean())",
+    "sigmoid": "return loss, float(((output.detach().numpy()[:, 0] >= 0) == labels).mean())",
+    "softmax": "return loss, float((output.detach().numpy().argmax(axis=1) == labels).mean())",
     "linear": "return loss, None",
 }
 

@@ -157,14 +157,14 @@ class Run:
                                        ("test", setup.test_x, setup.test_t, setup.test_labels)):
                 output = model(x)
                 metrics[f"{name}Loss"] = _number(setup.loss_fn(output, t).item())
-                predictions = setup.head.predict(output.data)  # the test set's, after the loop
+                predictions = setup.head.predict(output._data)  # the test set's, after the loop
                 metrics[f"{name}Acc"] = None if predictions is None else \
                     np.count_nonzero(predictions == labels) / len(labels)
         return metrics, predictions
 
     def layers(self) -> list[dict[str, Any]]:
         """Each Linear's weights `W` (out × in) and biases `b`, for frames."""
-        return [{"W": _floats(layer.weight.data), "b": _floats(layer.bias.data)} for layer in self.linears()]
+        return [{"W": _floats(layer.weight._data), "b": _floats(layer.bias._data)} for layer in self.linears()]
 
     def linears(self) -> list[nn.Linear]:
         return [module for module in self.model if isinstance(module, nn.Linear)]
@@ -387,9 +387,9 @@ class Session:
             for i, module in enumerate(run.model):
                 h = module(h)
                 if i in outputs:
-                    hidden.append(h.data)
+                    hidden.append(h._data)
         if self._focus is None:
-            output = setup.head.picture(h.data)
+            output = setup.head.picture(h._data)
         else:
             layer, index = self._focus
             output = heatmap.full((setup.feature_grid if layer < 0 else hidden[layer])[:, index])
@@ -600,20 +600,20 @@ class Session:
         for module in run.model:  # module by module, to show each layer's z and a
             h = module(h)
             if isinstance(module, nn.Linear):
-                layers.append({"z": h.data})
-            layers[-1]["a"] = h.data
-        layers[-1]["a"] = setup.head.activate(h.data)
+                layers.append({"z": h._data})
+            layers[-1]["a"] = h._data
+        layers[-1]["a"] = setup.head.activate(h._data)
         loss = setup.loss(run.model, h, t)
         self._teach = {"phase": "forward", "loss": loss}
-        end = start + len(x.data)
+        end = start + len(x._data)
         return {"batch": self._rows(setup.train_points[start:end], setup.train_labels[start:end]),
-                "inputs": _floats(x.data), "layers": [{k: _floats(v) for k, v in layer.items()} for layer in layers],
+                "inputs": _floats(x._data), "layers": [{k: _floats(v) for k, v in layer.items()} for layer in layers],
                 "loss": _number(loss.item())}
 
     def _teach_backward(self) -> dict[str, Any]:
         self._teach["loss"].backward()
         self._teach["phase"] = "backward"
-        return {"gradients": [{"W": _floats(linear.weight.grad.data), "b": _floats(linear.bias.grad.data)}
+        return {"gradients": [{"W": _floats(linear.weight.grad._data), "b": _floats(linear.bias.grad._data)}
                               for linear in self.run.linears()]}
 
     def _teach_update(self) -> dict[str, Any]:
