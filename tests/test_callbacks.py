@@ -372,7 +372,7 @@ def test_lambda_callback_hooks_are_called_with_the_right_epochs_and_batches():
 
 def test_lambda_callback_can_stop_training():
     callback = LambdaCallback()
-    callback.on_epoch_end = lambda epoch, logs: callback.loop.stop("enough") if epoch == 1 else None
+    callback.on_epoch_end = lambda epoch, logs: callback.trainer.stop("enough") if epoch == 1 else None
     history = fit(mlp(), [callback], epochs=5)
     assert history.epoch == [0, 1] and history.stop_reason == "enough"
 
@@ -383,7 +383,7 @@ def test_a_stop_inside_an_epoch_ends_it_at_once():
     def on_batch_end(batch, logs):
         seen.append(batch)
         if batch == 1:
-            callback.loop.stop("halt")
+            callback.trainer.stop("halt")
 
     callback = LambdaCallback(on_batch_end=on_batch_end)
     history = fit(mlp(), [callback], epochs=3, batch_size=8)
@@ -395,8 +395,8 @@ def test_custom_callback_sees_the_model_and_optimizer():
 
     class Peek(Callback):
         def on_train_begin(self, logs=None):
-            seen["model"], seen["optimizer"] = self.model, self.loop.optimizer
-            seen["epochs"], seen["batch"], seen["samples"] = self.loop.epochs, self.loop.batch_size, self.loop.samples
+            seen["model"], seen["optimizer"] = self.model, self.trainer.optimizer
+            seen["epochs"], seen["batch"], seen["samples"] = self.trainer.epochs, self.trainer.batch_size, self.trainer.samples
 
     model = mlp()
     fit(model, [Peek()], epochs=2, batch_size=5)
