@@ -12,7 +12,7 @@ from .ops import (abs, clip, concatenate, exp, leaky_relu, log, log_softmax, mat
                   reshape, sigmoid, softmax, sqrt, stack, sum, tanh, transpose, where)
 from .serialization import load, save
 from .tensor import (Generator, GraphError, Tensor, enable_grad, get_default_dtype, is_grad_enabled, manual_seed,
-                     no_grad,                     set_default_dtype, tensor)
+                     no_grad, set_default_dtype, tensor)
 from .train import History, evaluate, fit, predict, restarts
 
 __version__ = "0.1.0"
