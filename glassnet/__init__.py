@@ -11,17 +11,17 @@ from . import callbacks, glass, nn, optim, train
 from .ops import (abs, clip, concatenate, exp, leaky_relu, log, log_softmax, matmul, max, mean, min, relu,
                   reshape, sigmoid, softmax, sqrt, stack, sum, tanh, transpose, where)
 from .serialization import load, save
-from .tensor import (GraphError, Tensor, enable_grad, get_default_dtype, is_grad_enabled, manual_seed, no_grad,
-                     set_default_dtype, tensor)
+from .tensor import (Generator, GraphError, Tensor, enable_grad, get_default_dtype, is_grad_enabled, manual_seed,
+                     no_grad, set_default_dtype, tensor)
 from .train import History, Trainer, evaluate, fit, predict, restarts
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Tensor", "tensor", "no_grad", "enable_grad", "is_grad_enabled", "manual_seed", "set_default_dtype",
+    "Tensor", "Generator", "tensor", "no_grad", "enable_grad", "is_grad_enabled", "manual_seed", "set_default_dtype",
     "get_default_dtype", "GraphError", "nn", "optim", "train", "callbacks", "glass", "data", "fit", "evaluate",
-    "predict", "restarts", "History", "Trainer", "save", "load", "abs", "clip", "concatenate", "exp", "leaky_relu", "log",
-    "log_softmax", "matmul", "max", "mean", "min", "relu", "reshape", "sigmoid", "softmax", "sqrt", "stack", "sum",
+    "predict", "restarts", "History", "Trainer", "save", "load", "abs", "clip", "concatenate", "exp", "leaky_relu",
+    "log", "log_softmax", "matmul", "max", "mean", "min", "relu", "reshape", "sigmoid", "softmax", "sqrt", "stack", "sum",
     "tanh", "transpose", "where",
 ]
 

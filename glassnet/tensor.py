@@ -20,7 +20,7 @@ import numpy as np
 
 __all__ = [
     "Tensor", "tensor", "no_grad", "enable_grad", "is_grad_enabled", "set_default_dtype", "get_default_dtype",
-    "manual_seed", "default_rng", "GraphError",
+    "manual_seed", "default_rng", "Generator", "default_generator", "GraphError",
 ]
 
 _default_dtype = np.dtype(np.float32)
@@ -30,7 +30,6 @@ class _ThreadState(threading.local):
 
 
 _thread = _ThreadState()
-_rng = np.random.default_rng()
 _creation = itertools.count(1)  # creation number of graph nodes: newest first is a reverse topological order
 
 
@@ -53,15 +52,35 @@ def get_default_dtype() -> np.dtype:
     return _default_dtype
 
 
-def manual_seed(seed: int) -> None:
-    """Seed glassnet's random generator (weight initialisation, dropout, shuffling in ``fit``)."""
-    global _rng
-    _rng = np.random.default_rng(seed)
+class Generator:
+    """A seeded source of random numbers, PyTorch's ``torch.Generator``: ``gn.Generator().manual_seed(0)`` can be
+    passed as ``generator=`` wherever randomness is drawn; ``default_generator`` serves everything else."""
+
+    def __init__(self, device: Any = "cpu") -> None:
+        self._seed = int(np.random.SeedSequence().entropy % 2**63)
+        self.rng = np.random.default_rng(self._seed)
+
+    def manual_seed(self, seed: int) -> Generator:
+        """Restart the stream from ``seed``; returns the generator (as torch does)."""
+        self._seed = int(seed)
+        self.rng = np.random.default_rng(self._seed)
+        return self
+
+    def initial_seed(self) -> int:
+        return self._seed
 
 
-def default_rng() -> np.random.Generator:
-    """The generator that ``manual_seed`` seeds."""
-    return _rng
+default_generator = Generator()
+
+
+def manual_seed(seed: int) -> Generator:
+    """Seed glassnet's default generator (weight initialisation, dropout, shuffling in ``fit``)."""
+    return default_generator.manual_seed(seed)
+
+
+def default_rng(generator: Generator | None = None) -> np.random.Generator:
+    """The NumPy generator of ``generator``, or of the default generator that ``manual_seed`` seeds."""
+    return (generator or default_generator).rng
 
 
 def is_grad_enabled() -> bool:

@@ -6,7 +6,8 @@ from typing import Any, NamedTuple
 from ..ops import clip, log
 from ..tensor import Tensor, as_tensor
 from . import functional as F
-from .layers import Identity, Sigmoid, Softmax
+from .activation import Sigmoid, Softmax
+from .linear import Identity
 from .module import Module
 
 __all__ = ["Loss", "MSELoss", "HalfMSELoss", "L1Loss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss",

@@ -1,13 +1,14 @@
 """``Module`` and ``Parameter``: state (weights, train/eval mode) around the stateless functions."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from typing import Any, Callable, Iterator, Mapping, NamedTuple
 
 import numpy as np
 
-from ..tensor import Tensor, get_default_dtype
+from ..tensor import Tensor, get_default_dtype, no_grad
 
-__all__ = ["Module", "Parameter"]
+__all__ = ["Module", "Parameter", "evaluating"]
 
 
 class Parameter(Tensor):
@@ -49,6 +50,8 @@ class Module:
 
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", {})
+        object.__setattr__(self, "_buffers", {})
+        object.__setattr__(self, "_non_persistent", set())
         object.__setattr__(self, "_modules", {})
         object.__setattr__(self, "training", True)
 
@@ -64,6 +67,11 @@ class Module:
             self._parameters.pop(name, None)
             self._modules[name] = value
             self._structure_changed()
+        elif registry is not None and name in self._buffers:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"{type(self).__name__}.{name} is a buffer; assign a Tensor or None, not "
+                                f"{type(value).__name__}")
+            self._buffers[name] = value
         elif registry is not None:
             if name in self._parameters and value is not None:
                 raise TypeError(f"{type(self).__name__}.{name} is a Parameter; assign a Parameter or None, "
@@ -75,6 +83,7 @@ class Module:
 
     def __delattr__(self, name: str) -> None:
         self._parameters.pop(name, None)
+        self._buffers.pop(name, None)
         if self._modules.pop(name, None) is not None:
             self._structure_changed()
         object.__delattr__(self, name)
@@ -84,6 +93,23 @@ class Module:
 
     def add_module(self, name: str, module: Module) -> None:
         setattr(self, name, module)
+
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """Keep ``tensor`` as state that is not trained (e.g. BatchNorm's running statistics): it is in
+        ``state_dict()`` unless ``persistent=False``, and ``to()``/``double()`` cast it."""
+        if "." in name or not name:
+            raise KeyError(f"{type(self).__name__}.register_buffer: bad buffer name {name!r}")
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"{type(self).__name__}.register_buffer({name!r}): expected a Tensor or None, got "
+                            f"{type(tensor).__name__}")
+        if name in self._parameters or name in self._modules:
+            raise KeyError(f"{type(self).__name__}: attribute {name!r} already exists as a parameter or module")
+        self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent.discard(name)
+        else:
+            self._non_persistent.add(name)
+        object.__setattr__(self, name, tensor)
 
     # ---- forward
     def forward(self, *args: Any, **kwargs: Any) -> Any:
@@ -106,6 +132,24 @@ class Module:
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         for _, param in self.named_parameters(recurse=recurse):
             yield param
+
+    def named_buffers(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Tensor]]:
+        """(dotted name, buffer) pairs of the buffers that are set (not None)."""
+        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for module_name, module in modules:
+            for name, buffer in module._buffers.items():
+                if buffer is not None:
+                    yield (f"{module_name}.{name}" if module_name else name), buffer
+
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        for _, buffer in self.named_buffers(recurse=recurse):
+            yield buffer
+
+    def _persistent_buffers(self) -> Iterator[tuple[str, Tensor]]:
+        for module_name, module in self.named_modules():
+            for name, buffer in module._buffers.items():
+                if buffer is not None and name not in module._non_persistent:
+                    yield (f"{module_name}.{name}" if module_name else name), buffer
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
         yield from self._modules.items()
@@ -167,6 +211,9 @@ class Module:
             param._grad_store = None  # of the old dtype: the optimizer makes a new one at its next step
             if param.grad is not None:
                 param.grad._data = param.grad._data.astype(dtype)
+        for buffer in self.buffers():
+            if buffer._data.dtype.kind == "f":  # counters (e.g. num_batches_tracked) keep their integer type
+                buffer._data = buffer._data.astype(dtype)
         return self
 
     def double(self) -> Module:
@@ -182,12 +229,15 @@ class Module:
 
     # ---- state
     def state_dict(self) -> dict[str, np.ndarray]:
-        """Name → a copy of each parameter's array."""
-        return {name: param._data.copy() for name, param in self.named_parameters()}
+        """Name → a copy of each parameter's and persistent buffer's array."""
+        state = {name: param._data.copy() for name, param in self.named_parameters()}
+        state.update((name, buffer._data.copy()) for name, buffer in self._persistent_buffers())
+        return state
 
     def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> LoadResult:
-        """Copy arrays (or Tensors) into the parameters, cast to each parameter's dtype; shapes must match."""
-        params = dict(self.named_parameters())
+        """Copy arrays (or Tensors) into the parameters and persistent buffers, cast to each one's dtype; shapes
+        must match."""
+        params = {**dict(self.named_parameters()), **dict(self._persistent_buffers())}
         missing = [name for name in params if name not in state]
         unexpected = [name for name in state if name not in params]
         if strict and (missing or unexpected):
@@ -218,3 +268,16 @@ class Module:
         """Constructor arguments that rebuild this module (used by ``gn.save``); built-in layers define it."""
         raise TypeError(f"{type(self).__name__} is not a built-in layer, so gn.save cannot record how to rebuild "
                         f"it; save its state_dict() instead (gn.save(model.state_dict(), path))")
+
+
+@contextmanager
+def evaluating(model: Module) -> Iterator[Module]:
+    """``with evaluating(model):`` eval mode and no graph; afterwards every submodule gets back its own mode."""
+    modes = [(module, module.training) for module in model.modules()]
+    model.eval()
+    try:
+        with no_grad():
+            yield model
+    finally:
+        for module, training in modes:
+            object.__setattr__(module, "training", training)

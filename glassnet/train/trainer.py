@@ -15,7 +15,6 @@ from __future__ import annotations
 import copy
 import math
 import sys
-from contextlib import contextmanager
 from dataclasses import dataclass
 from numbers import Real
 from typing import Any, Callable, Iterable, Iterator, Sequence
@@ -23,8 +22,8 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 import numpy as np
 
 from .. import optim
-from ..nn import BCEWithLogitsLoss, CrossEntropyLoss, Loss, Module, Parameter, penalty
-from ..tensor import Tensor, default_rng, manual_seed, no_grad
+from ..nn import BCEWithLogitsLoss, CrossEntropyLoss, Loss, Module, Parameter, evaluating, penalty
+from ..tensor import Tensor, default_rng, manual_seed
 from . import metrics as metric_registry
 from .callbacks import Callback, History, ProgressBar, TerminateOnNaN
 
@@ -153,18 +152,6 @@ def _verbose(verbose: Any) -> bool:
 def _overrides(callback: Callback, hook: str) -> bool:
     method = getattr(callback, hook)
     return getattr(method, "__func__", None) is not getattr(Callback, hook)
-
-
-@contextmanager
-def _evaluating(model: Module) -> Iterator[None]:
-    """Eval mode and no graph, the model's mode restored afterwards."""
-    was_training = model.training
-    model.eval()
-    try:
-        with no_grad():
-            yield
-    finally:
-        model.train(was_training)
 
 
 # ------------------------------------------------------------------------------------------ data
@@ -383,7 +370,7 @@ class Trainer:
     def _check_labels(self, arrays: list[np.ndarray], name: str) -> None:
         """Class indices must name one of the model's outputs: checked before training starts."""
         labels = arrays[-1]
-        with _evaluating(self.model):
+        with evaluating(self.model):
             classes = self.predict_step(tuple(Tensor._wrap(a[:1]) for a in arrays[:-1]))._data.shape[-1]
         if labels.min() < 0 or labels.max() >= classes:
             raise ValueError(f"{type(self.loss).__name__}: {name} must hold class labels in [0, {classes - 1}] for "
@@ -501,7 +488,7 @@ class Trainer:
     def _evaluate(self, data: _Data, batch_size: int | None) -> Logs:
         totals: Logs = {}
         samples = 0
-        with _evaluating(self.model):
+        with evaluating(self.model):
             for batch in data.batches(batch_size, shuffle=False):
                 size = _batch_size(batch)
                 samples += size
@@ -522,7 +509,7 @@ class Trainer:
         if batch_size is not None:
             batch_size = _positive_int("batch_size", batch_size)
         data = self._data(X, None)
-        with _evaluating(self.model):
+        with evaluating(self.model):
             outputs = [self.predict_step(batch if data.arrays is not None else self.unpack(batch)[0])
                        for batch in data.batches(batch_size, shuffle=False)]
         arrays = [out._data if isinstance(out, Tensor) else np.asarray(out) for out in outputs]
