@@ -396,7 +396,8 @@ def test_custom_callback_sees_the_model_and_optimizer():
     class Peek(Callback):
         def on_train_begin(self, logs=None):
             seen["model"], seen["optimizer"] = self.model, self.trainer.optimizer
-            seen["epochs"], seen["batch"], seen["samples"] = self.trainer.epochs, self.trainer.batch_size, self.trainer.samples
+            trainer = self.trainer
+            seen["epochs"], seen["batch"], seen["samples"] = trainer.epochs, trainer.batch_size, trainer.samples
 
     model = mlp()
     fit(model, [Peek()], epochs=2, batch_size=5)

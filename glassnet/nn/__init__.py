@@ -11,11 +11,12 @@ from .losses import (PROBLEMS, BCELoss, BCEWithLogitsLoss, CategoricalCrossEntro
                      HalfMSELoss, Head, L1Loss, Loss, MSELoss, NLLLoss, head_for)
 from .module import Module, Parameter, evaluating
 from .regularization import l1_penalty, l2_penalty, penalty, weights
+from .registry import register_module
 
 __all__ = [
     "functional", "init", "Module", "Parameter", "evaluating", "Linear", "Sequential", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Identity",
     "Softmax", "LogSoftmax", "Dropout", "Flatten", "ActivationLayer", "Loss", "MSELoss", "HalfMSELoss", "L1Loss",
     "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss", "CategoricalCrossEntropyLoss", "Head", "head_for",
     "PROBLEMS",
-    "l1_penalty", "l2_penalty", "penalty", "weights",
+    "l1_penalty", "l2_penalty", "penalty", "weights", "register_module",
 ]
