@@ -44,6 +44,7 @@ HEADER = "__glassnet__.json"
 MAX_HEADER_BYTES = 8 << 20  # a model's JSON tree is a few KB per module
 MAX_NPY_HEADER_BYTES = 10_000  # NumPy's own limit on an .npy header
 CHUNK = 1 << 20  # bytes read at a time into an array
+MAX_DEFLATE_RATIO = 1032  # deflate expands at most 1032-fold: a member declaring more is lying
 NUMERIC_KINDS = "biufc"
 
 
@@ -340,6 +341,8 @@ class _Reader:
         except zipfile.BadZipFile as error:
             raise _Malformed(f"not a readable glassnet file: a damaged zip archive ({error})") from None
         self.members = {info.filename: info for info in self.zip.infolist()}
+        for info in self.members.values():
+            _check_sizes(info)
 
     def header(self) -> dict[str, Any]:
         info = self.members.get(HEADER)
@@ -424,6 +427,20 @@ class _Reader:
         return array.T if fortran else array
 
 
+def _check_sizes(info: zipfile.ZipInfo) -> None:
+    """A member's declared size must be one its compressed bytes can hold (a stored member's is its length)."""
+    if info.compress_type == zipfile.ZIP_STORED:
+        possible = info.compress_size
+    elif info.compress_type == zipfile.ZIP_DEFLATED:
+        possible = info.compress_size * MAX_DEFLATE_RATIO + 1024
+    else:
+        raise _Malformed(f"member {info.filename!r} uses zip compression method {info.compress_type}; glassnet "
+                         f"files are stored or deflated")
+    if info.file_size > possible:
+        raise _Malformed(f"member {info.filename!r} declares {info.file_size} bytes, more than its "
+                         f"{info.compress_size} compressed bytes can hold")
+
+
 def _npy_header(member: BinaryIO, name: str) -> tuple[np.dtype, tuple[int, ...], bool, int]:
     """(dtype, shape, fortran_order, data offset) of an .npy stream, refusing object dtypes."""
     version = npy.read_magic(member)
@@ -496,9 +513,14 @@ class _Decoder:
                 raise _Malformed(f"{where} ({spec['class']}) has {kind} {sorted(built)} but the file has "
                                  f"{sorted(stored)}")
             for key, entry in stored.items():
-                number = self.number(entry[0] if kind == "parameters" and isinstance(entry, list) else entry,
-                                     f"{where}.{key}")
-                shape = self.table[number][1]
+                if kind == "parameters":
+                    if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[1], bool)):
+                        raise _Malformed(f"{where}.{key} has a malformed parameter entry {str(entry)[:80]}")
+                    entry = entry[0]
+                number = self.number(entry, f"{where}.{key}")
+                dtype, shape = self.table[number]
+                if kind == "parameters" and dtype.kind != "f":
+                    raise _Malformed(f"{where}.{key} is a parameter but the file's array has dtype {dtype}")
                 if built[key]._data.shape != shape:
                     raise _Malformed(f"{where}.{key} of {spec['class']} has shape {built[key]._data.shape} but the "
                                      f"file's array has shape {shape}")

@@ -387,6 +387,25 @@ def test_an_npy_header_claiming_a_terabyte_fails_without_allocating(tmp_path):
                              r"declares")
 
 
+def test_a_member_declaring_more_than_its_bytes_can_hold_fails_before_allocating(tmp_path):
+    """A state dict (no architecture to compare with) whose 3.6 GB array would be 300 compressed bytes."""
+    path = tmp_path / "state.glass"
+    gn.save({"w": np.zeros(2, np.float32)}, path)
+    header = header_of(path)
+    header["arrays"][0] = ["<f4", [30000, 30000]]
+    npy_header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(npy_header, {"descr": "<f4", "fortran_order": False,
+                                                      "shape": (30000, 30000)})
+    data = npy_header.getvalue() + bytes(200)
+    size = len(npy_header.getvalue()) + 30000 * 30000 * 4
+    raw = json.dumps(header).encode()
+    for method, stored in ((8, zlib.compress(data)[2:-4]), (0, data)):
+        assert_fails_small(zip_with([(HEADER, raw, 0, zlib.crc32(raw), len(raw)),
+                                     ("0.npy", stored, method, 0, size)]),
+                           rf"member '0.npy' declares {size} bytes, more than its {len(stored)} compressed bytes")
+    assert_fails_small(zip_with([(HEADER, raw, 12, zlib.crc32(raw), len(raw))]), "compression method 12")
+
+
 def deflated_zeros(size: int) -> tuple[bytes, int]:
     """A raw deflate stream of ``size`` zero bytes (~1/1000 of its size) and its CRC-32, made from one compressed
     MiB repeated (full flushes make the segments independent)."""
@@ -523,6 +542,8 @@ def test_a_newer_minor_version_loads(tmp_path):
     (lambda h: h["root"]["module"]["children"]["0"]["parameters"].pop("bias"),
      r"model.0 \(Linear\) has parameters \['bias', 'weight'\] but the file has \['weight'\]"),
     (lambda h: h["root"]["module"]["children"]["0"]["parameters"].update(bias=[99, True]), "array 99"),
+    (lambda h: h["root"]["module"]["children"]["0"]["parameters"].update(bias=1), "malformed parameter entry 1"),
+    (lambda h: h["arrays"].__setitem__(1, ["<i4", [4]]), r"npy header says float32 \(4,\), the file's header int32"),
     (lambda h: h["root"].update(dict={"not": "pairs"}), "malformed"),
     (lambda h: h.update(root={"float": "1e999"}), "malformed number"),
     (lambda h: h.update(root={"eval": "__import__('os')"}), "unknown entry"),
@@ -533,6 +554,15 @@ def test_bad_headers(tmp_path, change, message):
     change(header)
     rewrite(path, header)
     with pytest.raises(ValueError, match=f"^{path}: .*{message}"):
+        gn.load(path)
+
+
+def test_a_parameter_stored_as_integers_is_refused(tmp_path):
+    path = small_model_file(tmp_path)
+    header = header_of(path)
+    header["arrays"][1] = ["<i4", [4]]
+    rewrite(path, header, replace={"1.npy": npy_bytes(np.arange(4, dtype=np.int32))})
+    with pytest.raises(ValueError, match=f"^{path}: model.0.bias is a parameter but the file's array has dtype int32"):
         gn.load(path)
 
 
