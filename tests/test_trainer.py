@@ -477,3 +477,39 @@ def test_probability_targets_for_cross_entropy():
     soft = np.full((30, 3), 0.1) + 0.7 * np.eye(3)[labels]  # label-smoothed targets are accepted too
     history = gn.fit(mlp(3, 3), X, soft, loss=nn.CrossEntropyLoss(), optimizer="adam", epochs=2)
     assert all(math.isfinite(v) for v in history.history["loss"])
+
+
+# ------------------------------------------------------------------------------------------ problem types
+
+def test_a_problem_type_chooses_the_heads_loss_and_checks_the_targets():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 2))
+    y = (X.sum(axis=1) > 0).astype(float)
+    gn.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1), nn.head_for("binary").activation)
+    trainer = gn.Trainer(model, optimizer=optim.Adam(model.parameters(), lr=0.05), problem="binary",
+                         metrics=["accuracy"])
+    assert type(trainer.loss) is nn.BCELoss
+    history = trainer.fit(X, y, epochs=30, batch_size=8)
+    assert history.history["accuracy"][-1] > 0.9
+    with pytest.raises(ValueError, match=r"y: a binary problem has 0/1 targets, got values from -1.0 to 1.0"):
+        trainer.fit(X, 2 * y - 1)
+    with pytest.raises(ValueError, match=r"validation y: a binary problem has 0/1 targets"):
+        trainer.fit(X, y, validation_data=(X, y + 1))
+    for problem, targets, message in [("unit_interval", y * 1.5, r"unit_interval problem has targets in \[0, 1\]"),
+                                      ("multiclass", y - 1, "multiclass problem has class labels ≥ 0")]:
+        with pytest.raises(ValueError, match=message):
+            gn.fit(mlp(2, 2), X, targets, loss=nn.MSELoss() if problem != "multiclass" else None,
+                   optimizer="sgd", problem=problem)
+    gn.fit(mlp(2), X, y * 7 - 3, optimizer="sgd", problem="regression")  # any targets; MSELoss
+
+
+def test_problem_type_errors():
+    with pytest.raises(ValueError, match=r"unknown problem type 'classification'; choose one of \('binary', "
+                                         r"'multiclass', 'regression', 'unit_interval'\)"):
+        gn.Trainer(mlp(), problem="classification")
+    with pytest.raises(ValueError, match="accuracy is a metric of binary and multiclass problems, not of a "
+                                         "regression problem"):
+        gn.Trainer(mlp(), problem="regression", metrics=["accuracy"])
+    with pytest.raises(TypeError, match=r"fit needs loss= .* or problem= \(one of"):
+        gn.fit(mlp(), *regression_data(), optimizer="sgd")

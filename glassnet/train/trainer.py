@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 import numpy as np
 
 from .. import optim
-from ..nn import BCEWithLogitsLoss, CrossEntropyLoss, Loss, Module, Parameter, evaluating, penalty
+from ..nn import PROBLEMS, BCEWithLogitsLoss, CrossEntropyLoss, Loss, Module, Parameter, evaluating, head_for, penalty
 from ..tensor import Tensor, default_rng, manual_seed
 from . import metrics as metric_registry
 from .callbacks import Callback, History, ProgressBar, TerminateOnNaN
@@ -100,6 +100,20 @@ def _targets(model: Module, y: Any, loss: Callable | None, samples: int, name: s
     if y.dtype.kind != "f":
         y = y.astype(model.dtype)
     return y.reshape(-1, 1) if y.ndim == 1 else y
+
+
+def _check_problem(problem: str | None, y: np.ndarray, name: str) -> None:
+    """Targets that the problem type cannot have: binary 0/1, multiclass labels ≥ 0 (or class probabilities),
+    unit_interval values in [0, 1]."""
+    if problem is None or problem == "regression":
+        return
+    if problem == "binary" and not np.isin(y, (0, 1)).all():
+        raise ValueError(f"{name}: a binary problem has 0/1 targets, got values from {y.min()} to {y.max()}")
+    if problem == "multiclass" and y.ndim == 1 and y.min() < 0:
+        raise ValueError(f"{name}: a multiclass problem has class labels ≥ 0, got {y.min()}")
+    if problem == "unit_interval" and (y.min() < 0 or y.max() > 1):
+        raise ValueError(f"{name}: a unit_interval problem has targets in [0, 1], got values from {y.min()} to "
+                         f"{y.max()}")
 
 
 def _finite_hyperparameters(owner: str, values: dict[str, Any]) -> None:
@@ -227,7 +241,10 @@ class _Data:
 
 class Trainer:
     """Trains ``model`` with ``loss`` and ``optimizer`` (an Optimizer over ``model.parameters()``, a name such as
-    ``"adam"``, or a factory ``params -> Optimizer``). ``metrics`` are names from ``gn.metrics``;
+    ``"adam"``, or a factory ``params -> Optimizer``). ``problem`` (one of ``nn.PROBLEMS``: "binary",
+    "multiclass", "regression", "unit_interval") checks the targets against it and, without a loss, takes the
+    loss of ``nn.head_for(problem)`` (the model then ends with that head's activation). ``metrics`` are names from
+    ``gn.metrics``;
     ``regularization=("l2", rate)`` adds the penalty to every training batch's loss; ``scheduler`` (an
     ``optim.lr_scheduler`` scheduler) steps once per epoch (``ReduceLROnPlateau`` on ``val_loss``, else ``loss``).
 
@@ -240,13 +257,20 @@ class Trainer:
 
     def __init__(self, model: Module, *, loss: Callable | None = None, optimizer: Any = None,
                  metrics: Sequence[str] = (), callbacks: Sequence[Callback] = (),
-                 regularization: tuple[str, float] | None = None, scheduler: Any = None) -> None:
+                 regularization: tuple[str, float] | None = None, scheduler: Any = None,
+                 problem: str | None = None) -> None:
         if not isinstance(model, Module):
             raise TypeError(f"Trainer needs a glassnet Module as model, got {type(model).__name__}")
         if loss is not None and not callable(loss):
             raise TypeError(f"loss must be a loss module such as nn.MSELoss(), got {type(loss).__name__}")
+        if problem is not None and problem not in PROBLEMS:
+            raise ValueError(f"unknown problem type {problem!r}; choose one of {PROBLEMS}")
+        if problem in ("regression", "unit_interval") and {"accuracy", "acc"} & set(metrics):
+            raise ValueError(f"accuracy is a metric of binary and multiclass problems, not of a {problem} problem; "
+                             f"use 'mse' or 'mae'")
         self.model = model
-        self.loss = loss
+        self.problem = problem
+        self.loss = head_for(problem).loss if loss is None and problem is not None else loss
         self.metrics = {name: metric_registry.get(name) for name in metrics}
         self.regularization = _regularization(regularization)
         self.optimizer = None if optimizer is None else _optimizer(optimizer, model)
@@ -363,6 +387,7 @@ class Trainer:
             checked.append(_samples(n, _array(n, array, dtype), len(checked[0])))
         if len(arrays) > 1:
             checked.append(_targets(self.model, arrays[-1], self.loss, len(checked[0]), names[-1]))
+            _check_problem(self.problem, checked[-1], names[-1])
             if getattr(self.loss, "takes_class_indices", False) and checked[-1].ndim == 1:
                 self._check_labels(checked, names[-1])
         return _Data(None, dtype, tuple(checked))
@@ -518,20 +543,22 @@ class Trainer:
 
 # ------------------------------------------------------------------------------------------ functions
 
-def fit(model: Module, X: Any, y: Any = None, *, loss: Callable, optimizer: Any, epochs: int = 1,
+def fit(model: Module, X: Any, y: Any = None, *, loss: Callable | None = None, optimizer: Any, epochs: int = 1,
         batch_size: int | None = None, validation_data: Any = None, validation_split: float = 0.0,
         shuffle: bool = True, metrics: Sequence[str] = (), callbacks: Sequence[Callback] = (),
-        regularization: tuple[str, float] | None = None, scheduler: Any = None, verbose: Any = "auto") -> History:
+        regularization: tuple[str, float] | None = None, scheduler: Any = None, problem: str | None = None,
+        verbose: Any = "auto") -> History:
     """Train ``model`` on the data and return its ``History``: ``Trainer(model, …).fit(X, y, …)``.
 
     X: (N, features); y: (N,) or (N, outputs), or (N,) class indices / (N, C) probabilities for
     CrossEntropyLoss/NLLLoss; or a Dataset or DataLoader as X. ``optimizer`` is an Optimizer over
-    ``model.parameters()``, a name ("sgd", "adam", …) or a factory ``params -> Optimizer``. See ``Trainer.fit``.
+    ``model.parameters()``, a name ("sgd", "adam", …) or a factory ``params -> Optimizer``. ``problem`` instead of
+    ``loss`` takes the loss of ``nn.head_for(problem)``. See ``Trainer``.
     """
-    if loss is None or not callable(loss):
-        raise TypeError(f"loss must be a loss module such as nn.MSELoss(), got {type(loss).__name__}")
+    if loss is None and problem is None:
+        raise TypeError(f"fit needs loss= (a loss module such as nn.MSELoss()) or problem= (one of {PROBLEMS})")
     trainer = Trainer(model, loss=loss, optimizer=optimizer, metrics=metrics, callbacks=callbacks,
-                      regularization=regularization, scheduler=scheduler)
+                      regularization=regularization, scheduler=scheduler, problem=problem)
     return trainer.fit(X, y, epochs=epochs, batch_size=batch_size, validation_data=validation_data,
                        validation_split=validation_split, shuffle=shuffle, verbose=verbose)
 
