@@ -239,6 +239,12 @@ class _Data:
 
 # ------------------------------------------------------------------------------------------ Trainer
 
+def _copied(state: dict[str, Any], part: Any) -> dict[str, Any]:
+    """``state`` unshared with ``part``: modules and optimizers copy their arrays in and out of state dicts
+    themselves; a scheduler's state dict is its attributes (lists among them), so it is copied."""
+    return state if isinstance(part, (Module, optim.Optimizer)) else copy.deepcopy(state)
+
+
 class Trainer:
     """Trains ``model`` with ``loss`` and ``optimizer`` (an Optimizer over ``model.parameters()``, a name such as
     ``"adam"``, or a factory ``params -> Optimizer``). ``problem`` (one of ``nn.PROBLEMS``: "binary",
@@ -293,11 +299,11 @@ class Trainer:
 
     def state_dict(self) -> dict[str, Any]:
         """A copy of the state of every model, optimizer and scheduler, by attribute name (a checkpoint dict)."""
-        return {name: copy.deepcopy(part.state_dict()) for name, part in self._components()}
+        return {name: _copied(part.state_dict(), part) for name, part in self._components()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         for name, part in self._components():
-            part.load_state_dict(copy.deepcopy(state[name]))
+            part.load_state_dict(_copied(state[name], part))
 
     def parameters(self) -> Iterator[Parameter]:
         """The parameters of every model the trainer holds."""
