@@ -222,6 +222,33 @@ def test_loading_draws_no_random_numbers():
     assert all(p._data.flags.writeable and p._data.flags.owndata for p in loaded.parameters())
 
 
+def test_building_without_random_init_is_confined_to_the_loading_thread_and_the_load():
+    """Other threads draw real random numbers while a file's modules are built; a module that keeps the generator
+    it was built with draws real numbers once loaded."""
+    import threading
+
+    seen = {}
+
+    @nn.register_module
+    class Watcher(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear = nn.Linear(4, 4)
+            self.rng = serialization._engine.default_rng()
+            other = threading.Thread(target=lambda: seen.update(other=serialization._engine.default_rng().normal(
+                size=(3, 3))))
+            other.start()
+            other.join()
+
+        def forward(self, x):
+            return self.linear(x)
+
+    loaded = round_trip(Watcher())
+    assert seen["other"].strides == (24, 8) and len(np.unique(seen["other"])) == 9  # a real draw
+    drawn = loaded.rng.normal(size=(2, 2))
+    assert drawn.strides == (16, 8) and len(np.unique(drawn)) == 4
+
+
 # ------------------------------------------------------------------------------------------ registered modules
 
 @nn.register_module
