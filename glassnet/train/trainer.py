@@ -206,35 +206,64 @@ def _batch_size(batch: Batch) -> int:
     raise ValueError("cannot tell the batch size: no element of the batch is a Tensor with a batch dimension")
 
 
-class _Data:
-    """Training, validation or prediction data in one of the accepted forms, as an iterable of batches."""
+class _Arrays:
+    """Arrays of equal length, batched by slicing (shuffled each epoch by glassnet's generator)."""
 
-    def __init__(self, source: Any, dtype: np.dtype, arrays: tuple[np.ndarray, ...] | None = None) -> None:
-        self.source, self.dtype, self.arrays = source, dtype, arrays
+    batched_by_fit = True  # fit's batch_size applies
 
-    @property
-    def samples(self) -> int | None:
-        if self.arrays is not None:
-            return len(self.arrays[0])
-        dataset = getattr(self.source, "dataset", self.source)
-        return len(dataset) if hasattr(dataset, "__len__") else None
+    def __init__(self, arrays: tuple[np.ndarray, ...]) -> None:
+        self.arrays = arrays
+        self.samples = len(arrays[0])
 
     def batches(self, batch_size: int | None, shuffle: bool) -> Iterator[Batch]:
-        if self.arrays is not None or hasattr(self.source, "__getitem__"):
-            n = self.samples
-            order = default_rng().permutation(n) if shuffle else None
-            size = n if batch_size is None else batch_size
-            if self.arrays is not None:
-                arrays = self.arrays if order is None else tuple(a[order] for a in self.arrays)
-                for start in range(0, n, size):
-                    yield tuple(Tensor._wrap(a[start:start + size]) for a in arrays)
-                return
-            indices = np.arange(n) if order is None else order
-            for start in range(0, n, size):
-                yield _as_batch(_collate([self.source[int(i)] for i in indices[start:start + size]]), self.dtype)
-            return
-        for batch in self.source:
+        arrays, size = self.arrays, batch_size or self.samples
+        if shuffle:
+            order = default_rng().permutation(self.samples)
+            arrays = tuple(a[order] for a in arrays)
+        for start in range(0, self.samples, size):
+            yield tuple(Tensor._wrap(a[start:start + size]) for a in arrays)
+
+    def split(self, fraction: float) -> tuple[_Arrays, _Arrays]:
+        """(the first samples, the last ``fraction`` of them)."""
+        cut = self.samples - int(round(self.samples * fraction))
+        if cut < 1 or cut == self.samples:
+            raise ValueError(f"validation_split={fraction} leaves no training or no validation samples out of "
+                             f"{self.samples}")
+        return _Arrays(tuple(a[:cut] for a in self.arrays)), _Arrays(tuple(a[cut:] for a in self.arrays))
+
+
+class _Dataset:
+    """A Dataset (``__len__``, ``__getitem__``): items gathered in batches and stacked field by field."""
+
+    batched_by_fit = True
+
+    def __init__(self, dataset: Any, dtype: np.dtype) -> None:
+        self.dataset, self.dtype, self.samples = dataset, dtype, len(dataset)
+
+    def batches(self, batch_size: int | None, shuffle: bool) -> Iterator[Batch]:
+        order = default_rng().permutation(self.samples) if shuffle else range(self.samples)
+        size = batch_size or self.samples
+        for start in range(0, self.samples, size):
+            items = [self.dataset[int(i)] for i in order[start:start + size]]
+            yield _as_batch(_collate(items), self.dtype)
+
+
+class _Loader:
+    """A DataLoader (any iterable of batches): it batches and shuffles itself; each epoch iterates it again."""
+
+    batched_by_fit = False
+
+    def __init__(self, loader: Any, dtype: np.dtype) -> None:
+        self.loader, self.dtype = loader, dtype
+        dataset = getattr(loader, "dataset", None)
+        self.samples = len(dataset) if hasattr(dataset, "__len__") else None
+
+    def batches(self, batch_size: int | None, shuffle: bool) -> Iterator[Batch]:
+        for batch in self.loader:
             yield _as_batch(batch, self.dtype)
+
+
+_Data = _Arrays | _Dataset | _Loader
 
 
 # ------------------------------------------------------------------------------------------ Trainer
@@ -381,9 +410,11 @@ class Trainer:
             return self._arrays((X, *y), (name, target_name))
         if isinstance(X, tuple):
             return self._arrays(X, (f"{name}[{i}]" for i in range(len(X))))
-        if not hasattr(X, "__iter__") and not hasattr(X, "__getitem__"):
-            raise TypeError(f"{name} must be arrays, a Dataset or a DataLoader, got {type(X).__name__}")
-        return _Data(X, dtype)
+        if hasattr(X, "__getitem__") and hasattr(X, "__len__"):
+            return _Dataset(X, dtype)
+        if hasattr(X, "__iter__"):
+            return _Loader(X, dtype)
+        raise TypeError(f"{name} must be arrays, a Dataset or a DataLoader, got {type(X).__name__}")
 
     def _arrays(self, arrays: tuple[Any, ...], names: Iterable[str]) -> _Data:
         dtype = self.model.dtype
@@ -396,7 +427,7 @@ class Trainer:
             _check_problem(self.problem, checked[-1], names[-1])
             if getattr(self.loss, "takes_class_indices", False) and checked[-1].ndim == 1:
                 self._check_labels(checked, names[-1])
-        return _Data(None, dtype, tuple(checked))
+        return _Arrays(tuple(checked))
 
     def _check_labels(self, arrays: list[np.ndarray], name: str) -> None:
         """Class indices must name one of the model's outputs: checked before training starts."""
@@ -406,17 +437,6 @@ class Trainer:
         if labels.min() < 0 or labels.max() >= classes:
             raise ValueError(f"{type(self.loss).__name__}: {name} must hold class labels in [0, {classes - 1}] for "
                              f"the model's {classes} outputs, got labels from {labels.min()} to {labels.max()}")
-
-    def _split(self, train: _Data, validation_split: float) -> tuple[_Data, _Data]:
-        if train.arrays is None:
-            raise ValueError("validation_split needs arrays; pass validation_data for a Dataset or DataLoader")
-        n = len(train.arrays[0])
-        cut = n - int(round(n * validation_split))
-        if cut < 1 or cut == n:
-            raise ValueError(f"validation_split={validation_split} leaves no training or no validation samples "
-                             f"out of {n}")
-        return (_Data(None, train.dtype, tuple(a[:cut] for a in train.arrays)),
-                _Data(None, train.dtype, tuple(a[cut:] for a in train.arrays)))
 
     # ---- fit, evaluate, predict
     def fit(self, X: Any, y: Any = None, *, epochs: int = 1, batch_size: int | None = None,
@@ -435,9 +455,9 @@ class Trainer:
         train = self._data(X, y)
         if batch_size is not None:
             batch_size = _positive_int("batch_size", batch_size)
-            if train.arrays is None and not hasattr(train.source, "__getitem__"):
+            if not train.batched_by_fit:
                 raise ValueError("batch_size is for arrays and Datasets; a DataLoader batches its data itself")
-        elif train.arrays is not None or hasattr(train.source, "__getitem__"):
+        elif train.batched_by_fit:
             batch_size = DEFAULT_BATCH_SIZE
         if not 0 <= validation_split < 1:
             raise ValueError(f"validation_split must lie in [0, 1), got {validation_split}")
@@ -448,7 +468,9 @@ class Trainer:
                                       and len(validation_data) == 2 else (validation_data, None)),
                                     name="validation X", target_name="validation y")
         elif validation_split:
-            train, validation = self._split(train, validation_split)
+            if not isinstance(train, _Arrays):
+                raise ValueError("validation_split needs arrays; pass validation_data for a Dataset or DataLoader")
+            train, validation = train.split(validation_split)
         else:
             validation = None
 
@@ -541,7 +563,7 @@ class Trainer:
             batch_size = _positive_int("batch_size", batch_size)
         data = self._data(X, None)
         with evaluating(self.model):
-            outputs = [self.predict_step(batch if data.arrays is not None else self.unpack(batch)[0])
+            outputs = [self.predict_step(batch if isinstance(data, _Arrays) else self.unpack(batch)[0])
                        for batch in data.batches(batch_size, shuffle=False)]
         arrays = [out._data if isinstance(out, Tensor) else np.asarray(out) for out in outputs]
         return arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
