@@ -242,7 +242,7 @@ class _Dataset:
 
     def batches(self, batch_size: int | None, shuffle: bool) -> Iterator[Batch]:
         order = default_rng().permutation(self.samples) if shuffle else range(self.samples)
-        size = batch_size or self.samples
+        size = batch_size or DEFAULT_BATCH_SIZE
         for start in range(0, self.samples, size):
             items = [self.dataset[int(i)] for i in order[start:start + size]]
             yield _as_batch(_collate(items), self.dtype)
@@ -266,6 +266,22 @@ class _Loader:
 _Data = _Arrays | _Dataset | _Loader
 
 
+class _WeightedMeans:
+    """Each logged value's mean over batches, weighted by batch size."""
+
+    def __init__(self) -> None:
+        self.totals: Logs = {}
+        self.samples = 0
+
+    def add(self, logs: Logs, size: int) -> None:
+        self.samples += size
+        for key, value in logs.items():
+            self.totals[key] = self.totals.get(key, 0.0) + value * size
+
+    def result(self) -> Logs:
+        return {key: total / self.samples for key, total in self.totals.items()}
+
+
 # ------------------------------------------------------------------------------------------ Trainer
 
 def _copied(state: dict[str, Any], part: Any) -> dict[str, Any]:
@@ -279,9 +295,9 @@ class Trainer:
     ``"adam"``, or a factory ``params -> Optimizer``). ``problem`` (one of ``nn.PROBLEMS``: "binary",
     "multiclass", "regression", "unit_interval") checks the targets against it and, without a loss, takes the
     loss of ``nn.head_for(problem)`` (the model then ends with that head's activation). ``metrics`` are names from
-    ``gn.metrics``;
-    ``regularization=("l2", rate)`` adds the penalty to every training batch's loss; ``scheduler`` (an
-    ``optim.lr_scheduler`` scheduler) steps once per epoch (``ReduceLROnPlateau`` on ``val_loss``, else ``loss``).
+    ``gn.metrics``; ``regularization=("l2", rate)`` adds the penalty to every training batch's loss;
+    ``scheduler`` (an ``optim.lr_scheduler`` scheduler) steps once per epoch (``ReduceLROnPlateau`` on
+    ``val_loss``, else ``loss``).
 
     Override ``train_step``, ``validation_step`` and ``predict_step`` for other training: a subclass may hold more
     models and optimizers as attributes; ``state_dict()`` and the callbacks' rollbacks cover all of them.
@@ -322,8 +338,9 @@ class Trainer:
     def _components(self) -> Iterator[tuple[str, Any]]:
         """(attribute name, object) of every model, optimizer and scheduler the trainer holds."""
         for name, value in vars(self).items():
-            if isinstance(value, Module) and not isinstance(value, Loss) or isinstance(value, optim.Optimizer) or (
-                    isinstance(getattr(value, "optimizer", None), optim.Optimizer) and hasattr(value, "state_dict")):
+            model = isinstance(value, Module) and not isinstance(value, Loss)
+            scheduler = isinstance(getattr(value, "optimizer", None), optim.Optimizer) and hasattr(value, "state_dict")
+            if model or scheduler or isinstance(value, optim.Optimizer):
                 yield name, value
 
     def state_dict(self) -> dict[str, Any]:
@@ -341,7 +358,7 @@ class Trainer:
                 yield from part.parameters()
 
     def _check_hyperparameters(self) -> None:
-        for name, part in self._components():
+        for _, part in self._components():
             if isinstance(part, optim.Optimizer):
                 for group in part.param_groups:
                     _finite_hyperparameters(type(part).__name__, {k: v for k, v in group.items() if k != "params"})
@@ -367,6 +384,8 @@ class Trainer:
         return self.loss(output, target)
 
     def compute_metrics(self, output: Tensor, target: Any) -> Logs:
+        """The trainer's metrics of ``output`` against ``target`` (binary outputs read as logits after a loss that
+        takes logits)."""
         if not self.metrics:
             return {}
         from_logits = isinstance(self.loss, (BCEWithLogitsLoss, CrossEntropyLoss))
@@ -416,7 +435,7 @@ class Trainer:
             return _Loader(X, dtype)
         raise TypeError(f"{name} must be arrays, a Dataset or a DataLoader, got {type(X).__name__}")
 
-    def _arrays(self, arrays: tuple[Any, ...], names: Iterable[str]) -> _Data:
+    def _arrays(self, arrays: tuple[Any, ...], names: Iterable[str]) -> _Arrays:
         dtype = self.model.dtype
         names = list(names)
         checked = [_array(names[0], arrays[0], dtype)]
@@ -515,9 +534,10 @@ class Trainer:
                      batch_hooks: list[Callback]) -> Logs | None:
         """One pass over the data: each logged value's mean over the epoch weighted by batch size, or None if
         training stopped inside the epoch."""
-        self.model.train()
-        totals: Logs = {}
-        samples = 0
+        for _, part in self._components():
+            if isinstance(part, Module):
+                part.train()
+        means = _WeightedMeans()
         for batch_index, batch in enumerate(data.batches(batch_size, shuffle)):
             size = _batch_size(batch)
             logs = self.train_step(batch)
@@ -525,10 +545,8 @@ class Trainer:
                 cb.on_batch_end(batch_index, {**logs, "size": size})
             if self.stop_training:
                 return None
-            samples += size
-            for key, value in logs.items():
-                totals[key] = totals.get(key, 0.0) + value * size
-        return {key: total / samples for key, total in totals.items()}
+            means.add(logs, size)
+        return means.result()
 
     def _step_scheduler(self, logs: Logs) -> None:
         if self.scheduler is None:
@@ -539,19 +557,15 @@ class Trainer:
             self.scheduler.step()
 
     def _evaluate(self, data: _Data, batch_size: int | None) -> Logs:
-        totals: Logs = {}
-        samples = 0
+        means = _WeightedMeans()
         with evaluating(self.model):
             for batch in data.batches(batch_size, shuffle=False):
-                size = _batch_size(batch)
-                samples += size
-                for key, value in self.validation_step(batch).items():
-                    totals[key] = totals.get(key, 0.0) + value * size
-        return {key: total / samples for key, total in totals.items()}
+                means.add(self.validation_step(batch), _batch_size(batch))
+        return means.result()
 
     def evaluate(self, X: Any, y: Any = None, *, batch_size: int | None = None) -> Logs:
         """``{"loss": …, metric: …}`` over the data (same forms as ``fit``) in eval mode, weighted by batch size;
-        arrays in one batch unless ``batch_size`` is given."""
+        arrays in one batch and a Dataset in batches of 32 unless ``batch_size`` is given."""
         if batch_size is not None:
             batch_size = _positive_int("batch_size", batch_size)
         return self._evaluate(self._data(X, y), batch_size)
