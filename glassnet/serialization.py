@@ -168,6 +168,18 @@ def _umask() -> int:
     return mask
 
 
+def _fsync_folder(folder: str) -> None:
+    """Make the rename itself durable (POSIX); where a folder cannot be opened (Windows), the rename stands."""
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
 def _write(file: BinaryIO, header: dict[str, Any], arrays: list[np.ndarray]) -> None:
     with zipfile.ZipFile(file, "w", zipfile.ZIP_STORED) as archive:
         archive.writestr(HEADER, json.dumps(header, allow_nan=False))
@@ -211,6 +223,7 @@ def save(obj: Any, f: str | os.PathLike | BinaryIO) -> None:
             os.fchmod(file.fileno(), mode)
             os.fsync(file.fileno())
         os.replace(temporary, target)
+        _fsync_folder(folder)
     except BaseException:
         if os.path.exists(temporary):
             os.unlink(temporary)

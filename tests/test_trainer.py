@@ -275,15 +275,26 @@ class Terminal(io.StringIO):
         return True
 
 
-def test_verbose_auto_shows_progress_on_a_terminal_only(monkeypatch):
-    monkeypatch.setitem(sys.modules, "tqdm", None)
+def test_verbose_auto_shows_progress_on_a_terminal_or_a_notebook_only(monkeypatch):
+    monkeypatch.setitem(sys.modules, "tqdm", None)  # the fallback prints one line per epoch to stdout
     monkeypatch.setitem(sys.modules, "tqdm.auto", None)
     X, y = regression_data()
-    for stream, lines in ((Terminal(), 2), (io.StringIO(), 0)):
-        monkeypatch.setattr(sys, "stdout", stream)
-        gn.fit(mlp(), X, y, loss=nn.MSELoss(), optimizer="sgd", epochs=2)
-        monkeypatch.undo()
-        assert stream.getvalue().count("epoch ") == lines
+
+    def lines_printed(stream):
+        real = sys.stdout
+        sys.stdout = stream
+        try:
+            gn.fit(mlp(), X, y, loss=nn.MSELoss(), optimizer="sgd", epochs=2)
+        finally:
+            sys.stdout = real
+        return stream.getvalue().count("epoch ")
+
+    assert lines_printed(Terminal()) == 2
+    assert lines_printed(io.StringIO()) == 0
+    # in a notebook (IPython's kernel shell) stdout is no terminal, but the bar shows
+    monkeypatch.setitem(sys.modules, "IPython", type(sys)("IPython"))
+    sys.modules["IPython"].get_ipython = type("ZMQInteractiveShell", (), {})
+    assert lines_printed(io.StringIO()) == 2
     with pytest.raises(ValueError, match="verbose must be 0, 1 or 'auto', got 'loud'"):
         gn.fit(mlp(), X, y, loss=nn.MSELoss(), optimizer="sgd", verbose="loud")
 
