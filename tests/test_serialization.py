@@ -336,6 +336,24 @@ def test_a_registered_module_that_does_not_fit_its_file(tmp_path, change, messag
         gn.load(path)
 
 
+def test_any_failure_of_a_constructor_given_the_files_arguments_is_a_value_error(tmp_path):
+    @nn.register_module
+    class Ratio(nn.Module):
+        def __init__(self, parts: int = 1):
+            super().__init__()
+            self.share = 1 / parts
+
+    path = tmp_path / "ratio.glass"
+    gn.save(Ratio(4), path)
+    header = header_of(path)
+    header["root"]["module"]["args"] = [0]
+    rewrite(path, header)
+    with pytest.raises(ValueError, match=f"^{path}: cannot rebuild model as Ratio\\(0\\): division by zero"):
+        gn.load(path)
+    with pytest.raises(TypeError, match="gn.load: f must be a path or a binary file object, got int"):
+        gn.load(3)
+
+
 def test_unregistered_classes_say_how_to_register(tmp_path):
     class Custom(nn.Module):
         def __init__(self):
