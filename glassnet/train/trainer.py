@@ -363,8 +363,9 @@ class Trainer:
                 for group in part.param_groups:
                     _finite_hyperparameters(type(part).__name__, {k: v for k, v in group.items() if k != "params"})
             elif not isinstance(part, Module):
-                # the best value so far starts at ±inf; every other number of a scheduler is a setting
-                _finite_hyperparameters(type(part).__name__, {k: v for k, v in vars(part).items() if k != "best"})
+                # ReduceLROnPlateau's best value so far starts at ±inf; a scheduler's other numbers are settings
+                _finite_hyperparameters(type(part).__name__, {k: v for k, v in vars(part).items()
+                                                              if k not in ("best", "mode_worse")})
 
     # ---- the steps (override these)
     def unpack(self, batch: Batch) -> tuple[Batch, Any]:
