@@ -26,16 +26,18 @@ import tempfile
 import threading
 import zipfile
 from contextlib import contextmanager
+from importlib import import_module
 from typing import Any, BinaryIO, Iterator
 
 import numpy as np
 from numpy.lib import format as npy
 from numpy.lib.stride_tricks import as_strided
 
-from . import tensor as _engine
 from .nn import Module, Parameter
 from .nn.registry import constructor_arguments, name_of, registered
 from .tensor import Tensor
+
+_engine = import_module(".tensor", __package__)  # the module (the package's attribute ``tensor`` is gn.tensor())
 
 __all__ = ["save", "load", "FORMAT_VERSION"]
 
