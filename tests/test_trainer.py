@@ -527,3 +527,24 @@ def test_problem_type_errors():
         gn.Trainer(mlp(), problem="regression", metrics=["accuracy"])
     with pytest.raises(TypeError, match=r"fit needs loss= .* or problem= \(one of"):
         gn.fit(mlp(), *regression_data(), optimizer="sgd")
+
+
+def test_a_trainers_state_dict_is_a_checkpoint_that_resumes_exactly(tmp_path):
+    X, y = regression_data(32)
+
+    def trainer():
+        model = mlp()
+        opt = optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+        return gn.Trainer(model, loss=nn.MSELoss(), optimizer=opt, scheduler=optim.StepLR(opt, step_size=2))
+
+    original = trainer()
+    original.fit(X, y, epochs=3, batch_size=8, shuffle=False)
+    gn.save(original.state_dict(), tmp_path / "trainer.glass")
+    original.fit(X, y, epochs=3, batch_size=8, shuffle=False)
+
+    resumed = trainer()
+    resumed.load_state_dict(gn.load(tmp_path / "trainer.glass"))
+    assert resumed.optimizer.param_groups[0]["lr"] == pytest.approx(0.005)  # the scheduler's decay came back
+    resumed.fit(X, y, epochs=3, batch_size=8, shuffle=False)
+    assert same(resumed.model.state_dict(), original.model.state_dict())
+    assert same_tree(resumed.optimizer.state_dict(), original.optimizer.state_dict())
