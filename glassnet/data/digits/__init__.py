@@ -9,7 +9,7 @@ import numpy as np
 __all__ = ["load_digits", "SIZES"]
 
 SIZES = (8, 16, 28)
-_FILE = os.path.join(os.path.dirname(__file__), "mnist5k.npz")
+_FILE = os.path.join(os.path.dirname(__file__), "mnist10k.npz")
 
 
 def _mnist() -> tuple[np.ndarray, np.ndarray]:
@@ -26,7 +26,7 @@ def _to_16(images: np.ndarray) -> np.ndarray:
 def load_digits(size: int = 16, binary: bool = True, flatten: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """(X, y): handwritten digit images and their labels (int64, 0–9).
 
-    size: 16 (the course's 16×16, from 5,000 MNIST images), 28 (those images at full size) or 8 (scikit-learn's
+    size: 16 (the course's 16×16, from 10,000 MNIST images), 28 (those images at full size) or 8 (scikit-learn's
     1,797 8×8 digits; needs scikit-learn). binary: ink = 1 where a pixel is at least half dark, else 0; False keeps
     grey levels in [0, 1]. flatten: X is (n, size·size), one input per pixel; False gives (n, size, size).
     X is float32.
