@@ -634,28 +634,39 @@ class Restarts:
         return self.histories[self.best_index]
 
 
-def restarts(build_model: Callable[[], Module], n: int, fit_kwargs: dict[str, Any], seed: int = 0) -> Restarts:
+def _one_run(build_model: Callable[[], Module], fit_kwargs: dict[str, Any], seed: int) -> tuple[Module, History]:
+    """One restart: seed glassnet's generator, build a model, train it (a task of its own under a client)."""
+    manual_seed(seed)
+    model = build_model()
+    return model, fit(model, **fit_kwargs)
+
+
+def restarts(build_model: Callable[[], Module], n: int, fit_kwargs: dict[str, Any], seed: int = 0,
+             client: Any = None) -> Restarts:
     """Train ``n`` models from different random initial weights (seeds seed, seed+1, …) and keep the best.
 
     The course's remedy for local minima: "several trials with different random initial weights". ``fit_kwargs``
     are ``fit``'s arguments (X, y, loss, …); the optimizer must be a name or a factory, since each run has its own
     parameters. Runs are ranked by their last ``val_loss`` (``loss`` when there is no validation data).
+    ``client`` (a ``dask.distributed.Client``, e.g. ``glassnet.distributed.local_client()``) runs the restarts as
+    parallel tasks; each is seeded on its own, so the result equals the serial one.
     """
     n = _positive_int("n", n)
     if isinstance(fit_kwargs.get("optimizer"), optim.Optimizer):
         raise TypeError("restarts: give the optimizer as a name ('adam') or a factory (lambda params: "
                         "optim.Adam(params, lr=0.01)), since each run builds a new model")
-    models, histories, scores, seeds = [], [], [], []
-    for run in range(n):
-        manual_seed(seed + run)
-        model = build_model()
-        history = fit(model, **fit_kwargs)
+    seeds = [seed + run for run in range(n)]
+    if client is None:
+        runs = [_one_run(build_model, fit_kwargs, s) for s in seeds]
+    else:
+        runs = client.gather([client.submit(_one_run, build_model, fit_kwargs, s, pure=False) for s in seeds])
+    models = [model for model, _ in runs]
+    histories = [history for _, history in runs]
+    scores = []
+    for history in histories:
         logs = history.history
         key = "val_loss" if "val_loss" in logs else "loss"
         score = logs[key][-1] if logs.get(key) else math.inf
-        models.append(model)
-        histories.append(history)
         scores.append(score if math.isfinite(score) else math.inf)
-        seeds.append(seed + run)
     best = int(np.argmin(scores))
     return Restarts(models[best], best, histories, scores, seeds)

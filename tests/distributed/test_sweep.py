@@ -87,3 +87,20 @@ def test_bad_arguments_are_named():
     with pytest.raises(RuntimeError, match="metric 'val_nothing' was not logged"):
         sweep(build, {"hidden": [()]}, X, y, cv=2, fit_kwargs=dict(FIT, epochs=1), metric="val_nothing",
               client="serial")
+
+
+def test_restarts_on_a_client_equal_the_serial_ones():
+    X, y = make_data(60)
+    kwargs = dict(X=X, y=y, **dict(FIT, epochs=5))
+    serial = gn.restarts(lambda: build((4,)), 3, kwargs, seed=7)
+    client = local_client(2)
+    try:
+        parallel = gn.restarts(lambda: build((4,)), 3, kwargs, seed=7, client=client)
+    finally:
+        cluster = client.cluster
+        client.close()
+        cluster.close()
+    assert parallel.scores == serial.scores and parallel.seeds == [7, 8, 9]
+    assert parallel.best_index == serial.best_index
+    for a, b in zip(parallel.best_model.parameters(), serial.best_model.parameters()):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
