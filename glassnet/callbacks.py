@@ -6,6 +6,7 @@ callback reaches the model and optimizer through ``self.loop`` and ends training
 """
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
@@ -123,7 +124,7 @@ class EarlyStopping(Callback):
         if self._improved(value):
             self.best, self.best_epoch, self.wait = value, epoch, 0
             if self.restore_best_weights:
-                self.best_weights = self.model.state_dict()
+                self.best_weights = copy.deepcopy(self.model.state_dict())  # a snapshot: values share memory
             return
         self.wait += 1
         if self.wait >= self.patience:
@@ -141,7 +142,7 @@ class TerminateOnNaN(Callback):
     (the last weights whose whole epoch trained with a finite loss)."""
 
     def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
-        self.good_weights = self.model.state_dict()
+        self.good_weights = copy.deepcopy(self.model.state_dict())
 
     def on_batch_end(self, batch: int, logs: Logs) -> None:
         if not math.isfinite(logs["loss"]):

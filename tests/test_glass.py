@@ -1,6 +1,8 @@
 """gn.glass: trace (every neuron's z and a) and chain (the chain-rule factors of one weight's gradient)."""
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -98,15 +100,17 @@ def test_trace_of_a_linear_without_activation_and_other_stages():
     assert model.training  # the mode is restored
 
 
-def test_trace_records_no_graph_and_needs_a_sequential():
+def test_trace_records_no_graph_and_removes_its_hooks():
     model, _ = net(1)
     layers = gn.glass.trace(model, np.ones(3))
     assert all(isinstance(t.z, np.ndarray) and isinstance(t.a, np.ndarray) for t in layers)
     assert all(p.grad is None for p in model.parameters())
-    with pytest.raises(TypeError, match="nn.Sequential"):
-        gn.glass.trace(nn.Linear(3, 1), np.ones(3))
+    assert all(not m._forward_hooks for m in model.modules())
     with pytest.raises(ValueError, match="last dimension must be 3"):
         gn.glass.trace(model, np.ones(4))
+    assert all(not m._forward_hooks for m in model.modules())
+    single = gn.glass.trace(nn.Linear(3, 1), np.ones(3))
+    assert [(t.name, t.kind) for t in single] == [("input", "input"), ("", "Linear")]
 
 
 # ------------------------------------------------------------------------------------------ chain
@@ -218,7 +222,7 @@ def test_chain_leaves_gradients_and_mode_untouched():
         else:
             p.grad = gn.tensor(np.full(p._data.shape, 7.0 + i))
             saved.append((p.grad, p.grad._data.copy()))
-    weights = model.state_dict()
+    weights = copy.deepcopy(model.state_dict())
     gn.glass.chain(model, X, y, nn.BCEWithLogitsLoss(), "0.weight", (1, 2))
     for p, before in zip(params, saved):
         if before is None:
@@ -261,9 +265,23 @@ def test_chain_bad_names_and_indices(name, index, message):
         gn.glass.chain(model, np.ones((2, 3)), [0.0, 1.0], nn.BCEWithLogitsLoss(), name, index)
 
 
-def test_chain_needs_a_sequential_and_matching_targets():
-    with pytest.raises(TypeError, match="nn.Sequential"):
-        gn.glass.chain(nn.Linear(3, 1), np.ones((2, 3)), [0.0, 1.0], nn.MSELoss(), "weight", (0, 0))
+class Scale(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.weight = nn.Parameter(gn.tensor(np.ones(1)))
+
+    def forward(self, x):
+        return x * self.weight
+
+
+def test_chain_needs_a_linear_that_runs_once_and_matching_targets():
+    tied = nn.Linear(3, 3)
+    with pytest.raises(ValueError, match="'0' runs 2 times"):
+        gn.glass.chain(nn.Sequential(tied, nn.Tanh(), tied), np.ones((2, 3)), np.ones((2, 3)), nn.MSELoss(),
+                       "0.weight", (0, 0))
+    scaled = nn.Sequential(nn.Linear(3, 1), Scale())
+    with pytest.raises(ValueError, match="'1.weight' is not the weight or bias of a Linear"):
+        gn.glass.chain(scaled, np.ones((2, 3)), [0.0, 1.0], nn.MSELoss(), "1.weight", (0,))
     model = nn.Sequential(nn.Linear(3, 1))
     with pytest.raises(ValueError, match="y has 3 samples but the inputs have 2"):
         gn.glass.chain(model, np.ones((2, 3)), [0.0, 1.0, 1.0], nn.MSELoss(), "0.weight", (0, 0))

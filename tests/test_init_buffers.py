@@ -63,11 +63,22 @@ class Counter(nn.Module):
         self.register_buffer("scratch", gn.tensor(np.ones(2)), persistent=False)
 
 
+class TorchCounter(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = torch.nn.Linear(2, 2)
+        self.register_buffer("running", torch.zeros(2))
+        self.register_buffer("count", torch.tensor(0))
+        self.register_buffer("scratch", torch.ones(2), persistent=False)
+
+
 def test_buffers_are_in_state_dict_and_cast_by_to():
     model = nn.Sequential(Counter())
-    assert [name for name, _ in model.named_buffers()] == ["0.running", "0.count", "0.scratch"]
+    reference = torch.nn.Sequential(TorchCounter())
+    assert [name for name, _ in model.named_buffers()] == [name for name, _ in reference.named_buffers()] == [
+        "0.running", "0.count", "0.scratch"]
     state = model.state_dict()
-    assert list(state) == ["0.fc.weight", "0.fc.bias", "0.running", "0.count"]
+    assert list(state) == list(reference.state_dict()) == ["0.running", "0.count", "0.fc.weight", "0.fc.bias"]
     state["0.running"] = np.array([1.0, 2.0])
     model.load_state_dict(state)
     np.testing.assert_array_equal(model[0].running.numpy(), [1.0, 2.0])
