@@ -2,6 +2,7 @@
 stateless versions."""
 from . import functional
 from . import init
+from . import utils
 from .activation import ELU, GELU, ActivationLayer, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Softplus, Tanh
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .dropout import Dropout
@@ -13,7 +14,7 @@ from .module import Module, Parameter, RemovableHandle, evaluating
 from .regularization import l1_penalty, l2_penalty, penalty, weights
 
 __all__ = [
-    "functional", "init", "Module", "Parameter", "evaluating", "Linear", "Sequential", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Identity",
+    "functional", "init", "utils", "Module", "Parameter", "evaluating", "Linear", "Sequential", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Identity",
     "Softmax", "LogSoftmax", "Dropout", "Flatten", "Unflatten", "GELU", "SiLU", "Softplus", "ELU", "ModuleList",
     "ModuleDict", "ParameterList", "ParameterDict", "RemovableHandle", "ActivationLayer", "Loss", "MSELoss", "HalfMSELoss", "L1Loss",
     "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss", "CategoricalCrossEntropyLoss", "Head", "head_for",
