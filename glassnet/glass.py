@@ -217,7 +217,8 @@ def chain(model: Module, x: Any, y: Any, loss: Callable, param_name: str, index:
         paths = []
         if single_next:
             dJ_dz_next = following.probe.grad._data
-            paths = [{"to": k, "dJ_dz": dJ_dz_next[:, k], "weight": float(following.module.weight._data[k, neuron])}
+            weight = following.module.weight._data
+            paths = [{"to": k, "dJ_dz": dJ_dz_next[:, k], "weight": float(weight[k, neuron])}
                      for k in range(following.module.out_features)]
     finally:
         for p, grad, data in saved:

@@ -374,7 +374,8 @@ _SQRT_HALF, _INV_SQRT_2PI, _SQRT_2_OVER_PI = 0.5 ** 0.5, (2 * np.pi) ** -0.5, (2
 
 
 def _gelu(approximate: str = "none") -> Activation:
-    """GELU(z) = z·Φ(z), Φ the standard normal CDF; ``approximate="tanh"``: Φ(z) ≈ ½(1 + tanh(√(2/π)(z + 0.044715z³)))."""
+    """GELU(z) = z·Φ(z), Φ the standard normal CDF; ``approximate="tanh"``: Φ(z) ≈
+    ½(1 + tanh(√(2/π)(z + 0.044715z³)))."""
     if approximate == "none":
         def forward(z: np.ndarray) -> np.ndarray:
             return z * (0.5 * (1.0 + erf_array(z * _SQRT_HALF)))
@@ -392,7 +393,8 @@ def _gelu(approximate: str = "none") -> Activation:
 
         def backward_tanh(g: np.ndarray, z: np.ndarray, a: np.ndarray) -> np.ndarray:
             t = inner(z)
-            return g * (0.5 * (1.0 + t) + 0.5 * z * (1.0 - t * t) * _SQRT_2_OVER_PI * (1.0 + 3 * 0.044715 * z * z))
+            slope = _SQRT_2_OVER_PI * (1.0 + 3 * 0.044715 * z * z)
+            return g * (0.5 * (1.0 + t) + 0.5 * z * (1.0 - t * t) * slope)
         return Activation("gelu", forward_tanh, backward_tanh)
     raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
 
@@ -433,8 +435,9 @@ ACTIVATIONS: dict[str, Activation] = {
     "elu": _elu(),
 }
 ACTIVATIONS["linear"] = ACTIVATIONS["identity"]
-_MAKERS: dict[str, Callable[..., Activation]] = {"leaky_relu": lambda negative_slope=0.01: _leaky(negative_slope),
-                                                 "gelu": _gelu, "softplus": _softplus, "elu": _elu}
+_MAKERS: dict[str, Callable[..., Activation]] = {  # the activations with settings
+    "leaky_relu": lambda negative_slope=0.01: _leaky(negative_slope), "gelu": _gelu, "softplus": _softplus,
+    "elu": _elu}
 
 
 def activation(name: str, **options: Any) -> Activation:

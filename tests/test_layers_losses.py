@@ -216,7 +216,7 @@ def test_stateless_modules_vs_torch(check, name, module, reference, shape):
 def test_modules_accept_arrays_and_have_readable_reprs():
     assert nn.Tanh()(np.zeros((2, 2))).shape == (2, 2)
     assert repr(nn.LeakyReLU(0.2)) == "LeakyReLU(negative_slope=0.2)"
-    assert repr(nn.Dropout(0.25)) == "Dropout(p=0.25)"
+    assert repr(nn.Dropout(0.25)) == "Dropout(p=0.25, inplace=False)"
     text = repr(nn.Sequential(nn.Linear(2, 3), nn.ReLU()))
     assert "(0): Linear(in_features=2, out_features=3, bias=True)" in text and "(1): ReLU()" in text
 

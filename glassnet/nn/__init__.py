@@ -3,21 +3,23 @@ stateless versions."""
 from . import functional
 from . import init
 from . import utils
-from .activation import ELU, GELU, ActivationLayer, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Softplus, Tanh
+from .activation import (ELU, GELU, ActivationLayer, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Softplus,
+                         Tanh)
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .dropout import Dropout
 from .flatten import Flatten, Unflatten
 from .linear import Identity, Linear
 from .losses import (PROBLEMS, BCELoss, BCEWithLogitsLoss, CategoricalCrossEntropyLoss, CrossEntropyLoss,
                      HalfMSELoss, Head, L1Loss, Loss, MSELoss, NLLLoss, head_for)
-from .module import Module, Parameter, RemovableHandle, evaluating
+from .module import Module, Parameter, evaluating
 from .regularization import l1_penalty, l2_penalty, penalty, weights
 
 __all__ = [
-    "functional", "init", "utils", "Module", "Parameter", "evaluating", "Linear", "Sequential", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Identity",
-    "Softmax", "LogSoftmax", "Dropout", "Flatten", "Unflatten", "GELU", "SiLU", "Softplus", "ELU", "ModuleList",
-    "ModuleDict", "ParameterList", "ParameterDict", "RemovableHandle", "ActivationLayer", "Loss", "MSELoss", "HalfMSELoss", "L1Loss",
+    "functional", "init", "Module", "Parameter", "evaluating", "Linear", "Sequential", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Identity",
+    "Softmax", "LogSoftmax", "Dropout", "Flatten", "ActivationLayer", "Loss", "MSELoss", "HalfMSELoss", "L1Loss",
     "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss", "CategoricalCrossEntropyLoss", "Head", "head_for",
     "PROBLEMS",
     "l1_penalty", "l2_penalty", "penalty", "weights",
+    "utils", "Unflatten", "GELU", "SiLU", "Softplus", "ELU",
+    "ModuleList", "ModuleDict", "ParameterList", "ParameterDict",
 ]

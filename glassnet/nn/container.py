@@ -223,7 +223,51 @@ class ModuleList(_Indexed):
         return "ModuleList(\n  " + "\n  ".join(lines) + "\n)"
 
 
-class ModuleDict(Module):
+class _Named(Module):
+    """Members by name in insertion order, dict-like: sub-modules (``_registry = "_modules"``) or parameters."""
+
+    _registry = "_modules"
+
+    def _members(self) -> dict[str, Any]:
+        return self.__dict__[self._registry]
+
+    def __getitem__(self, key: str) -> Any:
+        return self._members()[key]
+
+    def __delitem__(self, key: str) -> None:
+        if key not in self._members():
+            raise KeyError(key)
+        delattr(self, key)
+
+    def __len__(self) -> int:
+        return len(self._members())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._members()))
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._members()
+
+    def keys(self) -> list[str]:
+        return list(self._members().keys())
+
+    def items(self) -> list[tuple[str, Any]]:
+        return list(self._members().items())
+
+    def values(self) -> list[Any]:
+        return list(self._members().values())
+
+    def pop(self, key: str) -> Any:
+        value = self[key]
+        del self[key]
+        return value
+
+    def update(self, values: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> None:
+        for key, value in (values.items() if isinstance(values, Mapping) else values):
+            self[key] = value
+
+
+class ModuleDict(_Named):
     """A dict of sub-modules by name (insertion order kept)."""
 
     def __init__(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]] | None = None) -> None:
@@ -231,48 +275,13 @@ class ModuleDict(Module):
         if modules is not None:
             self.update(modules)
 
-    def __getitem__(self, key: str) -> Module:
-        return self._modules[key]
-
     def __setitem__(self, key: str, module: Module) -> None:
         if not isinstance(module, Module):
             raise TypeError(f"ModuleDict[{key!r}] = …: {type(module).__name__} is not a Module")
         self.add_module(key, module)
 
-    def __delitem__(self, key: str) -> None:
-        if key not in self._modules:
-            raise KeyError(key)
-        delattr(self, key)
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(list(self._modules))
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._modules
-
-    def keys(self) -> list[str]:
-        return list(self._modules.keys())
-
-    def items(self) -> list[tuple[str, Module]]:
-        return list(self._modules.items())
-
-    def values(self) -> list[Module]:
-        return list(self._modules.values())
-
-    def pop(self, key: str) -> Module:
-        module = self[key]
-        del self[key]
-        return module
-
     def clear(self) -> None:
         self._set_children(())
-
-    def update(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]]) -> None:
-        for key, module in (modules.items() if isinstance(modules, Mapping) else modules):
-            self[key] = module
 
 
 def _as_parameter(owner: str, value: Any) -> Parameter:
@@ -334,51 +343,18 @@ class ParameterList(Module):
         return _parameter_repr(self)
 
 
-class ParameterDict(Module):
+class ParameterDict(_Named):
     """A dict of Parameters by name (Tensors are wrapped in Parameters)."""
+
+    _registry = "_parameters"
 
     def __init__(self, values: Mapping[str, Any] | Iterable[tuple[str, Any]] | None = None) -> None:
         super().__init__()
         if values is not None:
             self.update(values)
 
-    def __getitem__(self, key: str) -> Parameter:
-        return self._parameters[key]
-
     def __setitem__(self, key: str, value: Any) -> None:
         self.register_parameter(key, _as_parameter("ParameterDict", value))
-
-    def __delitem__(self, key: str) -> None:
-        if key not in self._parameters:
-            raise KeyError(key)
-        delattr(self, key)
-
-    def __len__(self) -> int:
-        return len(self._parameters)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(list(self._parameters))
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._parameters
-
-    def keys(self) -> list[str]:
-        return list(self._parameters.keys())
-
-    def items(self) -> list[tuple[str, Parameter]]:
-        return list(self._parameters.items())
-
-    def values(self) -> list[Parameter]:
-        return list(self._parameters.values())
-
-    def pop(self, key: str) -> Parameter:
-        value = self[key]
-        del self[key]
-        return value
-
-    def update(self, values: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> None:
-        for key, value in (values.items() if isinstance(values, Mapping) else values):
-            self[key] = value
 
     def __repr__(self) -> str:
         return _parameter_repr(self)
