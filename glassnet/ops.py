@@ -343,10 +343,12 @@ def _sigmoid_backward(g: np.ndarray, z: np.ndarray, a: np.ndarray) -> np.ndarray
     return np.subtract(ga, ga * a, out=ga)
 
 
+@functools.lru_cache(maxsize=None)
 def _erf_interpolants() -> tuple[Any, Any]:
     """Chebyshev interpolants (degree 18) of erf(√t)/√t on t ∈ [0, 6.25] and of e^(x²)·erfc(x) on x ∈ [2.5, 6], made
     from ``math.erf``/``math.erfc`` at import; both are smooth there, so the interpolants are accurate to ~1e-14
-    relative (tested against math.erf and torch)."""
+    relative (tested against math.erf and torch). Made at the first use: importing glassnet does not load
+    numpy.polynomial."""
     from numpy.polynomial import Chebyshev
     import math
     near = Chebyshev.interpolate(lambda t: np.array([math.erf(math.sqrt(v)) / math.sqrt(v) for v in t]), 18,
@@ -356,17 +358,15 @@ def _erf_interpolants() -> tuple[Any, Any]:
     return near, tail
 
 
-_ERF_NEAR, _ERF_TAIL = _erf_interpolants()
-
-
 def erf_array(z: np.ndarray) -> np.ndarray:
     """The error function erf(z) = 2/√π ∫₀ᶻ e^(−t²) dt of a float array, elementwise, accurate to float64 (NumPy has
     none): z·P(z²) for |z| < 2.5, ±(1 − e^(−z²)·Q(|z|)) beyond (exactly ±1 in float64 from |z| ≈ 6 on)."""
     z = np.asarray(z)
     x = z.astype(np.float64, copy=False)
     a = np.abs(x)
-    near = x * _ERF_NEAR(np.minimum(a, 2.5) ** 2)
-    tail = np.copysign(1.0 - np.exp(-a * a) * _ERF_TAIL(np.clip(a, 2.5, 6.0)), x)
+    near_fit, tail_fit = _erf_interpolants()
+    near = x * near_fit(np.minimum(a, 2.5) ** 2)
+    tail = np.copysign(1.0 - np.exp(-a * a) * tail_fit(np.clip(a, 2.5, 6.0)), x)
     return np.where(a < 2.5, near, tail).astype(z.dtype if z.dtype.kind == "f" else np.float64, copy=False)
 
 

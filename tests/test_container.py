@@ -241,3 +241,20 @@ def test_parameter_list_and_dict():
     assert list(table) == ["b"]
     with pytest.raises(TypeError, match="Parameter or Tensor"):
         params.append(np.ones(2))
+
+
+def test_a_linear_followed_by_an_identity_is_fused_and_equals_torch():
+    model = nn.Sequential(nn.Linear(2, 3), nn.Identity(), nn.Linear(3, 1), nn.Identity())
+    assert [type(step).__name__ for _, step in plan(model)] == ["DenseRun"]
+    reference = torch.nn.Sequential(copy_linear(model[0]), torch.nn.Identity(), copy_linear(model[2]))
+    same_output(model, reference, X)
+
+
+def test_a_subclass_of_sequential_that_skips_its_init_still_runs():
+    class Chain(nn.Sequential):
+        def __init__(self):
+            nn.Module.__init__(self)
+            self.first = nn.Linear(2, 2)
+
+    model = Chain()
+    np.testing.assert_allclose(model(gn.tensor(X)).numpy(), model.first(gn.tensor(X)).numpy())

@@ -2,11 +2,12 @@
 ``ParameterDict``, with torch's indexing and editing.
 
 Speed that never changes meaning: ``plan(sequential)`` is the one place that decides how a Sequential runs. A run of
-layers of exactly ``Linear`` (each with an activation of exactly a built-in type after it) becomes one graph node
-(`F.dense_stack`), which computes what the modules' own ``forward`` would; a subclass, an instance with its own
-``forward`` or a module with hooks runs through its own ``__call__``. The plan is cached and made again after any
-change it depends on (``Module._tree_version``: children added, replaced or removed anywhere, hooks registered or
-removed); weights, biases and activation settings are read at each call, so assigning them needs no new plan.
+layers of exactly ``Linear``, each with an activation of exactly a built-in type (or an Identity) after it, becomes
+one graph node (`F.dense_stack`), which computes what the modules' own ``forward`` would; a subclass, an instance
+with its own ``forward`` or a module with hooks runs through its own ``__call__``. The plan is cached and made again
+after any change it depends on (``Module._tree_version``: children added, replaced or removed anywhere, hooks
+registered or removed); weights, biases and activation settings are read at each call, so assigning them needs no
+new plan.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from typing import Any, Iterable, Iterator, Mapping
 from ..tensor import Tensor
 from . import functional as F
 from .activation import ELU, GELU, LeakyReLU, ReLU, Sigmoid, SiLU, Softplus, Tanh
-from .linear import Linear
+from .linear import Identity, Linear
 from .module import Module, Parameter
 
 __all__ = ["Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict", "DenseRun", "plan"]
@@ -65,11 +66,12 @@ def plan(sequential: Sequential) -> list[tuple[int, Module | DenseRun]]:
             continue
         following = children[i + 1] if i + 1 < len(children) else None
         fused = type(following) in FUSED_ACTIVATIONS and _runs_as_its_class(following)
+        identity = type(following) is Identity and _runs_as_its_class(following)  # a linear layer's "activation"
         if run is None or run.layers[-1][0].out_features != layer.in_features:
             run = DenseRun()
             steps.append((i, run))
         run.layers.append((layer, following if fused else None))
-        i += 2 if fused else 1
+        i += 2 if fused or identity else 1
     return steps
 
 
@@ -161,6 +163,7 @@ class Sequential(_Indexed):
     them. Runs of Linear layers with built-in activations run as one graph node (see `plan`)."""
 
     children_are_arguments = True  # gn.save rebuilds it as Sequential(*children)
+    _plan: tuple[int, list] = (-1, [])  # (Module._tree_version it was made at, steps); each instance sets its own
 
     def __init__(self, *modules: Module) -> None:
         super().__init__()
@@ -175,7 +178,6 @@ class Sequential(_Indexed):
             if not isinstance(module, Module):
                 raise TypeError(f"Sequential: argument {i} is a {type(module).__name__}, not a Module")
             self.add_module(name, module)
-        object.__setattr__(self, "_plan", (-1, []))
 
     def forward(self, input: Any) -> Any:
         version, steps = self._plan
