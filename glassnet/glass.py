@@ -74,6 +74,8 @@ class Watch:
     def layers(self, squeeze: bool = False) -> list[LayerTrace]:
         """One LayerTrace per stage (``squeeze``: of a single example, without the batch dimension)."""
         def array(value: Any) -> np.ndarray:
+            if isinstance(value, (tuple, list)):  # e.g. a recurrent layer's (output, state): its output
+                value = value[0]
             values = value._data if isinstance(value, Tensor) else np.asarray(value)
             return values[0] if squeeze else values
         return [LayerTrace(call.name, type(call.module).__name__, array(call.output),

@@ -358,3 +358,23 @@ def test_chain_on_a_custom_forward_matches_torchs_gradient(param, index):
     assert rule.autodiff == pytest.approx(expected, rel=1e-9, abs=1e-12)
     assert rule.product == pytest.approx(rule.autodiff, rel=1e-9, abs=1e-12)
     assert rule.paths == []  # fc1's output goes into fc2 and the skip: no single next layer to split over
+
+
+def test_trace_shows_the_first_part_of_a_tuple_output():
+    class Pair(nn.Module):
+        def forward(self, x):
+            return x * 2, x
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.pair, self.fc = Pair(), nn.Linear(3, 1)
+
+        def forward(self, x):
+            doubled, _ = self.pair(x)
+            return self.fc(doubled)
+
+    X = np.ones((2, 3))
+    layers = gn.glass.trace(Net(), X)
+    assert [t.name for t in layers] == ["input", "pair", "fc"]
+    np.testing.assert_array_equal(layers[1].a, 2 * X)
