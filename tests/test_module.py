@@ -156,8 +156,11 @@ def test_registration_errors_and_lookups():
     model.register_parameter("scale", nn.Parameter(gn.tensor(np.ones(2))))
     model.add_module("act", nn.Tanh())
     assert names(model.named_parameters()) == ["weight", "bias", "scale"]
+    model.register_buffer("count", gn.tensor(np.zeros(1)))
     tree = nn.Sequential(nn.Sequential(model))
     assert tree.get_submodule("0.0.act") is model.act and tree.get_parameter("0.0.scale") is model.scale
+    assert tree.get_buffer("0.0.count") is model.count
+    assert names(tree.named_modules(memo={model})) == ["", "0"]  # memo: modules to leave out, as torch
     with pytest.raises(AttributeError, match="no sub-module 'x'"):
         tree.get_submodule("0.x")
     del model.act

@@ -254,18 +254,18 @@ class Module:
         return self._add_hook("_forward_hooks", hook, prepend, with_kwargs)
 
     # ---- traversal (torch's order: depth first, each module before its children, in registration order)
-    def named_modules(self, memo: set[int] | None = None, prefix: str = "",
+    def named_modules(self, memo: set[Module] | None = None, prefix: str = "",
                       remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
         """This module and every descendant, depth first, with dotted names; a module reached twice is given once
-        (unless ``remove_duplicate=False``)."""
+        (unless ``remove_duplicate=False``; ``memo``: modules to leave out, to which those given are added)."""
         seen = set() if memo is None else memo
         stack = [(prefix, self)]
         while stack:
             name, module = stack.pop()
             if remove_duplicate:
-                if id(module) in seen:
+                if module in seen:
                     continue
-                seen.add(id(module))
+                seen.add(module)
             yield name, module
             stack.extend(reversed([(f"{name}.{child_name}" if name else child_name, child)
                                    for child_name, child in module._modules.items()]))
@@ -333,6 +333,14 @@ class Module:
         if name not in module._parameters or module._parameters[name] is None:
             raise AttributeError(f"{type(module).__name__} has no parameter {name!r} (in {target!r})")
         return module._parameters[name]
+
+    def get_buffer(self, target: str) -> Tensor:
+        """The buffer at the dotted path ``target`` (e.g. "0.running_mean")."""
+        path, _, name = target.rpartition(".")
+        module = self.get_submodule(path)
+        if module._buffers.get(name) is None:
+            raise AttributeError(f"{type(module).__name__} has no buffer {name!r} (in {target!r})")
+        return module._buffers[name]
 
     def apply(self, fn: Callable[[Module], Any]) -> Module:
         """``fn(module)`` for every sub-module, children before their parent (as torch), then this one."""
