@@ -1,6 +1,7 @@
 """Callbacks: EarlyStopping, TerminateOnNaN, StopAtThreshold, ModelCheckpoint, ProgressBar, LambdaCallback."""
 from __future__ import annotations
 
+import copy
 import os
 import sys
 
@@ -50,10 +51,10 @@ class WeightRecorder(Callback):
         self.begin, self.end = [], []
 
     def on_epoch_begin(self, epoch, logs=None):
-        self.begin.append(self.model.state_dict())
+        self.begin.append(copy.deepcopy(self.model.state_dict()))
 
     def on_epoch_end(self, epoch, logs):
-        self.end.append(self.model.state_dict())
+        self.end.append(copy.deepcopy(self.model.state_dict()))
 
 
 def fit(model, callbacks, epochs=10, lr=0.01, X=None, y=None, **kwargs):
@@ -111,7 +112,7 @@ def test_early_stopping_restores_the_best_weights_on_real_val_loss():
     y, yv = rng.normal(size=12), rng.normal(size=200)  # pure noise: validation loss must rise eventually
     model = nn.Sequential(nn.Linear(3, 64), nn.Tanh(), nn.Linear(64, 1))
     at_epoch_end = []
-    recorder = LambdaCallback(on_epoch_end=lambda epoch, logs: at_epoch_end.append(model.state_dict()))
+    recorder = LambdaCallback(on_epoch_end=lambda epoch, logs: at_epoch_end.append(copy.deepcopy(model.state_dict())))
     stop = EarlyStopping(monitor="val_loss", patience=10, restore_best_weights=True)
     history = gn.fit(model, X, y, loss=nn.MSELoss(), optimizer=optim.Adam(model.parameters(), lr=0.03), epochs=300,
                      batch_size=4, validation_data=(Xv, yv), callbacks=[recorder, stop])

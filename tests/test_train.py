@@ -31,7 +31,7 @@ def mlp(inputs: int = 3, outputs: int = 1, seed: int = 0) -> nn.Sequential:
 
 
 def weights(model: nn.Module) -> dict[str, np.ndarray]:
-    return model.state_dict()
+    return {name: value.numpy().copy() for name, value in model.state_dict().items()}
 
 
 def assert_same_weights(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> None:

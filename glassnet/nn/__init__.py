@@ -2,10 +2,12 @@
 stateless versions."""
 from . import functional
 from . import init
-from .activation import ActivationLayer, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
-from .container import Sequential
+from . import utils
+from .activation import (ELU, GELU, ActivationLayer, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Softplus,
+                         Tanh)
+from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .dropout import Dropout
-from .flatten import Flatten
+from .flatten import Flatten, Unflatten
 from .linear import Identity, Linear
 from .losses import (PROBLEMS, BCELoss, BCEWithLogitsLoss, CategoricalCrossEntropyLoss, CrossEntropyLoss,
                      HalfMSELoss, Head, L1Loss, Loss, MSELoss, NLLLoss, head_for)
@@ -19,4 +21,6 @@ __all__ = [
     "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss", "CategoricalCrossEntropyLoss", "Head", "head_for",
     "PROBLEMS",
     "l1_penalty", "l2_penalty", "penalty", "weights", "register_module",
+    "utils", "Unflatten", "GELU", "SiLU", "Softplus", "ELU",
+    "ModuleList", "ModuleDict", "ParameterList", "ParameterDict",
 ]

@@ -12,11 +12,13 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .. import tensor as _engine
-from ..ops import ACTIVATIONS, Activation, leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
+from ..ops import (ACTIVATIONS, Activation, elu, gelu, leaky_relu, log_softmax, relu, sigmoid, silu, softmax, softplus,
+                   tanh)
 from ..tensor import Tensor, as_tensor, claim_gradient, result
 
 __all__ = [
     "linear", "dense_stack", "Dense", "dropout", "relu", "tanh", "sigmoid", "leaky_relu", "softmax", "log_softmax",
+    "gelu", "silu", "softplus", "elu",
     "mse_loss", "half_mse_loss", "l1_loss",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "REDUCTIONS",
 ]

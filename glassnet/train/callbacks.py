@@ -23,6 +23,7 @@ A loop other than ``Trainer.fit`` (e.g. one that trains in time slices) uses the
 """
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
@@ -128,7 +129,7 @@ class EarlyStopping(Callback):
         if self._improved(value):
             self.best, self.best_epoch, self.wait = value, epoch, 0
             if self.restore_best_weights:
-                self.best_weights = self.model.state_dict()
+                self.best_weights = copy.deepcopy(self.model.state_dict())  # a snapshot: values share memory
             return
         self.wait += 1
         if self.wait >= self.patience:

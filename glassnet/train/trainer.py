@@ -284,10 +284,10 @@ class _WeightedMeans:
 
 # ------------------------------------------------------------------------------------------ Trainer
 
-def _copied(state: dict[str, Any], part: Any) -> dict[str, Any]:
-    """``state`` unshared with ``part``: modules and optimizers copy their arrays in and out of state dicts
-    themselves; a scheduler's state dict is its attributes (lists among them), so it is copied."""
-    return state if isinstance(part, (Module, optim.Optimizer)) else copy.deepcopy(state)
+def _copied(state: dict[str, Any]) -> dict[str, Any]:
+    """A snapshot of a state dict: as in PyTorch, a module's state dict shares the module's memory (and a
+    scheduler's holds its own lists), so a copy that training must not change is a deep copy."""
+    return copy.deepcopy(state)
 
 
 class Trainer:
@@ -345,11 +345,11 @@ class Trainer:
 
     def state_dict(self) -> dict[str, Any]:
         """A copy of the state of every model, optimizer and scheduler, by attribute name (a checkpoint dict)."""
-        return {name: _copied(part.state_dict(), part) for name, part in self._components()}
+        return {name: _copied(part.state_dict()) for name, part in self._components()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         for name, part in self._components():
-            part.load_state_dict(_copied(state[name], part))
+            part.load_state_dict(_copied(state[name]))
 
     def parameters(self) -> Iterator[Parameter]:
         """The parameters of every model the trainer holds."""
