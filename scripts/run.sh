@@ -7,6 +7,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/venv.sh
 use_venv
-install_extras playground "NumPy, Starlette, uvicorn, Typer, Rich: about 60 MB"
+install_extras playground "NumPy, Starlette, uvicorn, Click, Rich: about 150 MB"
 "$VENV_DIR/bin/glassnet" demo
 exec "$VENV_DIR/bin/glassnet" playground "$@"
