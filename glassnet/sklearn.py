@@ -92,7 +92,11 @@ class _GlassMLP(BaseEstimator):
                                                         restore_best_weights=True))
         return gn.fit(self.model_, X, target, loss=self._loss(), epochs=epochs, batch_size=self.batch_size,
                       optimizer=self._optimizer, validation_data=validation, callbacks=callbacks,
-                      verbose=self.verbose, regularization=("l2", self.alpha) if self.alpha else None)
+                      verbose=self.verbose, regularization=self._l2(len(X)))
+
+    def _l2(self, samples: int) -> tuple[str, float] | None:
+        """``alpha`` as MLPClassifier means it: each batch's loss + alpha · ½Σw² / batch size."""
+        return ("l2", self.alpha / min(self.batch_size, samples)) if self.alpha else None
 
     def _fit(self, X: Any, y: Any, partial: bool) -> _GlassMLP:
         first = not (partial and hasattr(self, "model_"))
@@ -154,7 +158,8 @@ class GlassClassifier(ClassifierMixin, _GlassMLP):
     classes, softmax and cross-entropy for more (fused into the loss; the network outputs logits).
 
     Parameters: ``hidden_layer_sizes`` (widths), ``activation`` (relu, tanh, sigmoid, leaky_relu, identity),
-    ``optimizer`` (adam, sgd, …), ``learning_rate``, ``epochs``, ``batch_size``, ``alpha`` (L2 rate), ``dropout``,
+    ``optimizer`` (adam, sgd, …), ``learning_rate``, ``epochs``, ``batch_size``, ``alpha`` (L2 penalty as in
+    ``MLPClassifier``: alpha · ½Σw² / batch size added to each batch's loss), ``dropout``,
     ``early_stopping`` (hold out ``validation_fraction``, stop after ``n_iter_no_change`` epochs without a better
     validation loss, keep the best weights), ``random_state``, ``verbose``.
 
