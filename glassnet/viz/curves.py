@@ -16,21 +16,22 @@ def learning_curves(history: Any, metric: str | None = None, best_epoch: int | N
 
     ``history``: a ``gn.History``, its ``.history`` dict, or a dict of per-epoch lists (``loss``, ``val_loss``,
     ``metric``, ``val_metric``). ``best_epoch`` (0-based, e.g. the epoch whose weights early stopping kept) is
-    drawn as a vertical line; when not given, the epoch of the lowest ``val_loss`` is marked.
+    drawn as a dashed vertical line; when not given, the epoch of the lowest ``val_loss`` is marked.
     """
     logs: Mapping[str, Sequence[float]] = getattr(history, "history", history)
     if not logs.get("loss"):
         raise ValueError("learning_curves: the history has no 'loss' entries (train for at least one epoch)")
     if metric is None:
         metric = next((key for key in logs if key not in ("loss", "epoch") and not key.startswith("val_")), None)
+    elif not logs.get(metric):
+        raise ValueError(f"learning_curves: no metric {metric!r} in the history (it has {sorted(logs)})")
     panels = ["loss"] + ([metric] if metric and logs.get(metric) else [])
     figure = new_figure(5.0 * len(panels), 3.6)
     axes = figure.subplots(1, len(panels), squeeze=False)[0]
     if best_epoch is None and logs.get("val_loss"):
         best_epoch = min(range(len(logs["val_loss"])), key=logs["val_loss"].__getitem__)
     for ax, key in zip(axes, panels):
-        epochs = range(1, len(logs[key]) + 1)
-        ax.plot(epochs, logs[key], color=TRAIN_COLOR, label=f"training {key}")
+        ax.plot(range(1, len(logs[key]) + 1), logs[key], color=TRAIN_COLOR, label=f"training {key}")
         if logs.get(f"val_{key}"):
             ax.plot(range(1, len(logs[f"val_{key}"]) + 1), logs[f"val_{key}"], color=VAL_COLOR,
                     label=f"validation {key}")
