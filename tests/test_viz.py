@@ -3,16 +3,15 @@ from __future__ import annotations
 
 import io
 
+import matplotlib.image
 import numpy as np
 import pytest
+from matplotlib.collections import LineCollection, PathCollection
+from matplotlib.colors import to_rgb
 
 import glassnet as gn
 from glassnet import nn, viz
 from glassnet.viz._mpl import NEGATIVE, POSITIVE
-
-matplotlib = pytest.importorskip("matplotlib")  # the plots extra is part of the test extra
-from matplotlib.collections import LineCollection, PathCollection  # noqa: E402
-from matplotlib.colors import to_rgb  # noqa: E402
 
 
 def png(figure) -> np.ndarray:

@@ -10,13 +10,15 @@ displays it inline. Colours follow the playground: blue positive, orange negativ
 - ``network_graph(model)``: the network with edges as wide and coloured as its weights.
 - ``activation_maximization(model, unit, inputs)``: the input that most excites a neuron or a class.
 - ``saliency_map(model, x)``: how much each input feature moves the chosen output.
+- ``LivePlot()``: a callback for ``gn.fit`` that redraws the learning curves in a notebook as training goes.
 """
 from __future__ import annotations
 
 from .boundary import decision_boundary
 from .curves import learning_curves
 from .inputs import activation_maximization, saliency_map
+from .live import LivePlot
 from .weights import first_layer_weights, network_graph
 
 __all__ = ["learning_curves", "decision_boundary", "first_layer_weights", "network_graph",
-           "activation_maximization", "saliency_map"]
+           "activation_maximization", "saliency_map", "LivePlot"]
