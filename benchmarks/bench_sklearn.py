@@ -12,7 +12,6 @@ import statistics
 import time
 import warnings
 
-import numpy as np
 from sklearn.datasets import load_digits, make_friedman1
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
@@ -41,7 +40,8 @@ def main() -> None:
     args = parser.parse_args()
     print(f"Python {platform.python_version()}, {args.epochs} epochs, hidden (64, 64), Adam lr 1e-3, batch 32, "
           f"alpha 1e-4; median of {args.repeats} fits (seeds 0…{args.repeats - 1}), sides alternating")
-    print("| data, score | glassnet score | sklearn score | glassnet fit s | sklearn fit s | sklearn ÷ glassnet time |")
+    print("| data, score | glassnet score | sklearn score | glassnet fit s | sklearn fit s "
+          "| sklearn ÷ glassnet time |")
     print("|---|---|---|---|---|---|")
     for name, (X, y), models in tasks(args.epochs):
         Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.25, random_state=0)

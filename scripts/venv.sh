@@ -27,7 +27,8 @@ use_venv() {
   if [ -x "$VENV_PYTHON" ] && "$VENV_PYTHON" -c 'import sys' 2>/dev/null; then return 0; fi
   local python; python="$(base_python)" || return 1
   if ! "$python" -c 'import ensurepip, venv' 2>/dev/null; then  # Debian/Ubuntu split venv into python3-venv
-    local package; package="python$("$python" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')-venv"
+    local version; version="$("$python" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')"
+    local package="python$version-venv"
     say "$python has no venv module: installing Debian's $package with apt (a few MB)"
     as_root apt-get update -q && as_root apt-get install -y -q "$package" || return 1
   fi

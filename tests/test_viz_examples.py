@@ -1,8 +1,6 @@
 """The examples that use glassnet.viz write their figures, and the figures show what the examples say."""
 from __future__ import annotations
 
-import numpy as np
-
 from glassnet.viz._mpl import NEGATIVE, POSITIVE
 from tests.test_sklearn_example import load_example
 from tests.test_viz import share_of

@@ -6,7 +6,6 @@ usage errors are caught in ``main``.
 """
 from __future__ import annotations
 
-import os
 import socket
 import sys
 from pathlib import Path
@@ -67,12 +66,14 @@ def cli() -> None:
 @click.option("--epochs", type=click.IntRange(min=1), default=100)
 @click.option("--batch-size", type=click.IntRange(min=1), default=32)
 @click.option("--l2", type=click.FloatRange(min=0), default=1e-4, help="L2 penalty rate")
-@click.option("--dropout", type=click.FloatRange(0, 1, max_open=True), default=0.0, help="dropout after each hidden layer")
+@click.option("--dropout", type=click.FloatRange(0, 1, max_open=True), default=0.0,
+              help="dropout after each hidden layer")
 @click.option("--early-stopping", type=click.IntRange(min=0), default=10,
               help="stop after this many epochs without a better validation loss (0: never)")
 @click.option("--test-size", type=click.FloatRange(0, 1, max_open=True), default=0.2,
               help="fraction of rows held out for the final test report")
-@click.option("--restarts", type=click.IntRange(min=1), default=1, help="trainings from new random weights; the best is kept")
+@click.option("--restarts", type=click.IntRange(min=1), default=1,
+              help="trainings from new random weights; the best is kept")
 @click.option("--seed", type=click.IntRange(min=0), default=0)
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False), help="the model file to write")
 @click.option("--plot/--no-plot", default=True, help="write the learning curves as OUT's name + .png")

@@ -63,7 +63,8 @@ def export_onnx(model: nn.Module, path: str | os.PathLike, inputs: int, output_a
         current = name
     if output_activation != "linear":
         op = "Sigmoid" if output_activation == "sigmoid" else "Softmax"
-        nodes.append(helper.make_node(op, [current], ["output_activation"], **({"axis": -1} if op == "Softmax" else {})))
+        options = {"axis": -1} if op == "Softmax" else {}
+        nodes.append(helper.make_node(op, [current], ["output_activation"], **options))
         current = "output_activation"
     output = "probabilities" if output_activation != "linear" else "values"
     nodes.append(helper.make_node("Identity", [current], [output]))
