@@ -11,6 +11,6 @@ if ! command -v chromium >/dev/null 2>&1; then
   as_root apt-get install -y -q chromium
 fi
 use_venv
-install_extras test "PyTorch 2.13.0 CPU about 750 MB, scikit-learn, matplotlib, ONNX, Jupyter: about 1.1 GB"
+install_extras test "PyTorch 2.13.0 CPU about 750 MB, Playwright, scikit-learn, ONNX, Jupyter…: about 1.8 GB"
 say "running the tests"
 exec "$VENV_PYTHON" -m pytest "$@"

@@ -398,3 +398,12 @@ def test_playground_listens_on_this_machine_only_and_autoplays_by_default(monkey
     assert f"serving on http://127.0.0.1:{served['address'][1]}/" in capsys.readouterr().out
     assert cli.main(["playground", "--port", "0", "--no-autoplay"]) == 0
     assert served["autoplay"] is False
+
+
+def test_demo_name_runs_an_example_of_the_checkout(tmp_path, monkeypatch, capsys):
+    from glassnet.cli import demos
+    assert {"choose_hidden_layers", "see_inside_digits", "see_inside_spiral"} <= set(demos.names())
+    (tmp_path / "hello.py").write_text("import sys\nprint('hello from', sys.argv[0].rsplit('/', 1)[-1], __name__)\n")
+    monkeypatch.setattr(demos, "EXAMPLES", tmp_path)
+    assert demos.run("hello", epochs=1, seed=0) == "ran examples/hello.py"
+    assert capsys.readouterr().out == "hello from hello.py __main__\n"
