@@ -76,7 +76,9 @@ def test_train_reports_the_test_set_and_writes_model_and_curves(flowers, tmp_pat
     out = tmp_path / "m.glass"
     assert cli.main(["train", str(flowers), "--target", "species", "--epochs", "60", "--lr", "0.01",
                      "--out", str(out)]) == 0
-    text = capsys.readouterr().out
+    captured = capsys.readouterr()
+    text = captured.out
+    assert "run 1/1" in captured.err and "val loss" in captured.err and "val accuracy" in captured.err  # progress
     accuracy = float(re.search(r"test set \(60 rows\): accuracy (\d+\.\d)%", text).group(1))
     assert accuracy >= 85.0  # three separable classes; chance is 33%
     assert all(name in text for name in CLASSES) and "confusion matrix" in text
@@ -192,6 +194,28 @@ def test_export_onnx_matches_glassnet_to_1e_5(flowers, flower_model, tmp_path, c
     session = onnxruntime.InferenceSession(str(out), providers=["CPUExecutionProvider"])
     (probabilities,) = session.run(["probabilities"], {"features": X})
     np.testing.assert_allclose(probabilities, trained.target.probabilities(trained.outputs(X)), atol=1e-5)
+
+
+def test_restarts_keep_the_run_with_the_best_validation_loss(flowers, tmp_path, monkeypatch, capsys):
+    from glassnet.cli import training
+    trackers = []
+    original = training.BestWeights.__init__
+
+    def tracked(self):
+        original(self)
+        trackers.append(self)
+
+    monkeypatch.setattr(training.BestWeights, "__init__", tracked)
+    out = tmp_path / "r.glass"
+    assert cli.main(["train", str(flowers), "--target", "species", "--epochs", "8", "--restarts", "3", "--out",
+                     str(out), "--no-plot"]) == 0
+    bests = [tracker.best for tracker in trackers]
+    trained = load_model(str(out))
+    assert len(bests) == 3 and len(set(bests)) == 3  # three trainings from different weights
+    assert trained.training["run"] == int(np.argmin(bests))
+    assert trained.training["best_val_loss"] == pytest.approx(min(bests))
+    winner = trackers[int(np.argmin(bests))].weights
+    assert all(np.array_equal(winner[name], value) for name, value in trained.model.state_dict().items())
 
 
 def test_ctrl_c_during_training_writes_the_best_model_so_far(flowers, tmp_path, capsys, monkeypatch):
