@@ -71,9 +71,13 @@ class _GlassMLP(BaseEstimator):
         self.verbose = verbose
 
     # what the subclasses define
-    def _loss(self) -> nn.Module: ...
+    def _loss(self) -> nn.Module:
+        """The training loss, from the network's outputs."""
+        raise NotImplementedError
 
-    def _encode(self, y: np.ndarray, first: bool) -> np.ndarray: ...
+    def _encode(self, y: np.ndarray, first: bool) -> np.ndarray:
+        """y as the loss's targets; ``first`` learns the encoding (classes, scaling) from it."""
+        raise NotImplementedError
 
     def _build(self, n_features: int) -> nn.Sequential:
         hidden = [self.hidden_layer_sizes] if isinstance(self.hidden_layer_sizes, Integral) else \
@@ -126,7 +130,7 @@ class _GlassMLP(BaseEstimator):
 
     def _split(self, X: np.ndarray, target: np.ndarray, seed: int) -> tuple[np.ndarray, ...]:
         from sklearn.model_selection import train_test_split
-        stratify = target if isinstance(self, ClassifierMixin) and target.ndim == 1 else None
+        stratify = target.reshape(len(target), -1)[:, 0] if isinstance(self, ClassifierMixin) else None
         try:
             return train_test_split(X, target, test_size=self.validation_fraction, random_state=seed,
                                     stratify=stratify)
