@@ -54,7 +54,7 @@ def cli() -> None:
 
 # ------------------------------------------------------------------------------------------ train
 
-@cli.command(context_settings=CONTEXT)
+@cli.command(context_settings=CONTEXT, short_help='train a network on a CSV file')
 @click.argument("data", type=click.Path(dir_okay=False))
 @click.option("--target", required=True, help="the column to predict")
 @click.option("--problem", type=click.Choice(("auto", *PROBLEMS)), default="auto",
@@ -126,7 +126,7 @@ def report(trained: Trained, result: dict[str, Any], title: str) -> None:
 
 # ------------------------------------------------------------------------------------------ predict, evaluate
 
-@cli.command(context_settings=CONTEXT)
+@cli.command(context_settings=CONTEXT, short_help='predict the target of each row of a CSV file')
 @click.argument("model_path", metavar="MODEL", type=click.Path(dir_okay=False))
 @click.argument("data", type=click.Path(dir_okay=False))
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), help="CSV file to write (default: stdout)")
@@ -163,7 +163,7 @@ def _csv_cell(value: Any) -> str:
     return f'"{text.replace(chr(34), chr(34) * 2)}"' if any(c in text for c in ',"\n') else text
 
 
-@cli.command(context_settings=CONTEXT)
+@cli.command(context_settings=CONTEXT, short_help='score a model on a CSV file with the target')
 @click.argument("model_path", metavar="MODEL", type=click.Path(dir_okay=False))
 @click.argument("data", type=click.Path(dir_okay=False))
 def evaluate(model_path: str, data: str) -> None:
@@ -177,7 +177,7 @@ def evaluate(model_path: str, data: str) -> None:
 
 # ------------------------------------------------------------------------------------------ inspect, export
 
-@cli.command(context_settings=CONTEXT)
+@cli.command(context_settings=CONTEXT, short_help='show a model file: layers, preprocessing, history')
 @click.argument("model_path", metavar="MODEL", type=click.Path(dir_okay=False))
 def inspect(model_path: str) -> None:
     """Show the layers, shapes, parameter counts, preprocessing and training history of a model file."""
@@ -218,7 +218,7 @@ def inspect(model_path: str) -> None:
         report(trained, info["test"], "test set at training time")
 
 
-@cli.command(context_settings=CONTEXT)
+@cli.command(context_settings=CONTEXT, short_help="write a model's network as ONNX")
 @click.argument("model_path", metavar="MODEL", type=click.Path(dir_okay=False))
 @click.option("--onnx", "onnx_path", required=True, type=click.Path(dir_okay=False), help="the ONNX file to write")
 def export(model_path: str, onnx_path: str) -> None:
@@ -236,7 +236,7 @@ def export(model_path: str, onnx_path: str) -> None:
 
 # ------------------------------------------------------------------------------------------ playground, demo
 
-@cli.command(context_settings=CONTEXT)
+@cli.command(context_settings=CONTEXT, short_help='serve the playground in the browser')
 @click.option("--host", default="127.0.0.1", help="address to listen on (127.0.0.1: this machine only)")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, help="0 picks a free port")
 @click.option("--autoplay/--no-autoplay", default=True, help="start training as soon as a page connects")
@@ -275,13 +275,14 @@ def bind(host: str, port: int) -> socket.socket:
     return listener
 
 
-@cli.command(context_settings=CONTEXT)
+@cli.command(context_settings=CONTEXT, short_help="run a demo (default: the playground's own network)",
+             help="Run a demo. NAME: 'default' (the playground page's default network, trained in the terminal), "
+                  "'spiral', or one of the checkout's examples, run with its own defaults: "
+                  + (", ".join(name for name in demos.names() if name not in ("default", "spiral")) or "none"))
 @click.argument("name", metavar="[NAME]", default="default", type=click.Choice(list(demos.names())))
 @click.option("--epochs", type=click.IntRange(min=1), default=300)
 @click.option("--seed", type=click.IntRange(min=0), default=0)
 def demo(name: str, epochs: int, seed: int) -> None:
-    """Run a demo: 'default' trains the playground page's default network in the terminal; the others run
-    examples/."""
     with progress_bar() as progress:
         line = demos.run(name, epochs=epochs, seed=seed, progress=progress)
     out.print(line)
