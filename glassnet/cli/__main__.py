@@ -1,5 +1,0 @@
-import sys
-
-from glassnet.cli import main
-
-sys.exit(main())
