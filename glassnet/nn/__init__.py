@@ -11,6 +11,7 @@ from .losses import (PROBLEMS, BCELoss, BCEWithLogitsLoss, CategoricalCrossEntro
                      HalfMSELoss, Head, L1Loss, Loss, MSELoss, NLLLoss, head_for)
 from .module import Module, Parameter, evaluating
 from .regularization import l1_penalty, l2_penalty, penalty, weights
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 
 __all__ = [
     "functional", "init", "Module", "Parameter", "evaluating", "Linear", "Sequential", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Identity",
@@ -18,4 +19,5 @@ __all__ = [
     "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss", "CategoricalCrossEntropyLoss", "Head", "head_for",
     "PROBLEMS",
     "l1_penalty", "l2_penalty", "penalty", "weights",
+    "RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell",
 ]
