@@ -6,6 +6,7 @@ from .activation import ActivationLayer, LeakyReLU, LogSoftmax, ReLU, Sigmoid, S
 from .container import Sequential
 from .dropout import Dropout
 from .flatten import Flatten
+from .layernorm import LayerNorm
 from .linear import Identity, Linear
 from .losses import (PROBLEMS, BCELoss, BCEWithLogitsLoss, CategoricalCrossEntropyLoss, CrossEntropyLoss,
                      HalfMSELoss, Head, L1Loss, Loss, MSELoss, NLLLoss, head_for)
@@ -19,5 +20,5 @@ __all__ = [
     "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss", "CategoricalCrossEntropyLoss", "Head", "head_for",
     "PROBLEMS",
     "l1_penalty", "l2_penalty", "penalty", "weights",
-    "RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell",
+    "LayerNorm", "RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell",
 ]
