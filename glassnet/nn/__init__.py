@@ -3,6 +3,7 @@ stateless versions."""
 from . import functional
 from . import init
 from .activation import ActivationLayer, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .attention import MultiheadAttention
 from .container import Sequential
 from .dropout import Dropout
 from .flatten import Flatten
@@ -20,5 +21,5 @@ __all__ = [
     "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss", "CategoricalCrossEntropyLoss", "Head", "head_for",
     "PROBLEMS",
     "l1_penalty", "l2_penalty", "penalty", "weights",
-    "LayerNorm", "RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell",
+    "LayerNorm", "MultiheadAttention", "RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell",
 ]
