@@ -14,6 +14,8 @@ from .losses import (PROBLEMS, BCELoss, BCEWithLogitsLoss, CategoricalCrossEntro
 from .module import Module, Parameter, evaluating
 from .regularization import l1_penalty, l2_penalty, penalty, weights
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
+from .transformer import (PositionalEncoding, Transformer, TransformerDecoder, TransformerDecoderLayer,
+                          TransformerEncoder, TransformerEncoderLayer)
 
 __all__ = [
     "functional", "init", "Module", "Parameter", "evaluating", "Linear", "Sequential", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Identity",
@@ -22,4 +24,6 @@ __all__ = [
     "PROBLEMS",
     "l1_penalty", "l2_penalty", "penalty", "weights",
     "LayerNorm", "MultiheadAttention", "RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell",
+    "TransformerEncoderLayer", "TransformerEncoder", "TransformerDecoderLayer", "TransformerDecoder", "Transformer",
+    "PositionalEncoding",
 ]
