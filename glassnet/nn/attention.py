@@ -19,6 +19,7 @@ from . import functional as F
 from . import init
 from .linear import Linear
 from .module import Module, Parameter
+from .workspace import empty
 
 __all__ = ["scaled_dot_product_attention", "MultiheadAttention", "additive_mask"]
 
@@ -29,6 +30,12 @@ def _swap(a: np.ndarray) -> np.ndarray:
     return np.swapaxes(a, -1, -2)
 
 
+def _matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a @ b into a workspace array (see workspace.py: fresh large arrays cost page faults)."""
+    shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (a.shape[-2], b.shape[-1])
+    return np.matmul(a, b, out=empty(shape, np.result_type(a, b)))
+
+
 def _attend(Q: np.ndarray, K: np.ndarray, V: np.ndarray, mask: np.ndarray | None, dropout_p: float,
             scale: float) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """(out, P, keep): P = softmax(Q·Kᵀ·scale + mask) over the last axis, out = (P·keep)·V, where keep is the
@@ -37,10 +44,11 @@ def _attend(Q: np.ndarray, K: np.ndarray, V: np.ndarray, mask: np.ndarray | None
     Q: (..., L, E), K: (..., S, E), V: (..., S, Ev), mask additive and broadcastable to (..., L, S) → (..., L, Ev).
     A row whose every score is −inf gives NaN, as in PyTorch.
     """
-    scores = Q @ _swap(K)
+    scores = _matmul(Q, _swap(K))
     scores *= scale
     if mask is not None:
-        scores = scores + mask
+        scores = np.add(scores, mask, out=scores) if mask.ndim <= scores.ndim and \
+            np.broadcast_shapes(mask.shape, scores.shape) == scores.shape else scores + mask
     scores -= scores.max(axis=-1, keepdims=True)
     P = np.exp(scores, out=scores)
     P /= P.sum(axis=-1, keepdims=True)
@@ -48,28 +56,29 @@ def _attend(Q: np.ndarray, K: np.ndarray, V: np.ndarray, mask: np.ndarray | None
     if dropout_p > 0:
         keep = (_engine.default_rng().random(P.shape, dtype=P.dtype) >= dropout_p) \
             * np.asarray(1.0 / (1.0 - dropout_p) if dropout_p < 1 else 0.0, dtype=P.dtype)
-    return (P if keep is None else P * keep) @ V, P, keep
+    return _matmul(P if keep is None else P * keep, V), P, keep
 
 
 def _scores_backward(dP: np.ndarray, P: np.ndarray, Q: np.ndarray, K: np.ndarray,
                      scale: float) -> tuple[np.ndarray, np.ndarray]:
     """(dQ, dK) from the gradient of the attention weights P = softmax(Q·Kᵀ·scale + mask):
     dS = P·(dP − Σ dP·P) (softmax), then dQ = dS·K·scale, dK = dSᵀ·Q·scale."""
-    dS = dP - (dP * P).sum(axis=-1, keepdims=True)
+    dS = np.subtract(dP, np.add.reduce(np.multiply(dP, P, out=empty(P.shape, P.dtype)), axis=-1, keepdims=True),
+                     out=empty(P.shape, P.dtype))
     dS *= P
     dS *= scale
-    return dS @ K, _swap(dS) @ Q
+    return _matmul(dS, K), _matmul(_swap(dS), Q)
 
 
 def _attend_backward(G: np.ndarray, Q: np.ndarray, K: np.ndarray, V: np.ndarray, P: np.ndarray,
                      keep: np.ndarray | None, scale: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(dQ, dK, dV) of ``_attend`` from the output's gradient G: dV = (P·keep)ᵀ·G, dP = G·Vᵀ·keep."""
     dropped = P if keep is None else P * keep
-    dP = G @ _swap(V)
+    dP = _matmul(G, _swap(V))
     if keep is not None:
         dP *= keep
     dQ, dK = _scores_backward(dP, P, Q, K, scale)
-    return dQ, dK, _swap(dropped) @ G
+    return dQ, dK, _matmul(_swap(dropped), G)
 
 
 def additive_mask(mask: Any, dtype: np.dtype, masked: bool, name: str) -> np.ndarray | None:
@@ -128,6 +137,14 @@ def _broadcastable(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
 
 # ------------------------------------------------------------------------------------------ multi-head
 
+def _split_heads(a: np.ndarray, num_heads: int) -> np.ndarray:
+    """A view (N, L, heads, d) of the (N, L, heads·d) array ``a``, to write into (an error, never a copy, if
+    the strides do not allow one)."""
+    view = a.view()
+    view.shape = a.shape[:-1] + (num_heads, a.shape[-1] // num_heads)
+    return view
+
+
 Columns = tuple[int, int, int]  # (index of the source tensor, first column, end column)
 
 
@@ -152,16 +169,18 @@ def multi_head_attention(sources: Sequence[Tensor], columns: tuple[Columns, Colu
 
     def packed(grads: Sequence[np.ndarray]) -> list:
         """The heads' (N, h, ·, d) gradients merged and written into arrays shaped like the sources."""
-        full = [np.empty_like(a) if s.requires_grad else None for s, a in zip(sources, arrays)]
+        full = [empty(a.shape, a.dtype) if s.requires_grad else None for s, a in zip(sources, arrays)]
         for (i, a, b), grad in zip(columns, grads):
             if full[i] is not None:
-                full[i][:, :, a:b] = grad.transpose(0, 2, 1, 3).reshape(N, -1, b - a)
+                _split_heads(full[i][:, :, a:b], num_heads)[...] = grad.transpose(0, 2, 1, 3)
         return full
 
     def backward(g: np.ndarray) -> list:
         G = g.reshape(N, L, num_heads, -1).transpose(0, 2, 1, 3)
         return packed(_attend_backward(G, Q, K, V, P, keep, scale))
-    context = result(out.transpose(0, 2, 1, 3).reshape(N, L, E), tuple(sources), backward)
+    merged = empty((N, L, E), out.dtype)
+    _split_heads(merged, num_heads)[...] = out.transpose(0, 2, 1, 3)
+    context = result(merged, tuple(sources), backward)
     if not need_weights:
         return context, None
     weights = P if keep is None else P * keep

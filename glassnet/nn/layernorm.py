@@ -5,12 +5,14 @@ bias (biased variance), as one graph node whose backward is the closed form.
 """
 from __future__ import annotations
 
+import math
 from typing import Any, Sequence
 
 import numpy as np
 
 from ..tensor import Tensor, as_tensor, get_default_dtype, result
 from .module import Module, Parameter
+from .workspace import empty
 
 __all__ = ["LayerNorm", "layer_norm"]
 
@@ -36,31 +38,45 @@ def layer_norm(input: Any, normalized_shape: int | Sequence[int], weight: Tensor
     if X.shape[X.ndim - len(shape):] != shape or X.ndim < len(shape):
         raise ValueError(f"layer_norm: input of shape {X.shape} does not end in normalized_shape {shape}")
     axes = tuple(range(X.ndim - len(shape), X.ndim))
-    centred = X - X.mean(axis=axes, keepdims=True)
-    inv_std = 1.0 / np.sqrt((centred * centred).mean(axis=axes, keepdims=True) + eps)
-    x_hat = centred * inv_std
+    lead = tuple(range(X.ndim - len(shape)))
+    count = 1.0 / math.prod(shape)
+
+    def mean(a: np.ndarray) -> np.ndarray:
+        """The mean over the normalised axes, kept as size-1 axes."""
+        m = np.add.reduce(a, axis=axes, keepdims=True)
+        m *= count
+        return m
+    # scratch arrays from the workspace (see workspace.py: fresh large arrays cost page faults)
+    x_hat = np.subtract(X, mean(X), out=empty(X.shape, X.dtype))
+    inv_std = mean(np.multiply(x_hat, x_hat, out=empty(X.shape, X.dtype)))
+    inv_std += eps
+    np.sqrt(inv_std, out=inv_std)
+    np.divide(1, inv_std, out=inv_std)
+    x_hat *= inv_std
     out = x_hat
     if weight is not None:
-        out = out * weight._data
+        out = np.multiply(x_hat, weight._data, out=empty(X.shape, X.dtype))
     if bias is not None:
-        out = out + bias._data
-    lead = tuple(range(X.ndim - len(shape)))
+        out = out + bias._data if out is x_hat else np.add(out, bias._data, out=out)
 
     def backward(g: np.ndarray) -> list:
-        g_hat = g if weight is None else g * weight._data
-        gx = None
+        g_hat = g if weight is None else np.multiply(g, weight._data, out=empty(g.shape, g.dtype))
+        grads: list = [None]
         if x.requires_grad:
-            gx = g_hat - g_hat.mean(axis=axes, keepdims=True)
-            gx -= x_hat * (g_hat * x_hat).mean(axis=axes, keepdims=True)
+            scratch = np.multiply(g_hat, x_hat, out=empty(g.shape, g.dtype))
+            projection = mean(scratch)
+            gx = np.subtract(g_hat, mean(g_hat), out=empty(g.shape, g.dtype))
+            gx -= np.multiply(x_hat, projection, out=scratch)
             gx *= inv_std
-        grads = [gx]
+            grads[0] = gx
         if weight is not None:
-            grads.append((g * x_hat).sum(axis=lead) if weight.requires_grad else None)
+            grads.append(np.add.reduce(np.multiply(g, x_hat, out=empty(g.shape, g.dtype)), axis=lead)
+                         if weight.requires_grad else None)
         if bias is not None:
-            grads.append(g.sum(axis=lead) if bias.requires_grad else None)
+            grads.append(np.add.reduce(g, axis=lead) if bias.requires_grad else None)
         return grads
     parents = (x, *(p for p in (weight, bias) if p is not None))
-    return result(out.astype(X.dtype, copy=False), parents, backward)
+    return result(out, parents, backward)
 
 
 class LayerNorm(Module):

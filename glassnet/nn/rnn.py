@@ -24,6 +24,7 @@ from ..tensor import Tensor, _wrap, as_tensor, get_default_dtype, result
 from . import functional as F
 from .functional import _dot, _dot_for
 from .module import Module, Parameter
+from .workspace import empty
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell",
            "rnn_layer", "lstm_layer", "gru_layer"]
@@ -39,7 +40,7 @@ def _steps(T: int, reverse: bool) -> range:
 def _projection(X: np.ndarray, w_ih: Tensor, *biases: Tensor | None) -> np.ndarray:
     """x·W_ihᵀ + the biases for all steps at once: (T, N, I) → (T, N, G·H), a new array."""
     T, N, I = X.shape
-    pre = _dot(X.reshape(T * N, I), w_ih._data.T)
+    pre = _dot(X.reshape(T * N, I), w_ih._data.T, out=empty((T * N, w_ih._data.shape[0]), X.dtype))
     for b in biases:
         if b is not None:
             pre += b._data
@@ -62,7 +63,8 @@ def _weight_grads(x: Tensor, h0: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tenso
     T, N, G = dXp.shape
     X, H0 = x._data, h0._data
     dXp_flat, dHp_flat = dXp.reshape(T * N, G), dHp.reshape(T * N, G)
-    grads = [_dot(dXp_flat, w_ih._data).reshape(X.shape) if x.requires_grad else None,
+    grads = [_dot(dXp_flat, w_ih._data, out=empty((T * N, X.shape[2]), X.dtype)).reshape(X.shape)
+             if x.requires_grad else None,
              _dot_for(w_ih, dXp_flat.T, X.reshape(T * N, -1)) if w_ih.requires_grad else None]
     if w_hh.requires_grad:
         first, rest, prev = (T - 1, dHp[:-1], Y[1:]) if reverse else (0, dHp[1:], Y[:-1])
@@ -95,7 +97,7 @@ def rnn_layer(x: Tensor, h0: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | 
     T = X.shape[0]
     Y = _projection(X, w_ih, b_ih, b_hh)  # the pre-activations, overwritten step by step by h_t
     relu = nonlinearity == "relu"
-    W_hhT, h = W_hh.T, h0._data
+    W_hhT, h = np.ascontiguousarray(W_hh.T), h0._data  # contiguous: BLAS's transposed path is slower
     for t in _steps(T, reverse):
         a = Y[t]
         a += _dot(h, W_hhT)
@@ -107,8 +109,13 @@ def rnn_layer(x: Tensor, h0: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | 
     first = T - 1 if reverse else 0
 
     def backward(gY: np.ndarray) -> list:
-        D = (Y > 0).astype(Y.dtype) if relu else 1 - Y * Y  # act'(a) in terms of h = act(a), all steps at once
-        dA = np.empty_like(Y)
+        D = empty(Y.shape, Y.dtype)  # act'(a) in terms of h = act(a), all steps at once: h > 0, or 1 − h²
+        if relu:
+            np.greater(Y, 0, out=D)
+        else:
+            np.multiply(Y, Y, out=D)
+            np.subtract(1, D, out=D)
+        dA = empty(Y.shape, Y.dtype)
         dh = None
         for t in _steps(T, not reverse):
             g = gY[t] if dh is None else gY[t] + dh
@@ -144,11 +151,11 @@ def lstm_layer(x: Tensor, h0: Tensor, c0: Tensor, w_ih: Tensor, w_hh: Tensor, b_
     T, N, _ = X.shape
     H = W_hh.shape[1]
     S = _projection(X, w_ih, b_ih, b_hh)  # (T, N, 4H): pre-activations, then the gates i, f, g, o in place
-    C = np.empty((T, N, H), X.dtype)       # cell states c_t
-    TC = np.empty((T, N, H), X.dtype)      # tanh(c_t)
-    out = np.empty((T + 1, N, H), X.dtype)
+    C = empty((T, N, H), X.dtype)          # cell states c_t
+    TC = empty((T, N, H), X.dtype)         # tanh(c_t)
+    out = empty((T + 1, N, H), X.dtype)
     scale, shift = _lstm_gate_scale(H, X.dtype)
-    W_hhT, h, c = W_hh.T, h0._data, c0._data
+    W_hhT, h, c = np.ascontiguousarray(W_hh.T), h0._data, c0._data  # contiguous: BLAS's transposed path is slower
     for t in _steps(T, reverse):
         s = S[t]
         s += _dot(h, W_hhT)
@@ -166,11 +173,14 @@ def lstm_layer(x: Tensor, h0: Tensor, c0: Tensor, w_ih: Tensor, w_hh: Tensor, b_
 
     def backward(g_out: np.ndarray) -> list:
         # the gates' derivatives, all steps at once: σ' = s(1 − s), tanh' = 1 − s²
-        D = S - S * S
+        D = np.multiply(S, S, out=empty(S.shape, S.dtype))
+        np.subtract(S, D, out=D)
         D4, S4 = D.reshape(T, N, 4, H), S.reshape(T, N, 4, H)
-        np.subtract(1, S4[:, :, 2] * S4[:, :, 2], out=D4[:, :, 2])
-        dTC = 1 - TC * TC
-        dS = np.empty_like(S)
+        np.multiply(S4[:, :, 2], S4[:, :, 2], out=D4[:, :, 2])
+        np.subtract(1, D4[:, :, 2], out=D4[:, :, 2])
+        dTC = np.multiply(TC, TC, out=empty(TC.shape, TC.dtype))  # tanh' at c_t
+        np.subtract(1, dTC, out=dTC)
+        dS = empty(S.shape, S.dtype)
         dh, dc = None, g_out[T]
         for t in _steps(T, not reverse):
             s, ds = S[t], dS[t]
@@ -203,10 +213,10 @@ def gru_layer(x: Tensor, h0: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | 
     T, N, _ = X.shape
     H = W_hh.shape[1]
     XP = _projection(X, w_ih, b_ih)                    # (T, N, 3H)
-    HP = np.empty_like(XP)                             # h_{t−1}·W_hhᵀ + b_hh
-    RZN = np.empty_like(XP)                            # the gates r, z, n
-    Y = np.empty((T, N, H), X.dtype)
-    W_hhT, h = W_hh.T, h0._data
+    HP = empty(XP.shape, XP.dtype)                     # h_{t−1}·W_hhᵀ + b_hh
+    RZN = empty(XP.shape, XP.dtype)                    # the gates r, z, n
+    Y = empty((T, N, H), X.dtype)
+    W_hhT, h = np.ascontiguousarray(W_hh.T), h0._data  # contiguous: BLAS's transposed path is slower
     for t in _steps(T, reverse):
         hp, g = HP[t], RZN[t]
         _dot(h, W_hhT, out=hp)
@@ -224,9 +234,11 @@ def gru_layer(x: Tensor, h0: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | 
     first = T - 1 if reverse else 0
 
     def backward(gY: np.ndarray) -> list:
-        D = RZN - RZN * RZN                                          # σ' = s(1 − s) for r, z
-        np.subtract(1, RZN[:, :, 2 * H:] * RZN[:, :, 2 * H:], out=D[:, :, 2 * H:])  # tanh' = 1 − n²
-        dXP, dHP = np.empty_like(XP), np.empty_like(XP)
+        D = np.multiply(RZN, RZN, out=empty(RZN.shape, RZN.dtype))
+        np.subtract(RZN, D, out=D)                                   # σ' = s(1 − s) for r, z
+        np.multiply(RZN[:, :, 2 * H:], RZN[:, :, 2 * H:], out=D[:, :, 2 * H:])
+        np.subtract(1, D[:, :, 2 * H:], out=D[:, :, 2 * H:])         # tanh' = 1 − n²
+        dXP, dHP = empty(XP.shape, XP.dtype), empty(XP.shape, XP.dtype)
         dh = None
         for t in _steps(T, not reverse):
             g, dxp, dhp = RZN[t], dXP[t], dHP[t]
