@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import ops
 from .. import tensor as _engine
-from ..tensor import Tensor, as_tensor, get_default_dtype, result
+from ..tensor import Tensor, _wrap, as_tensor, get_default_dtype, result
 from . import functional as F
 from . import init
 from .linear import Linear
@@ -215,8 +215,6 @@ class MultiheadAttention(Module):
                              f"embed_dim={embed_dim} and num_heads={num_heads}")
         if embed_dim % num_heads:
             raise ValueError(f"MultiheadAttention: embed_dim {embed_dim} must be divisible by num_heads {num_heads}")
-        if add_bias_kv or add_zero_attn:
-            raise ValueError("MultiheadAttention: add_bias_kv and add_zero_attn are not supported")
         if not 0 <= dropout <= 1:
             raise ValueError(f"MultiheadAttention: dropout must be a probability in [0, 1], got {dropout}")
         self.embed_dim, self.num_heads, self.head_dim = embed_dim, num_heads, embed_dim // num_heads
@@ -224,7 +222,7 @@ class MultiheadAttention(Module):
         self.vdim = vdim if vdim is not None else embed_dim
         self._qkv_same_embed_dim = self.kdim == embed_dim and self.vdim == embed_dim
         self.dropout, self.batch_first = float(dropout), bool(batch_first)
-        self.add_bias_kv, self.add_zero_attn = False, False
+        self.add_zero_attn = bool(add_zero_attn)
         dtype = np.dtype(dtype or get_default_dtype())
         E = embed_dim
         if self._qkv_same_embed_dim:
@@ -237,6 +235,8 @@ class MultiheadAttention(Module):
             self.v_proj_weight = Parameter(np.empty((E, self.vdim), dtype))
         self.in_proj_bias = Parameter(np.zeros(3 * E, dtype)) if bias else None
         self.out_proj = Linear(E, E, bias=bias, dtype=dtype)
+        self.bias_k = Parameter(np.empty((1, 1, E), dtype)) if add_bias_kv else None
+        self.bias_v = Parameter(np.empty((1, 1, E), dtype)) if add_bias_kv else None
         self._reset_parameters()
 
     def _reset_parameters(self) -> None:
@@ -246,6 +246,9 @@ class MultiheadAttention(Module):
         if self.in_proj_bias is not None:
             init.zeros_(self.in_proj_bias)
             init.zeros_(self.out_proj.bias)
+        for extra in (self.bias_k, self.bias_v):
+            if extra is not None:
+                init.xavier_normal_(extra)
 
     def _projections(self, query: Tensor, key: Tensor, value: Tensor) -> tuple[list[Tensor], tuple]:
         """The input projections as few GEMMs as the inputs allow: self-attention is one (N, L, 3E) projection,
@@ -294,6 +297,8 @@ class MultiheadAttention(Module):
                              "nn.Transformer.generate_square_subsequent_mask(L))")
         mask = self._merged_mask(attn_mask, key_padding_mask, N, L, S, batched, dtype)
         sources, columns = self._projections(q, k, v)
+        if self.bias_k is not None or self.add_zero_attn:
+            sources, columns, mask = self._extra_keys(sources, columns, mask, N, dtype)
         context, weights = multi_head_attention(sources, columns, self.num_heads, mask,
                                                 self.dropout if self.training else 0.0, need_weights,
                                                 average_attn_weights)
@@ -305,6 +310,26 @@ class MultiheadAttention(Module):
         elif not self.batch_first:
             out = ops.transpose(out, 0, 1)
         return out, weights
+
+    def _extra_keys(self, sources: list[Tensor], columns: tuple, mask: np.ndarray | None, N: int,
+                    dtype: np.dtype) -> tuple[list[Tensor], tuple, np.ndarray | None]:
+        """PyTorch's extra keys and values: a row bias_k/bias_v appended to every sequence (add_bias_kv), then a
+        row of zeros (add_zero_attn); the mask gets a 0 (attendable) column for each."""
+        E = self.embed_dim
+        q, k, v = (sources[i] if (a, b) == (0, sources[i]._data.shape[2]) else sources[i][:, :, a:b]
+                   for i, a, b in columns)
+        added = 0
+        if self.bias_k is not None:
+            ones = _wrap(np.ones((N, 1, 1), dtype))
+            k, v = (ops.concatenate([x, extra * ones], axis=1) for x, extra in ((k, self.bias_k), (v, self.bias_v)))
+            added += 1
+        if self.add_zero_attn:
+            zeros = _wrap(np.zeros((N, 1, E), dtype))
+            k, v = (ops.concatenate([x, zeros], axis=1) for x in (k, v))
+            added += 1
+        if mask is not None:
+            mask = np.pad(mask, [(0, 0)] * (mask.ndim - 1) + [(0, added)])
+        return [q, k, v], ((0, 0, E), (1, 0, E), (2, 0, E)), mask
 
     @staticmethod
     def _as_input(x: Any, dtype: np.dtype) -> Tensor:

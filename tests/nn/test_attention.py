@@ -153,6 +153,23 @@ def test_multihead_attention_matches_torch_over_random_configurations(seed, chec
         check_module(model, reference, [seq(L, E), seq(S, kdim or E), seq(S, vdim or E)], options, seed=seed)
 
 
+@pytest.mark.parametrize("bias_kv, zero_attn", [(True, False), (False, True), (True, True)])
+@pytest.mark.parametrize("path", ["self", "separate"])
+def test_add_bias_kv_and_add_zero_attn_match_torch(bias_kv, zero_attn, path, check_module):
+    rng = np.random.default_rng(8)
+    options = dict(add_bias_kv=bias_kv, add_zero_attn=zero_attn, batch_first=True)
+    model = gn.nn.MultiheadAttention(4, 2, dtype=np.float64, **options)
+    reference = torch.nn.MultiheadAttention(4, 2, dtype=torch.float64, **options)
+    padding = np.array([[False, True, False], [False, False, True]])
+    kwargs = {"key_padding_mask": padding, "attn_mask": rng.normal(size=(3, 3)), "average_attn_weights": False}
+    x = rng.normal(size=(2, 3, 4))
+    if path == "self":
+        outs = check_module(SelfAttention(model), TorchSelfAttention(reference), [x], kwargs)
+    else:
+        outs = check_module(model, reference, [x, rng.normal(size=(2, 3, 4)), rng.normal(size=(2, 3, 4))], kwargs)
+    assert outs[1].shape == (2, 2, 3, 3 + bias_kv + zero_attn)
+
+
 def test_is_causal_hint_uses_the_given_mask(check_module):
     model = gn.nn.MultiheadAttention(4, 2, dtype=np.float64)
     reference = torch.nn.MultiheadAttention(4, 2, dtype=torch.float64)
