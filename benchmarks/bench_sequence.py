@@ -227,7 +227,8 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|---|")
     for r in results:
         print(f"| {r['title']} | {harness.fmt(r['glassnet'])} | {harness.fmt(r['torch'])} | {r['ratio']:.2f}× | "
-              f"≥ {r['target']}× | {r['verdict']} | {r['paired']:.2f}× | {r['per_cpu']:.2f}× | {r['step_ratio']:.2f}× |")
+              f"≥ {r['target']}× | {r['verdict']} | {r['paired']:.2f}× | {r['per_cpu']:.2f}× | "
+              f"{r['step_ratio']:.2f}× |")
     print(f"\ntook {time.time() - start:.0f} s")
 
 

@@ -283,5 +283,5 @@ def _rows(w: np.ndarray) -> np.ndarray:
     return w[:, None] if np.ndim(w) else w
 
 
-from .attention import scaled_dot_product_attention  # noqa: E402  (beside MultiheadAttention)
-from .layernorm import layer_norm  # noqa: E402  (F.layer_norm lives beside LayerNorm)
+from .attention import scaled_dot_product_attention  # noqa: E402,F401  (beside MultiheadAttention)
+from .layernorm import layer_norm  # noqa: E402,F401  (F.layer_norm lives beside LayerNorm)

@@ -13,9 +13,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .. import ops
 from ..ops import ACTIVATIONS, Activation
-from ..tensor import Tensor, as_tensor, get_default_dtype, _wrap
+from ..tensor import Tensor, _wrap, as_tensor, get_default_dtype
 from . import functional as F
 from . import init
 from .attention import MultiheadAttention
@@ -67,16 +66,39 @@ def _clones(layer: Module, num_layers: int) -> Sequential:
     return Sequential(*(copy.deepcopy(layer) for _ in range(num_layers)))
 
 
-class _FeedForward:
-    """linear1 → activation → dropout → linear2 of a Transformer layer (mixed into both layer kinds)."""
+class _TransformerLayer(Module):
+    """What both layer kinds share, with PyTorch's submodule names (registered in PyTorch's order, so that
+    state_dicts match): ``self_attn`` (and ``multihead_attn`` over the memory for a decoder layer), the
+    feed-forward block ``linear1`` → activation → ``dropout`` → ``linear2``, ``norm1``…, ``dropout1``… (one per
+    sub-block)."""
 
-    linear1: Linear
-    linear2: Linear
-    dropout: Dropout
-    activation: Activation | Callable
-    training: bool
+    def __init__(self, d_model: int, nhead: int, dim_feedforward: int, dropout: float, activation: str | Callable,
+                 layer_norm_eps: float, batch_first: bool, norm_first: bool, bias: bool, dtype: Any,
+                 cross_attention: bool) -> None:
+        super().__init__()
+        attention = dict(dropout=dropout, bias=bias, batch_first=batch_first, dtype=dtype)
+        self.self_attn = MultiheadAttention(d_model, nhead, **attention)
+        if cross_attention:
+            self.multihead_attn = MultiheadAttention(d_model, nhead, **attention)
+        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
+        self.dropout = Dropout(dropout)
+        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
+        self.norm_first = bool(norm_first)
+        blocks = 3 if cross_attention else 2
+        for k in range(1, blocks + 1):
+            setattr(self, f"norm{k}", LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype))
+        for k in range(1, blocks + 1):
+            setattr(self, f"dropout{k}", Dropout(dropout))
+        self.activation = _activation(activation)
+
+    def _sa(self, x: Tensor, mask: Any, key_padding_mask: Any, is_causal: bool) -> Tensor:
+        """The self-attention block (before its residual connection)."""
+        out = self.self_attn(x, x, x, attn_mask=mask, key_padding_mask=key_padding_mask, need_weights=False,
+                             is_causal=is_causal)[0]
+        return self.dropout1(out)
 
     def _ff(self, x: Tensor) -> Tensor:
+        """linear1 → activation → dropout → linear2 (before the block's own dropout and residual connection)."""
         act = self.activation
         if isinstance(act, Activation):
             first = (self.linear1.weight, self.linear1.bias, act)
@@ -87,7 +109,7 @@ class _FeedForward:
         return self.linear2(self.dropout(act(self.linear1(x))))
 
 
-class TransformerEncoderLayer(_FeedForward, Module):
+class TransformerEncoderLayer(_TransformerLayer):
     """Self-attention and a feed-forward block, each with a residual connection and LayerNorm (after it, or before
     it if ``norm_first``): PyTorch's layer, with submodules ``self_attn``, ``linear1``, ``dropout``, ``linear2``,
     ``norm1``, ``norm2``, ``dropout1``, ``dropout2``."""
@@ -95,18 +117,8 @@ class TransformerEncoderLayer(_FeedForward, Module):
     def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048, dropout: float = 0.1,
                  activation: str | Callable = "relu", layer_norm_eps: float = 1e-5, batch_first: bool = False,
                  norm_first: bool = False, bias: bool = True, device: Any = None, dtype: Any = None) -> None:
-        super().__init__()
-        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first,
-                                            dtype=dtype)
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
-        self.dropout = Dropout(dropout)
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
-        self.norm_first = bool(norm_first)
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.dropout1 = Dropout(dropout)
-        self.dropout2 = Dropout(dropout)
-        self.activation = _activation(activation)
+        super().__init__(d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps, batch_first,
+                         norm_first, bias, dtype, cross_attention=False)
 
     def forward(self, src: Any, src_mask: Any = None, src_key_padding_mask: Any = None,
                 is_causal: bool = False) -> Tensor:
@@ -119,13 +131,8 @@ class TransformerEncoderLayer(_FeedForward, Module):
         x = self.norm1(x + self._sa(x, src_mask, src_key_padding_mask, is_causal))
         return self.norm2(x + self.dropout2(self._ff(x)))
 
-    def _sa(self, x: Tensor, mask: Any, key_padding_mask: Any, is_causal: bool) -> Tensor:
-        out = self.self_attn(x, x, x, attn_mask=mask, key_padding_mask=key_padding_mask, need_weights=False,
-                             is_causal=is_causal)[0]
-        return self.dropout1(out)
 
-
-class TransformerDecoderLayer(_FeedForward, Module):
+class TransformerDecoderLayer(_TransformerLayer):
     """Self-attention, attention over the encoder's output (``memory``) and a feed-forward block, each with a
     residual connection and LayerNorm: submodules ``self_attn``, ``multihead_attn``, ``linear1``, ``dropout``,
     ``linear2``, ``norm1``–``norm3``, ``dropout1``–``dropout3``, as PyTorch's."""
@@ -133,22 +140,8 @@ class TransformerDecoderLayer(_FeedForward, Module):
     def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048, dropout: float = 0.1,
                  activation: str | Callable = "relu", layer_norm_eps: float = 1e-5, batch_first: bool = False,
                  norm_first: bool = False, bias: bool = True, device: Any = None, dtype: Any = None) -> None:
-        super().__init__()
-        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first,
-                                            dtype=dtype)
-        self.multihead_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
-                                                 batch_first=batch_first, dtype=dtype)
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
-        self.dropout = Dropout(dropout)
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
-        self.norm_first = bool(norm_first)
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.norm3 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.dropout1 = Dropout(dropout)
-        self.dropout2 = Dropout(dropout)
-        self.dropout3 = Dropout(dropout)
-        self.activation = _activation(activation)
+        super().__init__(d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps, batch_first,
+                         norm_first, bias, dtype, cross_attention=True)
 
     def forward(self, tgt: Any, memory: Any, tgt_mask: Any = None, memory_mask: Any = None,
                 tgt_key_padding_mask: Any = None, memory_key_padding_mask: Any = None, tgt_is_causal: bool = False,
@@ -163,12 +156,8 @@ class TransformerDecoderLayer(_FeedForward, Module):
         x = self.norm2(x + self._mha(x, memory, memory_mask, memory_key_padding_mask, memory_is_causal))
         return self.norm3(x + self.dropout3(self._ff(x)))
 
-    def _sa(self, x: Tensor, mask: Any, key_padding_mask: Any, is_causal: bool) -> Tensor:
-        out = self.self_attn(x, x, x, attn_mask=mask, key_padding_mask=key_padding_mask, need_weights=False,
-                             is_causal=is_causal)[0]
-        return self.dropout1(out)
-
     def _mha(self, x: Tensor, memory: Tensor, mask: Any, key_padding_mask: Any, is_causal: bool) -> Tensor:
+        """The attention block over the memory (before its residual connection)."""
         out = self.multihead_attn(x, memory, memory, attn_mask=mask, key_padding_mask=key_padding_mask,
                                   need_weights=False, is_causal=is_causal)[0]
         return self.dropout2(out)

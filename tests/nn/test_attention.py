@@ -70,40 +70,28 @@ def test_sdpa_errors():
         F.scaled_dot_product_attention(q, q, q, attn_mask=np.ones((3, 3), np.int64))
 
 
-class SelfAttention(gn.nn.Module):
-    """mha(x, x, x, **options): one input object, so that the packed projection path runs."""
+def wrap(mha, call):
+    """``mha`` inside a module of its own library (glassnet or torch, so that parameter names match), whose
+    forward is ``call(mha, *inputs, **options)``: the same input object passed several times, as self- or
+    cross-attention does, takes the packed projection paths."""
+    base = gn.nn.Module if isinstance(mha, gn.nn.Module) else torch.nn.Module
 
-    def __init__(self, mha):
-        super().__init__()
-        self.mha = mha
+    class Wrapper(base):
+        def __init__(self):
+            super().__init__()
+            self.mha = mha
 
-    def forward(self, x, **options):
-        return self.mha(x, x, x, **options)
-
-
-class TorchSelfAttention(torch.nn.Module):
-    def __init__(self, mha):
-        super().__init__()
-        self.mha = mha
-
-    def forward(self, x, **options):
-        return self.mha(x, x, x, **options)
+        def forward(self, *inputs, **options):
+            return call(self.mha, *inputs, **options)
+    return Wrapper()
 
 
-class CrossAttention(gn.nn.Module):
-    """mha(query, memory, memory, **options): key is value (the decoder's case)."""
-
-    def __init__(self, mha):
-        super().__init__()
-        self.mha = mha
-
-    def forward(self, query, memory, **options):
-        return self.mha(query, memory, memory, **options)
+def self_attention(mha, x, **options):
+    return mha(x, x, x, **options)
 
 
-class TorchCrossAttention(TorchSelfAttention):
-    def forward(self, query, memory, **options):
-        return self.mha(query, memory, memory, **options)
+def cross_attention(mha, query, memory, **options):
+    return mha(query, memory, memory, **options)
 
 
 def mha_case(seed: int) -> dict:
@@ -145,9 +133,9 @@ def test_multihead_attention_matches_torch_over_random_configurations(seed, chec
         if mask is not None:
             mask[..., 0] = False if mask.dtype == bool else mask[..., 0]
     if c["path"] == "self":
-        check_module(SelfAttention(model), TorchSelfAttention(reference), [seq(L, E)], options, seed=seed)
+        check_module(wrap(model, self_attention), wrap(reference, self_attention), [seq(L, E)], options, seed=seed)
     elif c["path"] == "cross":
-        check_module(CrossAttention(model), TorchCrossAttention(reference), [seq(L, E), seq(S, E)], options,
+        check_module(wrap(model, cross_attention), wrap(reference, cross_attention), [seq(L, E), seq(S, E)], options,
                      seed=seed)
     else:
         check_module(model, reference, [seq(L, E), seq(S, kdim or E), seq(S, vdim or E)], options, seed=seed)
@@ -164,7 +152,7 @@ def test_add_bias_kv_and_add_zero_attn_match_torch(bias_kv, zero_attn, path, che
     kwargs = {"key_padding_mask": padding, "attn_mask": rng.normal(size=(3, 3)), "average_attn_weights": False}
     x = rng.normal(size=(2, 3, 4))
     if path == "self":
-        outs = check_module(SelfAttention(model), TorchSelfAttention(reference), [x], kwargs)
+        outs = check_module(wrap(model, self_attention), wrap(reference, self_attention), [x], kwargs)
     else:
         outs = check_module(model, reference, [x, rng.normal(size=(2, 3, 4)), rng.normal(size=(2, 3, 4))], kwargs)
     assert outs[1].shape == (2, 2, 3, 3 + bias_kv + zero_attn)
@@ -176,7 +164,7 @@ def test_is_causal_hint_uses_the_given_mask(check_module):
     mask = gn.nn.Transformer.generate_square_subsequent_mask(5, dtype=np.float64)._data \
         if hasattr(gn.nn, "Transformer") else np.triu(np.full((5, 5), -np.inf), 1)
     x = np.random.default_rng(0).normal(size=(5, 2, 4))
-    check_module(SelfAttention(model), TorchSelfAttention(reference), [x],
+    check_module(wrap(model, self_attention), wrap(reference, self_attention), [x],
                  {"attn_mask": mask, "is_causal": True, "need_weights": False})
     with pytest.raises(ValueError, match="is_causal"):
         model(gn.tensor(x), gn.tensor(x), gn.tensor(x), is_causal=True)
@@ -208,11 +196,12 @@ def test_dropout_on_the_weights_only_in_training(check_module):
     model = gn.nn.MultiheadAttention(4, 2, dropout=1.0, dtype=np.float64)
     reference = torch.nn.MultiheadAttention(4, 2, dropout=1.0, dtype=torch.float64)
     x = np.random.default_rng(2).normal(size=(3, 2, 4))
-    outs = check_module(SelfAttention(model), TorchSelfAttention(reference), [x])  # training: all weights dropped
+    # training: every weight dropped
+    outs = check_module(wrap(model, self_attention), wrap(reference, self_attention), [x])
     np.testing.assert_array_equal(outs[1]._data, 0)
     model.dropout = reference.dropout = 0.5
     model.eval(), reference.eval()
-    check_module(SelfAttention(model), TorchSelfAttention(reference), [x])
+    check_module(wrap(model, self_attention), wrap(reference, self_attention), [x])
     model.train()
     with gn.no_grad():
         a, b = (model(gn.tensor(x), gn.tensor(x), gn.tensor(x))[0]._data for _ in range(2))

@@ -10,7 +10,6 @@ import pytest
 import torch
 
 import glassnet as gn
-import glassnet.nn.functional as F
 
 
 def layer_options(rng: np.random.Generator) -> dict:
@@ -46,7 +45,8 @@ def masks(rng, prefix: str, L: int, S: int, N: int, unbatched: bool, self_attent
 def test_encoder_layer_matches_torch(seed, check_module):
     rng = np.random.default_rng(seed)
     options, heads = layer_options(rng), int(rng.integers(1, 3))
-    E, N, S, unbatched = heads * int(rng.integers(1, 4)), int(rng.integers(1, 4)), int(rng.integers(1, 5)), seed % 5 == 4
+    E, N, S = heads * int(rng.integers(1, 4)), int(rng.integers(1, 4)), int(rng.integers(1, 5))
+    unbatched = seed % 5 == 4
     model = gn.nn.TransformerEncoderLayer(E, heads, dtype=np.float64, **options)
     reference = torch.nn.TransformerEncoderLayer(E, heads, dtype=torch.float64, **options)
     for p in model.parameters():
@@ -61,7 +61,8 @@ def test_encoder_layer_matches_torch(seed, check_module):
 def test_decoder_layer_matches_torch(seed, check_module):
     rng = np.random.default_rng(50 + seed)
     options, heads = layer_options(rng), int(rng.integers(1, 3))
-    E, N, T, S = heads * int(rng.integers(1, 4)), int(rng.integers(1, 4)), int(rng.integers(1, 5)), int(rng.integers(1, 5))
+    E, N = heads * int(rng.integers(1, 4)), int(rng.integers(1, 4))
+    T, S = int(rng.integers(1, 5)), int(rng.integers(1, 5))
     unbatched = seed % 4 == 3
     model = gn.nn.TransformerDecoderLayer(E, heads, dtype=np.float64, **options)
     reference = torch.nn.TransformerDecoderLayer(E, heads, dtype=torch.float64, **options)
