@@ -368,6 +368,13 @@ class RNNBase(Module):
     def flatten_parameters(self) -> None:
         """PyTorch's cuDNN weight compaction: nothing to do here (kept so that PyTorch code runs)."""
 
+    @property
+    def all_weights(self) -> list[list[Parameter]]:
+        """Per layer and direction, [weight_ih, weight_hh, bias_ih, bias_hh] (without the biases if bias=False)."""
+        per = 4 if self.bias else 2
+        names = self._flat_weights_names
+        return [[getattr(self, name) for name in names[k:k + per]] for k in range(0, len(names), per)]
+
     def _weights(self, layer: int, direction: int) -> tuple[Tensor | None, ...]:
         """(W_ih, W_hh, b_ih, b_hh) of one layer and direction (the biases None without bias)."""
         suffix = f"_l{layer}" + ("_reverse" if direction else "")

@@ -164,6 +164,14 @@ def test_parameter_names_shapes_and_default_initialisation():
     assert not gn.nn.LSTM(3, 4, bias=False).state_dict().keys() & {"bias_ih_l0", "bias_hh_l0"}
 
 
+def test_all_weights_as_torch():
+    model, reference = gn.nn.LSTM(3, 4, 2, bidirectional=True), torch.nn.LSTM(3, 4, 2, bidirectional=True)
+    assert [[tuple(p.shape) for p in ws] for ws in model.all_weights] == \
+        [[tuple(p.shape) for p in ws] for ws in reference.all_weights]
+    assert model.all_weights[1][0] is model.weight_ih_l0_reverse
+    assert [len(ws) for ws in gn.nn.GRU(3, 4, bias=False).all_weights] == [2]
+
+
 def test_float32_stays_float32_through_backward():
     model = gn.nn.LSTM(3, 4, num_layers=2)
     out, (h, c) = model(gn.tensor(np.ones((5, 2, 3), np.float32)))
