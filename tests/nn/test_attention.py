@@ -161,8 +161,7 @@ def test_add_bias_kv_and_add_zero_attn_match_torch(bias_kv, zero_attn, path, che
 def test_is_causal_hint_uses_the_given_mask(check_module):
     model = gn.nn.MultiheadAttention(4, 2, dtype=np.float64)
     reference = torch.nn.MultiheadAttention(4, 2, dtype=torch.float64)
-    mask = gn.nn.Transformer.generate_square_subsequent_mask(5, dtype=np.float64)._data \
-        if hasattr(gn.nn, "Transformer") else np.triu(np.full((5, 5), -np.inf), 1)
+    mask = gn.nn.Transformer.generate_square_subsequent_mask(5, dtype=np.float64)._data
     x = np.random.default_rng(0).normal(size=(5, 2, 4))
     check_module(wrap(model, self_attention), wrap(reference, self_attention), [x],
                  {"attn_mask": mask, "is_causal": True, "need_weights": False})
