@@ -40,8 +40,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     play = commands.add_parser("playground", help="serve the playground (http://127.0.0.1:8000 by default)")
     play.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     play.add_argument("--port", type=int, default=8000)
-    play.add_argument("--no-autoplay", dest="autoplay", action="store_false",
-                      help="do not start training when a page connects")
+    play.add_argument("--play", dest="autoplay", action="store_true",
+                      help="start training when a page connects (by default a page starts paused, at epoch 0)")
+    play.add_argument("--max-sessions", type=int, default=32, help="pages served at once (default 32)")
 
     args = parser.parse_args(argv)
     if args.command == "demo":
@@ -52,7 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ImportError as error:
         print(f"the playground needs its extra: pip install 'glassnet[playground]' ({error})", file=sys.stderr)
         return 1
-    serve(host=args.host, port=args.port, autoplay=args.autoplay)
+    serve(host=args.host, port=args.port, autoplay=args.autoplay, max_sessions=args.max_sessions)
     return 0
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import csv
+import io
 import math
 import os
 import tempfile
@@ -27,13 +29,14 @@ from . import heatmap, script
 from .recipe import (HIDDEN_ACTIVATIONS, INIT_BIAS, INIT_WEIGHT, OPTIMIZERS, POINTS, REGRESSION_DATASETS,
                      data_source, head_of, hidden_layers, upload_labels)
 from .state import (FEATURES, LIVE, MAX_POINTS, MAX_RUNS, MAX_SEED, MAX_UPLOAD_BYTES, NEW_DATA, State,
-                    default_state, effect, limits, parse_hash, random_seed, to_hash, validate)
+                    default_state, effect, limits, parse_hash, quoted, random_seed, to_hash, validate)
 
 MIN_UPLOAD_ROWS = 10
 RUN_EPOCHS = 200  # run_many trains this long unless stopAfterEpochs says otherwise …
 MAX_RUN_EPOCHS = 1000  # … and never longer
 DEFAULT_RUNS = 10
 MAX_WEIGHT = 1e6  # |value| of set_weight
+MAX_COORDINATE = 1e6  # |x1|, |x2| of a point sent (inspect_neuron) or uploaded, and |label| of an uploaded point
 HISTORY_LIMIT = 10_000  # history points kept between two frames
 
 
@@ -194,10 +197,18 @@ def _floats(array: np.ndarray) -> Any:
     return np.where(np.isfinite(array), array, None).tolist()
 
 
+def _data_lines(text: str, rows: int) -> list[int]:
+    """The file line (from 1) of each of the `rows` data rows `read_points_csv` read from `text`: its non-blank rows,
+    less the header if it had one."""
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+    lines = [reader.line_num for cells in reader if any(cell.strip() for cell in cells)]
+    return lines[len(lines) - rows:]
+
+
 def _field(message: Mapping[str, Any], name: str, kind: type, expected: str) -> Any:
     value = message.get(name)
     if not isinstance(value, kind):
-        raise ProtocolError(f"{message['type']}: field {name!r} must be {expected}, got {value!r}")
+        raise ProtocolError(f"{message['type']}: field {name!r} must be {expected}, got {quoted(value)}")
     return value
 
 
@@ -205,21 +216,21 @@ def _int_field(message: Mapping[str, Any], name: str, low: int, high: int) -> in
     value = message.get(name)
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise ProtocolError(f"{message['type']}: field {name!r} must be an integer from {low} to {high}, "
-                            f"got {value!r}")
+                            f"got {quoted(value)}")
     return value
 
 
-def _finite(message: Mapping[str, Any], name: str, value: Any, limit: float = math.inf) -> float:
+def _finite(message: Mapping[str, Any], name: str, value: Any, limit: float = MAX_COORDINATE) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not abs(value) <= limit:
-        bound = f" with |value| ≤ {limit:g}" if math.isfinite(limit) else ""
-        raise ProtocolError(f"{message['type']}: field {name!r} must be a finite number{bound}, got {value!r}")
+        raise ProtocolError(f"{message['type']}: field {name!r} must be a finite number with |value| ≤ {limit:g}, "
+                            f"got {quoted(value)}")
     return float(value)
 
 
 def _point_field(message: Mapping[str, Any], name: str) -> np.ndarray:
     value = message.get(name)
     if not isinstance(value, list) or len(value) != 2:
-        raise ProtocolError(f"{message['type']}: field {name!r} must be a point [x1, x2], got {value!r}")
+        raise ProtocolError(f"{message['type']}: field {name!r} must be a point [x1, x2], got {quoted(value)}")
     return np.array([[_finite(message, name, v) for v in value]])
 
 
@@ -495,13 +506,21 @@ class Session:
         return [self.state_message(), self.data_message()]
 
     def _on_upload(self, message: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Own points from a CSV file; every error names the file line (as `read_points_csv` counts rows)."""
         text = _field(message, "csv", str, "the CSV text of the points")
         try:
             X, labels = gn.data.read_points_csv(text, max_rows=MAX_POINTS, max_bytes=MAX_UPLOAD_BYTES)
+            lines = _data_lines(text, len(X))
             if len(X) < MIN_UPLOAD_ROWS:
                 raise ValueError(f"the file has {len(X)} data rows; at least {MIN_UPLOAD_ROWS} are needed "
                                  f"to split them into training and test data")
-            upload_labels(self.state["problem"], labels)
+            too_large = np.abs(np.column_stack([X, labels])) > MAX_COORDINATE
+            if too_large.any():
+                row, column = np.argwhere(too_large)[0]
+                raise ValueError(f"row {lines[row]}, column {('x1', 'x2', 'label')[column]!r}: "
+                                 f"{np.column_stack([X, labels])[row, column]:g} is out of range (|value| ≤ "
+                                 f"{MAX_COORDINATE:g})")
+            upload_labels(self.state["problem"], labels, lines)
         except ValueError as e:
             raise ProtocolError(f"upload: {e}") from None
         self._upload = (X, labels)
@@ -521,7 +540,7 @@ class Session:
             if not valid or not self._focus_valid((neuron[0], neuron[1])):
                 raise ProtocolError(f"focus: field 'neuron' must be null or [layer, index] of a hidden neuron "
                                     f"(layer 0…{len(self.setup.layers) - 1}) or of an input feature (layer -1), "
-                                    f"got {neuron!r}")
+                                    f"got {quoted(neuron)}")
             neuron = (neuron[0], neuron[1])
         self._focus = neuron
         self.frame_due = True
@@ -583,8 +602,8 @@ class Session:
         """One mini-batch in three visible steps: forward, backward, update (each needs the one before)."""
         phase = message.get("phase")
         order = {"forward": None, "backward": "forward", "update": "backward"}
-        if phase not in order:
-            raise ProtocolError(f"teach: field 'phase' must be 'forward', 'backward' or 'update', got {phase!r}")
+        if not isinstance(phase, str) or phase not in order:
+            raise ProtocolError(f"teach: field 'phase' must be 'forward', 'backward' or 'update', got {quoted(phase)}")
         done = self._teach["phase"] if self._teach else None
         if order[phase] is not None and done != order[phase]:
             raise ProtocolError(f"teach: phase {phase!r} needs phase {order[phase]!r} first")
@@ -668,7 +687,7 @@ class Session:
                                            else None, max(self.run.epoch, 1)).encode()
             filename, mime = f"playground_{name.replace('-', '_')}.py", "text/x-python"
         else:
-            raise ProtocolError(f"export: field 'what' must be 'model' or 'script', got {what!r}")
+            raise ProtocolError(f"export: field 'what' must be 'model' or 'script', got {quoted(what)}")
         return [{"type": "export", "what": what, "filename": filename, "mime": mime,
                  "base64": base64.b64encode(content).decode("ascii")}]
 

@@ -63,7 +63,7 @@ class Bool(Key):
             return raw
         if raw in ("true", "false"):
             return raw == "true"
-        raise ValueError(f"must be true or false, got {raw!r}")
+        raise ValueError(f"must be true or false, got {quoted(raw)}")
 
     def text(self, value: bool) -> str:
         return "true" if value else "false"
@@ -75,14 +75,22 @@ class Bool(Key):
 def _number(raw: Any) -> float:
     """A finite float from a JSON number or its text."""
     if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
-        raise ValueError(f"must be a number, got {raw!r}")
+        raise ValueError(f"must be a number, got {quoted(raw)}")
     try:
         value = float(raw)
     except ValueError:
-        raise ValueError(f"must be a number, got {raw!r}") from None
+        raise ValueError(f"must be a number, got {quoted(raw)}") from None
+    except OverflowError:  # an integer beyond the largest float
+        value = math.inf
     if not math.isfinite(value):
-        raise ValueError(f"must be a finite number, got {raw!r}")
+        raise ValueError(f"must be a finite number within ±1.8e308, got {quoted(raw)}: out of range")
     return value
+
+
+def quoted(raw: Any, limit: int = 40) -> str:
+    """`raw` as a warning or an error quotes it: its repr, cut short (an integer of 400 digits is not worth repeating)."""
+    text = repr(raw) if not isinstance(raw, int) or abs(raw) < 10**limit else f"an integer of {len(str(abs(raw)))} digits"
+    return text if len(text) <= limit + 10 else text[:limit] + "…"
 
 
 @dataclass(frozen=True)
@@ -101,7 +109,7 @@ class Int(Key):
         high = self.high_for(expert)
         if value != int(value) or not self.low <= value <= high or (value - self.low) % self.step:
             step = f" in steps of {self.step}" if self.step > 1 else ""
-            raise ValueError(f"must be an integer from {self.low} to {high}{step}, got {raw!r}")
+            raise ValueError(f"must be an integer from {self.low} to {high}{step}, got {quoted(raw)}")
         return int(value)
 
     def clamp(self, value: int, expert: bool) -> int:
@@ -125,7 +133,7 @@ class Float(Key):
     def parse(self, raw: Any, expert: bool) -> float:
         value = _number(raw)
         if not self.low <= value <= self.high:
-            raise ValueError(f"must be from {_float_text(self.low)} to {_float_text(self.high)}, got {raw!r}")
+            raise ValueError(f"must be from {_float_text(self.low)} to {_float_text(self.high)}, got {quoted(raw)}")
         return value
 
     def text(self, value: float) -> str:
@@ -145,9 +153,9 @@ class Choice(Key):
         elif isinstance(raw, str):
             value = raw
         else:
-            raise ValueError(f"must be a string, got {raw!r}")
+            raise ValueError(f"must be a string, got {quoted(raw)}")
         if value not in self.values:
-            raise ValueError(f"must be one of {', '.join(map(self.text, self.values))}; got {raw!r}")
+            raise ValueError(f"must be one of {', '.join(map(self.text, self.values))}; got {quoted(raw)}")
         return value
 
     def text(self, value: Any) -> str:
@@ -175,7 +183,7 @@ class ListOf(Key):
         elif isinstance(raw, (list, tuple)):
             items = list(raw)
         else:
-            raise ValueError(f"must be a list or comma-separated text, got {raw!r}")
+            raise ValueError(f"must be a list or comma-separated text, got {quoted(raw)}")
         max_len = self.max_items(expert)
         if len(items) > max_len:
             raise ValueError(f"must have at most {max_len} items, got {len(items)}")
@@ -268,11 +276,13 @@ def validate(changes: Mapping[str, Any], base: State) -> tuple[State, list[str]]
         except ValueError as e:
             warnings.append(f"expert {e}; kept {SCHEMA['expert'].text(expert)}")
         state["expert"] = expert
+    unknown = [name for name in changes if name not in SCHEMA]
+    if unknown:
+        listed = ", ".join(map(quoted, unknown[:10])) + (f" and {len(unknown) - 10} more" if len(unknown) > 10 else "")
+        warnings.append(f"unknown key{'s' if len(unknown) > 1 else ''} {listed} ignored")
     for name, raw in changes.items():
         key = SCHEMA.get(name)
-        if key is None:
-            warnings.append(f"unknown key {name!r} ignored")
-        elif name != "expert":
+        if key is not None and name != "expert":
             try:
                 state[name] = key.parse(raw, expert)
             except ValueError as e:

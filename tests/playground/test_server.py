@@ -10,7 +10,6 @@ import re
 import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -22,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 pytest.importorskip("starlette")
-uvicorn = pytest.importorskip("uvicorn")
+pytest.importorskip("uvicorn")
 websockets_client = pytest.importorskip("websockets.asyncio.client")
 
 from starlette.testclient import TestClient  # noqa: E402
@@ -32,65 +31,9 @@ from glassnet.playground import Session, create_app, from_hash, to_hash, validat
 from glassnet.playground.state import (ACTIVATIONS, CLASSIFICATION_DATASETS, FEATURES, LEARNING_RATES,  # noqa: E402
                                        MAX_MESSAGE_BYTES, MAX_SEED, MULTICLASS_DATASETS, REGULARIZATION_RATES,
                                        SCHEMA, default_state)
+from playground_client import Message, Page, serve_in_thread, wait_until  # noqa: E402
 
 pytestmark = [pytest.mark.timeout(90), pytest.mark.filterwarnings("ignore::DeprecationWarning")]
-
-Message = dict[str, Any]
-
-
-class Page:
-    """The page's end of one WebSocket: send commands, read messages until the wanted one arrives."""
-
-    def __init__(self, websocket: Any) -> None:
-        self.ws = websocket
-
-    def send(self, kind: str, **fields: Any) -> None:
-        self.ws.send_json({"type": kind, **fields})
-
-    def expect(self, kind: str, until: Callable[[Message], bool] = lambda m: True) -> Message:
-        """The next message of type `kind` that satisfies `until` (other messages are skipped)."""
-        while True:
-            message = self.ws.receive_json()
-            if message["type"] == kind and until(message):
-                return message
-
-    def request(self, kind: str, reply: str, **fields: Any) -> Message:
-        self.send(kind, **fields)
-        return self.expect(reply)
-
-    def error(self, text: str) -> Message:
-        """Send raw text and return the error it gets."""
-        self.ws.send_text(text)
-        return self.expect("error")
-
-    def set(self, **changes: Any) -> Message:
-        """`set` and return the state reply; the first frame after it is read too (so the next is fresh)."""
-        state = self.request("set", "state", state=changes)
-        self.expect("frame")
-        return state
-
-
-@pytest.fixture
-def app() -> Any:
-    return create_app()
-
-
-@pytest.fixture
-def client(app: Any) -> Any:
-    with TestClient(app) as client:  # one event loop for every page, as in uvicorn
-        yield client
-
-
-@pytest.fixture
-def page(client: Any) -> Any:
-    """A connected page on data seed 1, past its first state, data and frame messages."""
-    with client.websocket_connect("/ws") as websocket:
-        page = Page(websocket)
-        page.expect("state")
-        page.expect("data")
-        page.expect("frame")
-        page.set(seed=1)
-        yield page
 
 
 def server_session(app: Any) -> Session:
@@ -101,15 +44,6 @@ def server_session(app: Any) -> Session:
 def decode_map(heat_map: Message, key: str = "b64") -> np.ndarray:
     data = np.frombuffer(base64.b64decode(heat_map[key]), dtype=np.uint8)
     return data.reshape(heat_map["h"], heat_map["w"])
-
-
-def wait_until(condition: Callable[[], bool], seconds: float = 5.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
 
 
 # ---------------------------------------------------------------------------------------------- state and URL
@@ -625,16 +559,8 @@ def test_a_dropped_page_frees_its_session(app: Any, client: Any) -> None:
 def live_server() -> Any:
     """The app on uvicorn in a thread, on a free port of 127.0.0.1."""
     app = create_app()
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", ws_max_size=8 * MAX_MESSAGE_BYTES))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    assert wait_until(lambda: server.started, 10)
-    yield app, sock.getsockname()[1]
-    server.should_exit = True
-    thread.join(10)
-    sock.close()
+    with serve_in_thread(app) as (_, port):
+        yield app, port
 
 
 async def _train_one_page(port: int, seed: int, epochs: int) -> list[tuple[float, Message]]:
