@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import copy
 import csv
 import io
 import math
@@ -38,6 +39,7 @@ DEFAULT_RUNS = 10
 MAX_WEIGHT = 1e6  # |value| of set_weight
 MAX_COORDINATE = 1e6  # |x1|, |x2| of a point sent (inspect_neuron) or uploaded, and |label| of an uploaded point
 HISTORY_LIMIT = 10_000  # history points kept between two frames
+SNAPSHOTS = 32  # frames sent while training whose network is kept, so that a pause can return to the one shown
 
 
 class ProtocolError(ValueError):
@@ -173,6 +175,33 @@ class Run:
         return [module for module in self.model if isinstance(module, nn.Linear)]
 
 
+class Snapshot:
+    """What a frame showed of a training run: its position, weights, optimizer state and metrics (copies)."""
+
+    def __init__(self, session: Session) -> None:
+        run = session.run
+        self.frame_id, self.epoch, self.cursor = session.frames_sent, run.epoch, run.cursor
+        self.weights = weights_of(run.model)
+        self.optimizer = copy.deepcopy(run.optimizer.state_dict())
+        self.metrics, self.predictions, self.best = session._metrics, session._test_predictions, session._best
+
+    def restore(self, session: Session) -> None:
+        run = session.run
+        run.epoch, run.cursor = self.epoch, self.cursor
+        run.model.load_state_dict(self.weights)
+        run.optimizer.load_state_dict(copy.deepcopy(self.optimizer))
+        for group in run.optimizer.param_groups:  # the learning rate is the one set now (a change applies at once)
+            group["lr"] = session.state["learningRate"]
+        session._metrics, session._test_predictions, session._best = self.metrics, self.predictions, self.best
+        while session._history and session._history[-1]["epoch"] > self.epoch:  # not sent yet, and undone
+            session._history.pop()
+
+
+def weights_of(model: nn.Module) -> dict[str, np.ndarray]:
+    """A copy of every parameter's values, by name."""
+    return {name: param.detach().numpy().copy() for name, param in model.named_parameters()}
+
+
 def linear_names(model: nn.Sequential) -> list[str]:
     """The Sequential index of each Linear (layer l of the protocol is the l-th), as text."""
     return [name for name, module in model.named_children() if isinstance(module, nn.Linear)]
@@ -256,6 +285,9 @@ class Session:
         self._steps = 0  # epochs still to train for `step` commands
         self._job: Generator[None, float, dict[str, Any]] | None = None  # a running run_many
         self._teach: dict[str, Any] | None = None
+        self._snapshots: deque[Snapshot] = deque(maxlen=SNAPSHOTS)  # of the last frames sent while training
+        self.frames_sent = 0  # the id of the next frame
+        self.network = 0  # how many networks this session has built: a new one makes every panel stale
         self._load_points()
         self._new_setup()
         self.playing = autoplay
@@ -288,6 +320,8 @@ class Session:
     def _reset(self, init_seed: int) -> None:
         """New weights from `init_seed`: epoch 0, history cleared, paused (as TensorFlow Playground)."""
         self.run = Run(self.setup, init_seed, self.state["learningRate"])
+        self.network += 1
+        self._snapshots.clear()
         self.playing = False
         self.stopped = None
         self._steps = 0
@@ -359,7 +393,7 @@ class Session:
             return f"training loss {train_loss:.4g} reached the threshold {state['stopAtLoss']:g}"
         if state["earlyStopping"] and test_loss is not None:
             if self._best is None or test_loss < self._best[0]:
-                self._best = (test_loss, epoch, self.run.model.state_dict())
+                self._best = (test_loss, epoch, weights_of(self.run.model))
             elif epoch - self._best[1] >= state["patience"]:
                 best_epoch = self._best[1]
                 self.run.model.load_state_dict(self._best[2])
@@ -374,7 +408,7 @@ class Session:
 
     def state_message(self) -> dict[str, Any]:
         head = self.setup.head
-        return {"type": "state", "state": self.state, "hash": to_hash(self.state),
+        return {"type": "state", "state": self.state, "hash": to_hash(self.state), "network": self.network,
                 "head": {"activation": head.activation, "loss": head.loss, "text": head.text},
                 "initSeed": self.run.init_seed, "limits": limits(self.state["expert"]), "playing": self.playing}
 
@@ -404,10 +438,13 @@ class Session:
         else:
             layer, index = self._focus
             output = heatmap.full((setup.feature_grid if layer < 0 else hidden[layer])[:, index])
+        if self.busy:
+            self._snapshots.append(Snapshot(self))
         history = list(self._history)
         self._history.clear()
         self.frame_due = False
-        return {"type": "frame", "epoch": run.epoch, **self._metrics, "layers": run.layers(), "output": output,
+        self.frames_sent += 1
+        return {"type": "frame", "id": self.frames_sent - 1, "network": self.network, "epoch": run.epoch, **self._metrics, "layers": run.layers(), "output": output,
                 "neurons": [heatmap.thumbnails(values) for values in hidden],
                 "features": setup.feature_thumbnails, "history": history, "confusion": self._confusion(),
                 "stopped": self.stopped, "playing": self.playing}
@@ -477,14 +514,33 @@ class Session:
         return []
 
     def _on_pause(self, message: Mapping[str, Any]) -> list[dict[str, Any]]:
-        self.playing, self._steps = False, 0
+        """Stop training; with `at` (the id of the frame the page shows), go back to where that frame was."""
+        at = None if message.get("at") is None else _int_field(message, "at", 0, max(self.frames_sent - 1, 0))
+        training, self.playing, self._steps = self.busy, False, 0
+        if at is not None and training:
+            shown = next((snapshot for snapshot in self._snapshots if snapshot.frame_id == at), None)
+            if shown is not None:
+                shown.restore(self)
+        self._snapshots.clear()
         self.frame_due = True
         return []
 
     def _on_step(self, message: Mapping[str, Any]) -> list[dict[str, Any]]:
-        """Pause, then train one epoch (the server trains it in slices and then sends a frame)."""
+        """Pause (at frame `at`, if given), then train one epoch, or one mini-batch with ``"what": "batch"`` (the
+        server trains an epoch in slices and then sends a frame)."""
+        what = message.get("what", "epoch")
+        if what not in ("epoch", "batch"):
+            raise ProtocolError(f"step: field 'what' must be 'epoch' or 'batch', got {quoted(what)}")
+        if self.playing:
+            self._on_pause(message)
         self.playing, self._teach = False, None
-        self._steps += 1
+        if what == "epoch":
+            self._steps += 1
+            return []
+        if self.run.train_until(-math.inf):  # exactly one mini-batch
+            self._end_epoch()
+        else:
+            self._evaluate()
         return []
 
     def _on_reset(self, message: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -502,6 +558,7 @@ class Session:
         self.setup = self.run.setup = Setup(self.state, self._points)
         self.run.cursor = 0
         self._teach = None
+        self._snapshots.clear()
         self._evaluate()
         return [self.state_message(), self.data_message()]
 
@@ -592,9 +649,10 @@ class Session:
     def _on_set_weight(self, message: Mapping[str, Any]) -> list[dict[str, Any]]:
         _, param, index = self._weight_address(message)
         value = _finite(message, "value", message.get("value"), MAX_WEIGHT)
-        values = self.run.model.state_dict()[param]
+        values = weights_of(self.run.model)[param]
         values[index] = value
         self.run.model.load_state_dict({param: values}, strict=False)
+        self._snapshots.clear()  # a pause must not undo the edit
         self._evaluate()
         return []
 

@@ -201,7 +201,7 @@ def test_play_trains_circle_and_pause(page, server_url):
     assert drawn > 50
     shot(page, "02_circle_trained.png")
     # Step trains exactly one epoch; reset goes back to epoch 0.
-    page.get_by_role("button", name="Step").click()
+    page.get_by_role("button", name="Step", exact=True).click()
     expect(page.locator("#iter-number")).to_have_text(epoch_text(e1 + 1))
     page.get_by_role("button", name="Reset the network").click()
     expect(page.locator("#iter-number")).to_have_text("000,000")
@@ -295,7 +295,7 @@ def test_upload_good_csv_and_bad_csv_shows_the_error(page, server_url):
 def test_backprop_inspector_product_equals_the_gradient(page, server_url):
     open_playground(page, server_url, "#seed=5")
     for _ in range(3):
-        page.get_by_role("button", name="Step").click()
+        page.get_by_role("button", name="Step", exact=True).click()
     expect(page.locator("#iter-number")).to_have_text("000,003")
 
     def check():
@@ -438,3 +438,55 @@ def test_teach_mode_run_ten_times_stopping_and_export(page, server_url):
     assert Path(download.value.path()).stat().st_size > 0
     page.locator("#runs-panel").scroll_into_view_if_needed()
     shot(page, "08_tools.png", full_page=True)
+
+
+def test_a_bare_url_starts_paused_and_pause_stops_at_the_epoch_shown(page, server_url):
+    open_playground(page, server_url)
+    time.sleep(1.0)
+    expect(page.locator("#iter-number")).to_have_text("000,000")
+    expect(page.get_by_role("button", name="Play")).to_be_visible()
+    page.get_by_role("button", name="Play").click()
+    page.wait_for_function("() => +document.querySelector('#iter-number').textContent.replace(/,/g, '') >= 30")
+    shown = page.evaluate("""() => { const text = document.querySelector('#iter-number').textContent;
+        document.querySelector('#play-pause-button').click(); return text; }""")
+    expect(page.get_by_role("button", name="Play")).to_be_visible()
+    time.sleep(1.0)  # every frame has come by now
+    expect(page.locator("#iter-number")).to_have_text(shown)
+    history = page.evaluate("() => window.__playground.history.map(p => p.epoch)")
+    assert history[-1] == int(shown.replace(",", "")) and history == sorted(history)
+    page.get_by_role("button", name="Step one mini-batch").click()
+    settle(page)
+    expect(page.locator("#iter-number")).to_have_text(shown)
+    page.get_by_role("button", name="Step", exact=True).click()
+    expect(page.locator("#iter-number")).to_have_text(epoch_text(int(shown.replace(",", "")) + 1))
+
+
+def test_reset_and_every_new_network_clear_every_panel(page, server_url):
+    open_playground(page, server_url, "#seed=5&stopAfterEpochs=3")
+
+    def fill_panels():
+        page.locator("#bp-inspect").click()
+        expect(page.get_by_test_id("chain")).to_contain_text("∂")
+        page.get_by_role("button", name="Forward").click()
+        expect(page.locator("#teach-out .teach-batch tbody tr")).to_have_count(10)
+        page.get_by_role("button", name="Run 10×").click()
+        expect(page.locator("#runs tbody tr")).to_have_count(11, timeout=60_000)
+
+    def panels_are_empty():
+        for test_id in ("chain", "teach", "runs"):
+            expect(page.get_by_test_id(test_id)).to_have_text("")
+        expect(page.get_by_role("button", name="Backward")).to_be_disabled()
+        settle(page)
+        assert page.evaluate("() => window.__playground.history.map(p => p.epoch)") == [0]
+
+    page.get_by_role("button", name="Step", exact=True).click()
+    expect(page.locator("#iter-number")).to_have_text("000,001")
+    fill_panels()
+    page.get_by_role("button", name="Reset the network").click()
+    panels_are_empty()
+    fill_panels()
+    page.get_by_role("button", name="X1 squared feature").click()
+    panels_are_empty()
+    fill_panels()
+    page.get_by_role("button", name="Add a hidden layer").click()
+    panels_are_empty()

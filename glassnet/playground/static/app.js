@@ -193,11 +193,13 @@ function connect() {
     }
     onMessage(msg);
   };
-  ws.onclose = () => {
+  ws.onclose = (ev) => {
     document.body.dataset.connected = "false";
-    $("conn").textContent = "disconnected — reconnecting…";
+    const busy = ev.code === 1013; // the server serves --max-sessions pages at most
+    $("conn").textContent = busy ? `${ev.reason || "server busy"} — retrying in 10 s…` : "disconnected — reconnecting…";
+    if (busy) note(ev.reason || "server busy", "error");
     app.restoreState = { ...app.state };
-    setTimeout(connect, 1000);
+    setTimeout(connect, busy ? 10000 : 1000);
   };
 }
 
@@ -231,7 +233,7 @@ function onMessage(msg) {
         $("upload-status").textContent = app.uploadPending ? `Loaded ${n} points from your file.` : $("upload-status").textContent;
       } else $("upload-status").textContent = "";
       app.uploadPending = false;
-      app.teachBatch = null;
+      clearDataPanels();
       app.dirty.data = true;
       $("bp-point").max = Math.max(0, (msg.train || []).length - 1);
       renderDatasets();
@@ -278,8 +280,31 @@ function syncPlaying(msg) {
   setPlaying(msg.playing);
 }
 
+// A new network (reset, new data, features, layers, seed…): no panel may show the old one.
+function newNetwork(id) {
+  app.network = id;
+  app.history = [];
+  app.curvesAt = -1e9;
+  clearDataPanels();
+}
+
+// What was computed for the old network or the old points: the backprop chain, the three steps, the runs, and the
+// neuron inspector (asked again for the point chosen).
+function clearDataPanels() {
+  $("chain").textContent = "";
+  $("teach-out").textContent = "";
+  $("runs").textContent = "";
+  $("run-many").disabled = false;
+  $("neuron-info").textContent = "Hover a neuron.";
+  app.teachBatch = null;
+  setTeachPhase(null);
+  if (app.lastInspected && app.lastInspected.layer <= (app.state.networkShape || []).length)
+    send({ type: "inspect_neuron", ...app.lastInspected, point: app.point });
+}
+
 function onState(msg) {
   const prev = app.state;
+  if (msg.network !== app.network) newNetwork(msg.network);
   syncPlaying(msg);
   app.framesSinceState = 0;
   document.body.dataset.framesSinceState = "0";
@@ -299,6 +324,13 @@ function onState(msg) {
 }
 
 function onFrame(f) {
+  if (app.pausing) {
+    if (f.playing) return; // sent before the server read our pause
+    app.pausing = false;
+    app.history = app.history.filter((p) => p.epoch <= f.epoch); // received, not yet drawn, and undone
+    app.frame = null; // (it may show a later epoch than this one: that is not a reset)
+  }
+  if (f.network !== app.network) newNetwork(f.network);
   const last = app.history.length ? app.history[app.history.length - 1].epoch : -1;
   if (app.frame && f.epoch < app.frame.epoch) app.history = [];
   for (const p of f.history || []) {
@@ -392,18 +424,15 @@ function buildControls() {
   }
 
   $("play-pause-button").addEventListener("click", () => {
-    setPlaying(!app.playing, true);
-    if (app.playing) {
-      setTeachPhase(null);
-      app.teachBatch = null;
-      app.dirty.data = true;
-    }
-    send({ type: app.playing ? "play" : "pause" });
+    if (app.playing) return pauseHere();
+    setPlaying(true, true);
+    setTeachPhase(null);
+    app.teachBatch = null;
+    app.dirty.data = true;
+    send({ type: "play" });
   });
-  $("next-step-button").addEventListener("click", () => {
-    setPlaying(false, true);
-    send({ type: "step" });
-  });
+  $("next-step-button").addEventListener("click", () => pauseHere("step"));
+  $("step-batch-button").addEventListener("click", () => pauseHere("step", { what: "batch" }));
   $("reset-button").addEventListener("click", () => {
     if (app.playing) send({ type: "pause" });
     setPlaying(false, true);
@@ -469,6 +498,16 @@ function buildControls() {
   $("export-script").addEventListener("click", () => send({ type: "export", what: "script" }));
 
   drawAxes();
+}
+
+// Pause (or step) exactly where the page is: the server goes back to the frame drawn last (its `id`), and the
+// frames it sent before it read this are not drawn (they show epochs the page will never have).
+function pauseHere(type = "pause", extra = {}) {
+  if (app.playing) {
+    app.pausing = true;
+    send({ type, at: app.drawnId, ...extra });
+  } else send({ type, ...extra });
+  setPlaying(false, true);
 }
 
 // Forward → Backward → Update: each teach step needs the one before it.
@@ -891,6 +930,7 @@ function draw() {
     const map = app.override || (app.hover && app.hover.kind === "hidden" && app.focusSent ? f && f.output : app.outputMap || (f && f.output));
     if (map) drawMap($("heat-canvas"), decodeMap(map), !!s.discretize);
     if (f) {
+      app.drawnId = f.id;
       setText("iter-number", fmtEpoch(f.epoch));
       setText("loss-test", fmtLoss(f.testLoss));
       setText("loss-train", fmtLoss(f.trainLoss));

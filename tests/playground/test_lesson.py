@@ -1,0 +1,84 @@
+"""What a lesson needs of the server: a page starts paused, Pause stops at the frame shown, Step trains exactly one
+epoch (or one mini-batch), and every change that builds a new network says so (so that no panel shows the old one)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+pytest.importorskip("starlette")
+
+from playground_client import Page  # noqa: E402
+
+pytestmark = [pytest.mark.timeout(90), pytest.mark.filterwarnings("ignore::DeprecationWarning")]
+
+
+def test_pause_stops_at_the_frame_the_page_shows(page: Page) -> None:
+    page.set(learningRate=0.1)
+    page.send("play")
+    shown = page.expect("frame", lambda m: m["epoch"] >= 3 and m["playing"])
+    later = page.expect("frame", lambda m: m["epoch"] >= shown["epoch"] + 5)  # the server has trained on since
+    assert later["layers"] != shown["layers"]
+    page.send("pause", at=shown["id"])
+    paused = page.expect("frame", lambda m: not m["playing"])
+    assert (paused["epoch"], paused["layers"], paused["testLoss"]) == (shown["epoch"], shown["layers"],
+                                                                      shown["testLoss"])
+    page.send("play")  # and training goes on from there, as if it had never gone further
+    again = page.expect("frame", lambda m: m["playing"] and m["epoch"] > shown["epoch"])
+    assert again["history"][0]["epoch"] == shown["epoch"] + 1
+
+
+def test_pause_at_a_frame_too_old_or_unknown_pauses_where_training_is(page: Page) -> None:
+    page.send("play")
+    first = page.expect("frame", lambda m: m["playing"])
+    for _ in range(40):  # more frames than the server keeps
+        page.expect("frame")
+    page.send("pause", at=first["id"])
+    assert page.expect("frame", lambda m: not m["playing"])["epoch"] > first["epoch"]
+    assert "field 'at'" in page.request("pause", "error", at="last")["message"]
+
+
+def test_step_trains_exactly_one_epoch_and_step_batch_one_mini_batch(page: Page) -> None:
+    start = page.request("step", "frame")
+    assert start["epoch"] == 1
+    for _ in range(3):
+        page.send("step")
+    assert page.expect("frame", lambda m: m["epoch"] >= 4)["epoch"] == 4
+    weights = page.request("focus", "frame", neuron=None)["layers"]
+    batched = page.request("step", "frame", what="batch")
+    assert batched["epoch"] == 4 and batched["layers"] != weights
+    for _ in range(24):  # 250 training points in batches of 10: 25 mini-batches make an epoch
+        page.send("step", what="batch")
+    assert page.expect("frame", lambda m: m["epoch"] == 5)["epoch"] == 5
+    assert "field 'what'" in page.request("step", "error", what="half")["message"]
+
+
+def test_step_while_playing_pauses_at_the_frame_shown_and_trains_one_epoch(page: Page) -> None:
+    page.send("play")
+    shown = page.expect("frame", lambda m: m["epoch"] >= 2 and m["playing"])
+    page.expect("frame", lambda m: m["epoch"] >= shown["epoch"] + 3)
+    page.send("step", at=shown["id"])
+    assert page.expect("frame", lambda m: not m["playing"] and m["epoch"] != shown["epoch"])["epoch"] == \
+        shown["epoch"] + 1
+
+
+@pytest.mark.parametrize("change", [
+    {"type": "reset"}, {"type": "restart"}, {"type": "set", "state": {"networkShape": [3]}},
+    {"type": "set", "state": {"xSquared": True}}, {"type": "set", "state": {"dataset": "xor"}},
+    {"type": "set", "state": {"seed": 5}}, {"type": "set", "state": {"activation": "relu"}},
+])
+def test_every_new_network_has_a_new_number_in_state_and_frames(page: Page, change: dict[str, Any]) -> None:
+    before = page.request("step", "frame")["network"]
+    page.ws.send_json(change)
+    state = page.expect("state")
+    frame = page.expect("frame")
+    assert state["network"] == frame["network"] == before + 1 and frame["epoch"] == 0 and not state["playing"]
+
+
+def test_a_live_change_keeps_the_network_and_its_number(page: Page) -> None:
+    before = page.request("step", "frame")
+    state = page.request("set", "state", state={"learningRate": 0.3, "showTestData": True})
+    assert state["network"] == before["network"]
+    assert page.expect("frame")["epoch"] == 1
