@@ -68,6 +68,7 @@ class Setup:
         self.head = head_of(state)
         self.features = [name for key, name in FEATURES.items() if state[key]]
         self.layers = hidden_layers(state)
+        self.init_zero = state["initZero"]
         self.has_dropout = any(rate > 0 for _, _, rate in self.layers)
         self.optimizer, self.optimizer_options = OPTIMIZERS[state["optimizer"]]
         kind, rate = state["regularization"], state["regularizationRate"]
@@ -92,7 +93,8 @@ class Setup:
 
     def build_model(self, init_seed: int) -> nn.Sequential:
         """features → [Linear, activation, (Dropout)] per hidden layer → Linear (→ Tanh), with the playground's
-        initialisation: weights U(−0.5, 0.5) drawn in parameter order from `init_seed`, biases 0.1."""
+        initialisation: weights U(−0.5, 0.5) drawn in parameter order from `init_seed`, biases 0.1 (all 0 with
+        initZero)."""
         modules: list[nn.Module] = []
         width = len(self.features)
         for out, activation, rate in self.layers:
@@ -106,8 +108,8 @@ class Setup:
         model = nn.Sequential(*modules)
         rng = np.random.default_rng(init_seed)
         model.load_state_dict({
-            name: rng.uniform(-INIT_WEIGHT, INIT_WEIGHT, p.shape) if name.endswith("weight") else
-            np.full(p.shape, INIT_BIAS) for name, p in model.named_parameters()})
+            name: np.zeros(p.shape) if self.init_zero else rng.uniform(-INIT_WEIGHT, INIT_WEIGHT, p.shape)
+            if name.endswith("weight") else np.full(p.shape, INIT_BIAS) for name, p in model.named_parameters()})
         return model
 
     def loss(self, model: nn.Module, output: gn.Tensor, target: gn.Tensor) -> gn.Tensor:

@@ -1,5 +1,6 @@
-"""What a lesson needs of the server: a page starts paused, Pause stops at the frame shown, Step trains exactly one
-epoch (or one mini-batch), and every change that builds a new network says so (so that no panel shows the old one)."""
+"""What a lesson needs of the server: Pause stops at the frame shown, Step trains exactly one epoch (or one
+mini-batch), every change that builds a new network says so (so that no panel shows the old one), TensorFlow
+Playground's URL keys for teachers, and the ready lessons."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import pytest
 
 pytest.importorskip("starlette")
 
+from glassnet.playground import Session, from_hash, to_hash, validate  # noqa: E402
+from glassnet.playground.state import LESSONS, SCHEMA, default_state, parse_hash  # noqa: E402
 from playground_client import Page  # noqa: E402
 
 pytestmark = [pytest.mark.timeout(90), pytest.mark.filterwarnings("ignore::DeprecationWarning")]
@@ -82,3 +85,45 @@ def test_a_live_change_keeps_the_network_and_its_number(page: Page) -> None:
     state = page.request("set", "state", state={"learningRate": 0.3, "showTestData": True})
     assert state["network"] == before["network"]
     assert page.expect("frame")["epoch"] == 1
+
+
+# ---------------------------------------------------------------------------------------------- a teacher's URL keys
+
+def test_a_tensorflow_playground_link_opens_as_the_same_setup(page: Page) -> None:
+    page.send("set", hash="#seed=0.12345&noise=65&initZero=true&hideText=true&learningRate_hide=true"
+                          "&xSquared=true&xSquared_hide=true&batchSize=3")
+    assert page.expect("warning")["message"] == ("noise 65 exceeds the limits of glassnet's data sets (TensorFlow "
+                                                    "Playground's URLs go up to 80); now 50")
+    state = page.expect("state")["state"]
+    assert (state["seed"], state["noise"], state["batchSize"], state["initZero"], state["hideText"]) == \
+        (12345, 50, 3, True, True)
+    assert state["learningRate_hide"] and not state["xSquared"]  # a hidden feature is no input
+    frame = page.expect("frame")
+    assert all(np.all(np.array(layer["W"]) == 0) and np.all(np.array(layer["b"]) == 0) for layer in frame["layers"])
+    for noise, read in (("90", 50), ("-5", 0), ("35", 35)):  # TFP's rule for noise in URLs
+        assert validate(parse_hash(f"noise={noise}"), default_state(0)) == (default_state(0) | {"noise": read}, [])
+
+
+def test_the_teachers_keys_stay_out_of_the_hash_until_set() -> None:
+    text = to_hash(default_state(0))
+    assert "hideText" not in text and "_hide" not in text and "initZero" not in text and "tutorial" not in text
+    assert to_hash(default_state(0) | {"noise_hide": True}).endswith("&noise_hide=true")
+    assert set(SCHEMA) >= {f"{name}_hide" for name in ("playButton", "stepButton", "resetButton", "numHiddenLayers",
+                                                         "percTrainData", "x", "sinY")}
+
+
+@pytest.mark.parametrize("name", sorted(LESSONS))
+def test_every_lesson_is_a_valid_setup_that_trains(name: str) -> None:
+    lesson = LESSONS[name]
+    state, warnings = validate({"tutorial": name, "seed": 4}, default_state(0) | {"networkShape": [1], "y": False})
+    assert warnings == [] and state["tutorial"] == name and state["seed"] == 4
+    assert all(state[key] == value for key, value in lesson.changes.items())
+    assert state["networkShape"] == lesson.changes.get("networkShape", [4, 2]) and state["y"]  # the whole setup
+    session = Session(seed=4)
+    session.set({"tutorial": name})
+    assert session.train_epochs(2) == 2 and session.frame()["epoch"] == 2
+
+
+def test_a_lesson_link_with_more_keys_keeps_them() -> None:
+    state, _ = from_hash("#tutorial=overfitting&noise=20")
+    assert (state["percTrainData"], state["noise"]) == (10, 20)
