@@ -490,3 +490,40 @@ def test_reset_and_every_new_network_clear_every_panel(page, server_url):
     fill_panels()
     page.get_by_role("button", name="Add a hidden layer").click()
     panels_are_empty()
+
+
+def test_a_teachers_url_hides_text_and_controls(page, server_url):
+    open_playground(page, server_url, "#hideText=true&learningRate_hide=true&playButton_hide=true&sinX_hide=true"
+                                      "&numHiddenLayers_hide=true&tutorial=learning-rate-small")
+    settle(page)
+    for hidden in (".banner", "#article", "#lesson", ".callout-neuron", ".ui-learningRate", "#play-pause-button",
+                   ".feature-row.ui-sinX", "#add-layer"):
+        expect(page.locator(hidden).first).to_be_hidden()
+    for shown in ("#next-step-button", ".ui-activation", ".feature-row.ui-sinY", "#iter-number"):
+        expect(page.locator(shown).first).to_be_visible()
+    expect(page.get_by_label("Learning rate", exact=True)).to_have_value("0.0001")  # the lesson's setup, text hidden
+
+
+def test_lessons_menu_sets_up_a_lesson_and_the_drawing_shows_each_layer(page, server_url):
+    open_playground(page, server_url, "#seed=3")
+    expect(page.locator(".callout-neuron")).to_be_visible()
+    expect(page.locator(".callout-output")).to_be_visible()
+    page.get_by_label("Lessons").select_option("vanishing-gradients")
+    expect(page.locator("#lesson-title")).to_have_text("Vanishing gradients in a deep sigmoid net")
+    expect(page.locator(".node.neuron")).to_have_count(48)
+    expect(page.get_by_test_id("layer-info-5")).to_have_text("sigmoid")
+    assert "tutorial=vanishing-gradients" in page.evaluate("location.hash")
+    page.get_by_role("button", name="Close the lesson").click()
+    expect(page.locator("#lesson")).to_be_hidden()
+    page.get_by_label("Lessons").select_option("overfitting-cured")
+    expect(page.get_by_test_id("layer-info-0")).to_have_text("tanh · drop 0.2")
+
+
+def test_every_warning_is_kept_in_a_list(page, server_url):
+    open_playground(page, server_url, "#batchSize=99&activation=swish&bogus=1")
+    expect(page.locator("#warning-count")).to_have_text("3")
+    page.locator("#warnings-box summary").click()
+    expect(page.get_by_test_id("warnings").locator("li")).to_have_count(3)
+    expect(page.get_by_test_id("warnings")).to_contain_text("bogus")
+    expect(page.get_by_test_id("warnings")).to_contain_text("batchSize")
+    expect(page.get_by_test_id("warnings")).to_contain_text("activation")

@@ -67,6 +67,8 @@ const app = {
   curvesAt: -1e9,
   playToggledAt: -1e9,
   point: [0, 0],
+  lessons: {}, // name → {title, text}, from /api/defaults
+  hideable: [], // the controls a teacher can hide, from /api/defaults
   hover: null, // hovered node info
   override: null, // map shown in the big heat map instead of the frame's output (hover)
   focusSent: null,
@@ -163,6 +165,8 @@ function readDefaults(j) {
   }
   app.values = values;
   app.ranges = ranges;
+  app.lessons = j.lessons || {};
+  app.hideable = j.hideable || [];
   const lim = j.limits || {};
   app.limitsNormal = normLimits(lim.normal || lim, FALLBACK.limits);
   app.limitsExpert = normLimits(j.expertLimits || lim.expert, FALLBACK.expertLimits);
@@ -212,12 +216,23 @@ const setState = (partial) => send({ type: "set", state: partial });
 
 let noteTimer = null;
 function note(text, kind = "info") {
+  if (kind !== "info") keepWarning(text, kind);
   const m = $("messages");
   m.textContent = text;
   m.dataset.kind = kind;
   m.hidden = false;
   clearTimeout(noteTimer);
   noteTimer = setTimeout(() => (m.hidden = true), 8000);
+}
+
+// Every warning and error stays in a list in the footer (the toast shows only the latest, for 8 s).
+function keepWarning(text, kind) {
+  const li = document.createElement("li");
+  li.textContent = text;
+  li.dataset.kind = kind;
+  $("warnings").appendChild(li);
+  while ($("warnings").childElementCount > 200) $("warnings").firstElementChild.remove();
+  $("warning-count").textContent = String($("warnings").childElementCount);
 }
 
 app.receive = (msg) => onMessage(msg);
@@ -444,6 +459,13 @@ function buildControls() {
     send({ type: "restart" });
   });
   $("data-regen-button").addEventListener("click", () => send({ type: "regenerate" }));
+  fillSelect($("lessons"), ["", ...Object.keys(app.lessons)], (name) => (name ? app.lessons[name].title : "Choose a lesson…"));
+  $("lessons").addEventListener("change", () => setState({ tutorial: $("lessons").value }));
+  $("lesson-close").addEventListener("click", () => setState({ tutorial: "" }));
+  $("warnings-clear").addEventListener("click", () => {
+    $("warnings").textContent = "";
+    $("warning-count").textContent = "0";
+  });
 
   $("preset").addEventListener("change", () => {
     const list = PRESETS[currentDataset()] || [];
@@ -622,12 +644,26 @@ function updateControls() {
   renderDatasets();
   renderLayersPanel();
   updateNetworkTopology();
+  showTeacherChoices();
   fillBackpropLayers();
   const multi = s.problem === "multiclass";
   const cl = $("class-legend");
   cl.hidden = !multi;
   if (multi && !cl.childElementCount)
     cl.innerHTML = [0, 1, 2].map((k) => `<span><span class="swatch" style="background:${classColor(k)}"></span>class ${k}</span>`).join("");
+}
+
+// A teacher's URL keys: hideText hides the title, callouts and text; `<name>_hide` hides the elements of class
+// `ui-<name>`; `tutorial` shows its lesson above the playground.
+function showTeacherChoices() {
+  const s = app.state;
+  document.body.classList.toggle("hide-text", !!s.hideText);
+  for (const name of app.hideable) for (const e of document.querySelectorAll(`.ui-${name}`)) e.hidden = !!s[`${name}_hide`];
+  const lesson = app.lessons[s.tutorial];
+  $("lesson").hidden = !lesson || !!s.hideText;
+  $("lesson-title").textContent = lesson ? lesson.title : "";
+  $("lesson-text").textContent = lesson ? lesson.text : "";
+  $("lessons").value = s.tutorial || "";
 }
 
 function renderLayersPanel() {
@@ -685,7 +721,11 @@ function updateNetworkTopology() {
   const s = app.state;
   const features = Object.fromEntries(FEATURES.map((f) => [f.key, !!s[f.key]]));
   const outputs = s.problem === "multiclass" ? (app.data && app.data.classes > 1 ? app.data.classes : 3) : 1;
-  if (net.setTopology({ features, shape: s.networkShape || [], outputs, limits: app.limits })) {
+  const layers = (s.networkShape || []).map((_, l) => ({
+    activation: (s.layerActivations || [])[l] || s.activation,
+    dropout: +((s.dropout || [])[l] || 0),
+  }));
+  if (net.setTopology({ features, shape: s.networkShape || [], outputs, limits: app.limits, layers })) {
     // The nodes were rebuilt: nothing is hovered or pinned any more, the big map shows the output again.
     app.pinned = null;
     app.hover = null;
