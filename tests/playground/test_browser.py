@@ -527,3 +527,23 @@ def test_every_warning_is_kept_in_a_list(page, server_url):
     expect(page.get_by_test_id("warnings")).to_contain_text("bogus")
     expect(page.get_by_test_id("warnings")).to_contain_text("batchSize")
     expect(page.get_by_test_id("warnings")).to_contain_text("activation")
+
+
+def test_every_control_is_built_from_the_servers_schema(page, server_url):
+    """The page has no copy of the schema: each `data-key` control is a state key, and its options or range are
+    the ones `GET /api/defaults` describes."""
+    open_playground(page, server_url)
+    described = json.loads(urllib.request.urlopen(server_url + "api/defaults").read())
+    controls = page.evaluate("""() => [...document.querySelectorAll('[data-key]')].map(e => ({key: e.dataset.key,
+        tag: e.tagName, type: e.type, options: e.tagName === 'SELECT' ? [...e.options].map(o => o.value) : null,
+        min: e.min, max: e.max, step: e.step}))""")
+    assert len(controls) >= 18 and {c["key"] for c in controls} <= set(described["keys"])
+    for control in controls:
+        key = described["keys"][control["key"]]
+        if control["tag"] == "SELECT":
+            read = [float(o) if isinstance(v, float) else o for o, v in zip(control["options"], key["values"])]
+            assert read == key["values"] and len(control["options"]) == len(key["values"]), control
+        elif control["type"] == "range":
+            assert (float(control["min"]), float(control["step"])) == (key["min"], key["step"]), control
+    source = "".join(p.read_text() for p in (REPO / "glassnet/playground/static").glob("*.js"))
+    assert "0.00001" not in source and "FALLBACK" not in source  # no copy of the value sets
