@@ -547,3 +547,30 @@ def test_every_control_is_built_from_the_servers_schema(page, server_url):
             assert (float(control["min"]), float(control["step"])) == (key["min"], key["step"]), control
     source = "".join(p.read_text() for p in (REPO / "glassnet/playground/static").glob("*.js"))
     assert "0.00001" not in source and "FALLBACK" not in source  # no copy of the value sets
+
+
+@pytest.mark.parametrize("width, height", [(1400, 900), (1024, 768)])
+def test_layout_fits_without_overflow_long_labels_or_jumps(browser, server_url, width, height):
+    context = browser.new_context(viewport={"width": width, "height": height})
+    pg = context.new_page()
+    try:
+        open_playground(pg, server_url, "#expert=true&networkShape=32,32,8")
+        settle(pg)
+        assert pg.evaluate("document.documentElement.scrollWidth") <= width
+        column = pg.evaluate("document.querySelector('.network-col').getBoundingClientRect().height")
+        assert column <= 730  # the 32-neuron layers scroll inside their column
+        labels = ".control label, .slider-row label, .column .hint, .neuron-count, .layer-info, .feature-label"
+        lines = pg.evaluate("""(labels) => [...document.querySelectorAll(labels)].filter(e => e.offsetParent)
+            .map(e => [e.textContent.trim(), Math.round(e.getBoundingClientRect().height /
+                       (parseFloat(getComputedStyle(e).lineHeight) || 1.2 * parseFloat(getComputedStyle(e).fontSize)))])""",
+                            labels)
+        assert all(n <= 2 for _, n in lines), [line for line in lines if line[1] > 2]
+        where = "() => JSON.stringify(['#heatmap', '.column.data', '#iter-number', '.top-bar'].map(s => " \
+                "document.querySelector(s).getBoundingClientRect().toJSON()))"
+        before = pg.evaluate(where)
+        pg.locator('.node.neuron[data-layer="0"][data-index="1"]').hover()
+        pg.wait_for_function("() => document.querySelector('#focus-label').textContent !== ''")
+        assert pg.evaluate(where) == before  # hovering moves nothing
+        shot(pg, f"09_layout_{width}.png")
+    finally:
+        context.close()

@@ -81,7 +81,7 @@ export class NetworkView {
     // Headings: FEATURES on the left, "+ − N HIDDEN LAYERS" centred over the hidden layers.
     const fh = el("div", { class: "net-heading features-heading" }, this.root);
     el("h4", { text: "Features" }, fh);
-    el("p", { class: "hint", text: "The inputs of the first layer: click to switch one on or off." }, fh);
+    el("p", { class: "hint", text: "The inputs: click one to switch it." }, fh);
     const midL = shape.length ? L.hiddenX[0] : FEAT_X + 120, midR = shape.length ? L.hiddenX[shape.length - 1] + RECT : L.outX;
     const lh = el("div", { class: "net-heading layers-heading ui-numHiddenLayers" }, this.root);
     lh.style.left = `${Math.max(FEAT_X + 150, (midL + midR) / 2 - 110)}px`;
