@@ -1,9 +1,10 @@
 """The playground's web server: a Starlette app serving `static/`, ``GET /api/defaults`` and the ``/ws`` WebSocket.
 
-Each WebSocket gets its own `Session` and two tasks: one receives and checks messages (size, rate, JSON), the other
+Each WebSocket gets its own `Session` and three tasks: one receives and checks messages (size, rate, JSON), one
 handles them and trains in slices of at most `SLICE_S` seconds, yielding to the event loop between slices so that
-every page progresses, and sends a frame at most `MAX_FRAMES_PER_S` times a second. A closed socket ends both
-tasks and frees the session. See PROTOCOL.md.
+every page progresses, and makes a frame at most `MAX_FRAMES_PER_S` times a second, and one sends the replies and
+frames (`Outbox`), so that training goes on while a slow page takes a frame. A closed socket ends all three and
+frees the session. See PROTOCOL.md.
 
 What no message or client can do: crash a session (every bad message gets an `error` frame), make a reply that
 cannot be encoded, drive the playground from another web site (the Host and Origin checks: DNS rebinding, CSRF),
@@ -42,6 +43,7 @@ STATIC = Path(__file__).with_name("static")
 SLICE_S = 0.005  # the longest stretch of training between two turns of the event loop
 FRAME_INTERVAL_S = 1.0 / MAX_FRAMES_PER_S
 INBOX_SIZE = 2 * MAX_MESSAGES_PER_S  # messages received and not yet handled
+OUTBOX_SIZE = 4 * MAX_MESSAGES_PER_S  # replies made and not yet sent
 WS_MAX_SIZE = 8 * MAX_MESSAGE_BYTES  # uvicorn closes the socket on a bigger one; smaller oversized ones get an error
 MAX_JSON_DEPTH = 32  # the deepest nesting of arrays and objects a message may have
 MAX_INT_DIGITS = 4300  # longer integers are refused when read (Python refuses to convert them); shorter ones
@@ -187,43 +189,73 @@ def _guarded(session: Session, action: str, call: Any, *args: Any) -> list[dict[
         return [_error(f"{action} failed: {type(error).__name__}: {error}")]
 
 
-async def _handle(websocket: WebSocket, session: Session, item: dict[str, Any] | ProtocolError) -> None:
+class Outbox:
+    """What a session sends, in order, taken to the page by a task of its own (`_deliver`): training goes on while
+    a slow page takes a frame, and a frame is made only when the last one has gone (so none queue up)."""
+
+    def __init__(self) -> None:
+        self.writer, self.reader = anyio.create_memory_object_stream[dict[str, Any]](OUTBOX_SIZE)
+        self.sending = False
+
+    @property
+    def idle(self) -> bool:
+        """Nothing queued and nothing on its way."""
+        return not self.sending and self.reader.statistics().current_buffer_used == 0
+
+    async def put(self, messages: Iterable[dict[str, Any]]) -> None:
+        for message in messages:
+            await self.writer.send(message)  # waits while OUTBOX_SIZE replies are queued: slows a flooding page
+
+
+async def _deliver(websocket: WebSocket, outbox: Outbox) -> None:
+    async for message in outbox.reader:
+        outbox.sending = True
+        await _send(websocket, [message])
+        outbox.sending = False
+
+
+async def _handle(outbox: Outbox, session: Session, item: dict[str, Any] | ProtocolError) -> None:
     if isinstance(item, ProtocolError):
-        await _send(websocket, [_error(str(item))])
+        await outbox.put([_error(str(item))])
     else:
-        await _send(websocket, _guarded(session, f"{item.get('type')!r}", session.handle, item))
+        await outbox.put(_guarded(session, f"{item.get('type')!r}", session.handle, item))
 
 
-async def _run(websocket: WebSocket, session: Session, inbox: Inbox) -> None:
-    """Handle commands, train in slices and send frames (at most MAX_FRAMES_PER_S a second), forever."""
+async def _run(outbox: Outbox, session: Session, inbox: Inbox) -> None:
+    """Handle commands, train in slices and send frames (at most MAX_FRAMES_PER_S a second, each once the page has
+    taken the one before), forever."""
     last_frame = -math.inf
-    await _send(websocket, [session.state_message(), session.data_message()])
+    await outbox.put([session.state_message(), session.data_message()])
     while True:
         while True:
             try:
                 item = inbox.receive_nowait()
             except anyio.WouldBlock:
                 break
-            await _handle(websocket, session, item)
+            await _handle(outbox, session, item)
         until_frame = last_frame + FRAME_INTERVAL_S - time.monotonic()
-        if session.busy and (until_frame > 0 or not session.frame_due):
+        frame_ready = session.frame_due and outbox.idle
+        if session.busy and (until_frame > 0 or not frame_ready):
             # train for a slice, or until the next frame is due if that comes first
-            budget = min(SLICE_S, until_frame) if session.frame_due else SLICE_S
-            await _send(websocket, _guarded(session, "training", session.work, budget))
+            budget = min(SLICE_S, until_frame) if frame_ready and until_frame > 0 else SLICE_S
+            await outbox.put(_guarded(session, "training", session.work, budget))
         now = time.monotonic()
-        if session.frame_due and now - last_frame >= FRAME_INTERVAL_S:
+        if session.frame_due and now - last_frame >= FRAME_INTERVAL_S and outbox.idle:
             # a steady cadence (the next frame is due one interval after this one was), unless we fell behind
             late = now - last_frame >= 2 * FRAME_INTERVAL_S
             last_frame = now if late else last_frame + FRAME_INTERVAL_S
-            await _send(websocket, _guarded(session, "frame", lambda: [session.frame()]))
+            await outbox.put(_guarded(session, "frame", lambda: [session.frame()]))
         if session.busy:
-            await anyio.sleep(0)  # let the other pages and this page's receiver have the loop
+            await anyio.sleep(0)  # let the other pages and this page's receiver and sender have the loop
             continue
         item = None
-        with anyio.move_on_after(max(0.0, last_frame + FRAME_INTERVAL_S - now) if session.frame_due else None):
+        wait = max(0.0, last_frame + FRAME_INTERVAL_S - now) if session.frame_due else None
+        if session.frame_due and not outbox.idle:
+            wait = max(wait, FRAME_INTERVAL_S / 4)  # the page is still taking the last frame
+        with anyio.move_on_after(wait):
             item = await inbox.receive()  # idle: wait for a command (or until the next frame is due)
         if item is not None:
-            await _handle(websocket, session, item)
+            await _handle(outbox, session, item)
 
 
 def _host_allowed(host: str | None, server: tuple[str, int] | None) -> bool:
@@ -296,9 +328,10 @@ async def playground_socket(websocket: WebSocket) -> None:
     session = Session(autoplay=state.autoplay)
     sessions.add(session)
     sender, inbox = anyio.create_memory_object_stream[Any](INBOX_SIZE)
+    outbox = Outbox()
     try:
         async with anyio.create_task_group() as group:
-            async def until_closed(job: Any) -> None:  # whichever task ends first ends the other
+            async def until_closed(job: Any) -> None:  # whichever task ends first ends the others
                 try:
                     await job
                 except (WebSocketDisconnect, OSError):
@@ -308,7 +341,8 @@ async def playground_socket(websocket: WebSocket) -> None:
                 finally:
                     group.cancel_scope.cancel()
             group.start_soon(until_closed, _receive(websocket, sender))
-            group.start_soon(until_closed, _run(websocket, session, inbox))
+            group.start_soon(until_closed, _run(outbox, session, inbox))
+            group.start_soon(until_closed, _deliver(websocket, outbox))
     finally:
         sessions.discard(session)
 

@@ -374,3 +374,27 @@ def test_glassnet_playground_starts_paused_unless_asked_to_play(monkeypatch: Any
         assert page.expect("frame")["epoch"] == 0
         time.sleep(0.3)
         assert page.request("focus", "frame", neuron=None)["epoch"] == 0  # still paused: no autoplay
+
+
+def test_training_goes_on_while_a_slow_page_takes_its_frames() -> None:
+    """A page that takes one message every 0.5 s slows its frames, not its training: frames are made only when the
+    last one has gone, and the session trains meanwhile."""
+    app = create_app()
+    with serve_in_thread(app, send_buffer=4096) as (_, port):
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect(("127.0.0.1", port))
+        with websockets_sync.connect(f"ws://127.0.0.1:{port}/ws", sock=sock, max_queue=1, max_size=2**24,
+                                     close_timeout=0.1) as websocket:
+            websocket.send(json.dumps({"type": "play"}))
+            assert wait_until(lambda: len(app.state.sessions) == 1)
+            (session,) = app.state.sessions
+            time.sleep(0.5)
+            start = session.run.epoch
+            epochs = []
+            for _ in range(4):
+                time.sleep(0.5)
+                message = json.loads(websocket.recv())
+                epochs.append(message.get("epoch"))
+            trained = session.run.epoch - start
+    assert trained >= 20, (trained, epochs)
