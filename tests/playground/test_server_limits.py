@@ -130,7 +130,7 @@ def commands(draw: Any) -> Message:
 SESSION = Session(seed=3)
 
 
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(commands(), min_size=1, max_size=4))
 def test_every_reply_to_any_command_encodes(messages: list[Message]) -> None:
     """Whatever is sent (as the server decodes it), every reply and the next frame are JSON without NaN or
