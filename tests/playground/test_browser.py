@@ -323,6 +323,14 @@ def test_backprop_inspector_product_equals_the_gradient(page, server_url):
     factors = check()
     point = page.evaluate("() => window.__playground.data.train[7]")
     assert factors[2] == pytest.approx(point[1], abs=1e-3)  # ∂z/∂w = the input x2 of that point
+    broken = page.evaluate("""() => [...document.querySelectorAll('#chain td[data-value], #chain .token')]
+        .filter(e => { const r = document.createRange(); r.selectNodeContents(e);
+                       return new Set([...r.getClientRects()].map(q => Math.round(q.top))).size > 1; })
+        .map(e => e.textContent)""")
+    assert broken == []  # no number or factor of the chain rule is broken across lines
+    panel = page.evaluate("() => [document.querySelector('#backprop-panel').getBoundingClientRect().right, "
+                          "document.querySelector('#chain table').getBoundingClientRect().right]")
+    assert panel[1] <= panel[0]  # the table stays inside its panel
     page.locator("#backprop-panel").scroll_into_view_if_needed()
     shot(page, "06_backprop_inspector.png")
 

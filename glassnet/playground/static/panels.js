@@ -52,7 +52,7 @@ export function renderChain(root, msg, labels) {
     <p class="chain-where">${esc(where)}, training point #${esc(msg.point)}</p>
     <table class="small-table chain-table">
       <tbody>${rows}
-      <tr class="sum"><th scope="row">product ${factors.map((f) => esc(f.name)).join(" · ")}</th>
+      <tr class="sum"><th scope="row">product ${factors.map((f) => `<span class="token">${esc(f.name)}</span>`).join(" · ")}</th>
         <td id="chain-product" data-testid="chain-product" data-value="${product}">${fmt(product, 6)}</td><td></td></tr>
       <tr class="sum"><th scope="row">autodiff gradient ∂J/∂w</th>
         <td id="chain-gradient" data-testid="chain-gradient" data-value="${grad}">${fmt(grad, 6)}</td><td></td></tr>
