@@ -563,6 +563,7 @@ def test_layout_fits_without_overflow_long_labels_or_jumps(browser, server_url, 
     pg = context.new_page()
     try:
         open_playground(pg, server_url, "#expert=true&networkShape=32,32,8")
+        expect(pg.locator(".node.neuron")).to_have_count(72)  # the link's state has come (not only the first)
         settle(pg)
         assert pg.evaluate("document.documentElement.scrollWidth") <= width
         column = pg.evaluate("document.querySelector('.network-col').getBoundingClientRect().height")
