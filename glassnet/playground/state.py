@@ -370,8 +370,9 @@ def default_state(seed: int | None = None) -> State:
 def validate(changes: Mapping[str, Any], base: State) -> tuple[State, list[str]]:
     """`base` with `changes` merged: each bad or unknown key is dropped (keeping base's value) and named in a warning.
 
-    Values may be JSON values or their hash text. Turning `expert` off brings the expert-sized keys within the
-    normal limits; a data set that does not fit the problem falls back to the problem's first data set; at least
+    Values may be JSON values or their hash text. A value as text (from a URL) beyond the normal limits but within
+    the expert ones turns `expert` on (TensorFlow Playground's URLs have no limits). Turning `expert` off brings the
+    expert-sized keys within the normal limits; a data set that does not fit the problem falls back to the problem's first data set; at least
     one input feature stays on. Each adjustment is named in a warning too.
     """
     lesson = LESSONS.get(changes.get("tutorial")) if isinstance(changes.get("tutorial"), str) else None
@@ -397,7 +398,13 @@ def validate(changes: Mapping[str, Any], base: State) -> tuple[State, list[str]]
             try:
                 state[name] = key.parse(raw, expert)
             except ValueError as e:
-                warnings.append(f"{name} {e}; kept {key.text(state[name])}")
+                if not expert and isinstance(raw, str) and "expert" not in changes and _fits_expert(key, raw):
+                    # a URL (TFP's have no limits) beyond the normal ones opens as the same setup, in expert mode
+                    expert = state["expert"] = True
+                    state[name] = key.parse(raw, expert)
+                    warnings.append(f"{name} {raw} is beyond the normal limits; expert limits are on")
+                else:
+                    warnings.append(f"{name} {e}; kept {key.text(state[name])}")
     for name, key in SCHEMA.items():
         clamped = key.clamp(state[name], expert)
         if clamped != state[name]:
@@ -417,6 +424,14 @@ def validate(changes: Mapping[str, Any], base: State) -> tuple[State, list[str]]
         warnings.append(f"at least one input feature must be on; kept {', '.join(kept)}")
         state.update({key: base[key] for key in FEATURES})
     return state, warnings
+
+
+def _fits_expert(key: Key, raw: str) -> bool:
+    try:
+        key.parse(raw, True)
+    except ValueError:
+        return False
+    return True
 
 
 def effect(old: State, new: State) -> str:

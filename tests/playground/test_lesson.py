@@ -127,3 +127,13 @@ def test_every_lesson_is_a_valid_setup_that_trains(name: str) -> None:
 def test_a_lesson_link_with_more_keys_keeps_them() -> None:
     state, _ = from_hash("#tutorial=overfitting&noise=20")
     assert (state["percTrainData"], state["noise"]) == (10, 20)
+
+
+def test_a_tensorflow_playground_link_beyond_the_normal_limits_opens_in_expert_mode() -> None:
+    state, warnings = from_hash("#batchSize=50&networkShape=12,4&learningRate=0.1")
+    assert (state["expert"], state["batchSize"], state["networkShape"], state["learningRate"]) == \
+        (True, 50, [12, 4], 0.1)
+    assert warnings == ["batchSize 50 is beyond the normal limits; expert limits are on"]
+    assert validate({"batchSize": 31}, default_state(0))[0]["batchSize"] == 10  # the page's own controls: no
+    assert from_hash("#batchSize=500")[0]["batchSize"] == 10  # beyond the expert limits too
+    assert from_hash("#expert=false&batchSize=50")[0]["batchSize"] == 10  # expert asked off
