@@ -398,3 +398,22 @@ def test_training_goes_on_while_a_slow_page_takes_its_frames() -> None:
                 epochs.append(message.get("epoch"))
             trained = session.run.epoch - start
     assert trained >= 20, (trained, epochs)
+
+
+def test_a_message_beyond_1_mib_closes_the_socket_with_one_log_line_at_most(caplog: Any) -> None:
+    app = create_app()
+    with serve_in_thread(app) as (server, port):
+        async def oversized() -> Any:
+            async with websockets_client.connect(f"ws://127.0.0.1:{port}/ws", max_size=2**24) as websocket:
+                await websocket.recv()
+                await websocket.send("x" * (2 * 2**20))
+                with pytest.raises(Exception):
+                    while True:
+                        await websocket.recv()
+                return websocket.close_code
+
+        assert asyncio.run(oversized()) == 1009  # "message too big"
+        assert wait_until(lambda: not app.state.sessions and not server.server_state.connections)
+        asyncio.run(_train_one_page(port))  # the server goes on
+    assert not [r for r in caplog.records if r.exc_info or "Traceback" in r.getMessage()]
+    assert len([r for r in caplog.records if r.levelno >= logging.WARNING]) <= 1
