@@ -1,19 +1,24 @@
 """Playground speed: epochs/s trained by the server and frames/s delivered to a page, with every heat map.
 
-Two measurements per network (the default 2-4-2-1 and the largest: all seven features, six hidden layers of 8):
+Three measurements per network (the default 2-4-2-1 and the largest: all seven features, six hidden layers of 8):
 - ``session``: a `Session` alone, trained in 5 ms slices with a frame every 1/30 s, as the server does;
 - ``page``: a real uvicorn server in a subprocess and a WebSocket client that plays the page's part (receives and
-  decodes every frame); reports epochs/s and frames/s as the page sees them, and the server's CPU use.
+  decodes every frame); reports epochs/s and frames/s as the page sees them, and the server's CPU use;
+- ``browser``: the real page in Chromium (Playwright, /usr/bin/chromium) beside TensorFlow Playground itself (built
+  in ../shared/tfp/dist, served by http.server), alternating, the same way: press Play, read the epoch counter once
+  a second, take the median of the per-second rates; frames/s is what the page drew (glassnet: frames drawn; TFP:
+  animation frames, one epoch and one redraw each), and the server's CPU per playing page.
 
-TensorFlow Playground, built from source and run in Chromium on this machine kind, trains 60 epochs/s on the default
-net and 18.9 on the largest (one epoch per animation frame); the target is 10x that with >= 30 frames/s.
+TensorFlow Playground trains 60 epochs/s on the default net and 18.9 on the largest on an idle machine of this kind
+(one epoch per animation frame); the target is 10x TFP with >= 30 frames/s drawn (>= 20 on the largest).
 
-    python benchmarks/bench_playground.py [--seconds 10] [--repeats 3]
+    python benchmarks/bench_playground.py [--seconds 10] [--repeats 3] [--kinds session,page,browser]
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import socket
@@ -21,16 +26,23 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from harness import clean_blas_env, machine_report
 
 TFP_EPOCHS_PER_S = {"default": 60.0, "largest": 18.9}
 MIN_FRAMES_PER_S = 29.5  # the target is 30; the server sends at most 30 a second, and a window's edges cost a frame
+MIN_DRAWN_PER_S = {"default": 30.0, "largest": 20.0}  # frames drawn by the page in Chromium
 NETS = {
     "default": {},
     "largest": {"networkShape": [8, 8, 8, 8, 8, 8], "xSquared": True, "ySquared": True, "xTimesY": True,
                 "sinX": True, "sinY": True},
 }
+CHROMIUM = os.environ.get("GLASSNET_CHROMIUM", "/usr/bin/chromium")
+# TensorFlow Playground, built: $GLASSNET_TFP_DIST, or shared/tfp/dist beside the checkout (or beside its folder).
+TFP_DIST = Path(os.environ.get("GLASSNET_TFP_DIST") or next(
+    (folder / "shared" / "tfp" / "dist" for folder in Path(__file__).resolve().parents[1:4]
+     if (folder / "shared" / "tfp" / "dist").is_dir()), "../shared/tfp/dist"))
 
 
 def session_rate(changes: dict, seconds: float) -> dict:
@@ -91,22 +103,98 @@ async def _page(port: int, changes: dict, seconds: float, server_pid: int) -> di
             "server_cpu_share": cpu / elapsed}
 
 
-def page_rate(changes: dict, seconds: float) -> dict:
-    """Serve the playground in a subprocess and measure what one page receives."""
-    port = _free_port()
-    code = f"from glassnet.playground.server import serve; serve(port={port})"
-    server = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL)
+@contextlib.contextmanager
+def serving(command: list[str], port: int, cwd: str | None = None):
+    """A server subprocess (`command`), once it accepts connections on 127.0.0.1:`port`; yields its pid."""
+    server = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        for _ in range(100):
+        for _ in range(300):
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
                 break
             except OSError:
                 time.sleep(0.1)
-        return asyncio.run(_page(port, changes, seconds, server.pid))
+        yield server.pid
     finally:
         server.terminate()
         server.wait(10)
+
+
+def playground_server(port: int) -> list[str]:
+    return [sys.executable, "-c", f"from glassnet.playground.server import serve; serve(port={port})"]
+
+
+def page_rate(changes: dict, seconds: float) -> dict:
+    """Serve the playground in a subprocess and measure what one page receives."""
+    port = _free_port()
+    with serving(playground_server(port), port) as pid:
+        return asyncio.run(_page(port, changes, seconds, pid))
+
+
+def _hash(changes: dict, seed: str) -> str:
+    """The URL hash of a net for both apps (glassnet reads TensorFlow Playground's keys and seed)."""
+    text = {k: ",".join(map(str, v)) if isinstance(v, list) else str(v).lower() for k, v in changes.items()}
+    return "#" + "&".join(f"{k}={v}" for k, v in {**text, "x": "true", "y": "true", "seed": seed}.items())
+
+
+def _play_in_browser(browser, url: str, seconds: float, drawn: str, cpu) -> dict:
+    """Open `url`, press Play, read the epoch counter once a second for `seconds`; the median per-second epoch
+    rate, frames drawn per second (the JS expression `drawn` counts them) and `cpu()`'s seconds per second."""
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.route(lambda u: not u.startswith("http://127.0.0.1"), lambda route: route.abort())
+    page.goto(url, wait_until="load")
+    page.wait_for_selector("#play-pause-button")
+    time.sleep(1.5)  # the first state and frame (glassnet), fonts (TFP)
+    page.evaluate("() => { window.__raf = 0; const f = () => { window.__raf++; requestAnimationFrame(f); }; "
+                  "requestAnimationFrame(f); }")
+    read = f"() => [performance.now(), +document.querySelector('#iter-number').textContent.replace(/,/g, ''), {drawn}]"
+    page.click("#play-pause-button")
+    time.sleep(1.0)  # past the start
+    reads, cpu0 = [page.evaluate(read)], cpu()
+    start = time.monotonic()
+    for k in range(1, int(seconds) + 1):
+        time.sleep(max(0.0, start + k - time.monotonic()))
+        reads.append(page.evaluate(read))
+    cpu_used = cpu() - cpu0
+    page.click("#play-pause-button")
+    page.close()
+    rates = [(b[1] - a[1]) / ((b[0] - a[0]) / 1000) for a, b in zip(reads, reads[1:])]
+    elapsed = (reads[-1][0] - reads[0][0]) / 1000
+    drawn = reads[-1][2][0] - reads[0][2][0]
+    return {"epochs_per_s": statistics.median(rates), "frames_per_s": drawn / elapsed,
+            "ms_per_drawn_frame": (reads[-1][2][1] - reads[0][2][1]) / max(drawn, 1), "server_cpu_share": cpu_used / elapsed}
+
+
+def browser_rates(seconds: float, repeats: int) -> None:
+    """glassnet's page and TensorFlow Playground's in one Chromium, alternating, on both nets."""
+    from playwright.sync_api import sync_playwright
+    port, tfp_port = _free_port(), _free_port()
+    tfp = [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", str(tfp_port)]
+    with serving(playground_server(port), port) as pid, serving(tfp, tfp_port, cwd=str(TFP_DIST)), \
+            sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        print(f"Chromium {browser.version}; TensorFlow Playground from {TFP_DIST}", flush=True)
+        for name, changes in NETS.items():
+            runs: dict[str, list[dict]] = {"glassnet": [], "tfp": []}
+            for _ in range(repeats):
+                runs["glassnet"].append(_play_in_browser(
+                    browser, f"http://127.0.0.1:{port}/{_hash(changes, '12345')}", seconds,
+                    "[window.__playground.stats.draws, window.__playground.stats.drawMs]", lambda: _cpu_seconds(pid)))
+                runs["tfp"].append(_play_in_browser(
+                    browser, f"http://127.0.0.1:{tfp_port}/index.html{_hash(changes, '0.12345')}", seconds,
+                    "[window.__raf, 0]", lambda: 0.0))
+            medians = {app: {key: statistics.median(run[key] for run in app_runs) for key in app_runs[0]}
+                       for app, app_runs in runs.items()}
+            ours, theirs = medians["glassnet"], medians["tfp"]
+            ratio = ours["epochs_per_s"] / theirs["epochs_per_s"]
+            verdict = "PASS" if ratio >= 10 and ours["frames_per_s"] >= MIN_DRAWN_PER_S[name] else "MISS"
+            print(f"{name:8s} browser  glassnet {ours['epochs_per_s']:.0f} epochs/s, {ours['frames_per_s']:.1f} frames "
+                  f"drawn/s ({ours['ms_per_drawn_frame']:.1f} ms of JavaScript each), server CPU {ours['server_cpu_share']:.2f} core; TFP {theirs['epochs_per_s']:.1f} epochs/s, "
+                  f"{theirs['frames_per_s']:.1f} frames/s; = {ratio:.1f}x TFP (runs: "
+                  f"{[round(r['epochs_per_s']) for r in runs['glassnet']]} vs "
+                  f"{[round(r['epochs_per_s'], 1) for r in runs['tfp']]}), target 10x and "
+                  f"{MIN_DRAWN_PER_S[name]:g} frames/s: {verdict}", flush=True)
+        browser.close()
 
 
 def main() -> None:
@@ -114,18 +202,24 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0, help="length of one measurement")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--keep-blas-env", action="store_true")
+    parser.add_argument("--kinds", default="session,page,browser", help="comma-separated: session, page, browser")
     args = parser.parse_args()
+    kinds = args.kinds.split(",")
     clean_blas_env(args.keep_blas_env)
     import glassnet  # noqa: F401  (loads NumPy's BLAS, so that threadpoolctl can see and limit it)
     from threadpoolctl import threadpool_limits
     with threadpool_limits(1):  # as the server does
         print("\n".join(machine_report()))
         for name, changes in NETS.items():
-            measure_net(name, changes, args)
+            measure_net(name, changes, args, [kind for kind in kinds if kind != "browser"])
+    if "browser" in kinds:
+        browser_rates(args.seconds, args.repeats)
 
 
-def measure_net(name: str, changes: dict, args: argparse.Namespace) -> None:
+def measure_net(name: str, changes: dict, args: argparse.Namespace, kinds: list[str]) -> None:
     for kind, measure in (("session", session_rate), ("page", page_rate)):
+        if kind not in kinds:
+            continue
         runs = [measure(changes, args.seconds) for _ in range(args.repeats)]
         medians = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
         target = 10 * TFP_EPOCHS_PER_S[name]

@@ -408,7 +408,7 @@ def test_main_module_is_the_entry_point():
     assert 'glassnet = "glassnet.cli:main"' in text
 
 
-def test_playground_listens_on_this_machine_only_and_autoplays_by_default(monkeypatch, capsys):
+def test_playground_listens_on_this_machine_only_and_starts_paused_by_default(monkeypatch, capsys):
     import uvicorn
     served = {}
 
@@ -418,10 +418,10 @@ def test_playground_listens_on_this_machine_only_and_autoplays_by_default(monkey
 
     monkeypatch.setattr(uvicorn.Server, "run", record)
     assert cli.main(["playground", "--port", "0"]) == 0
-    assert served["autoplay"] is True and served["address"][0] == "127.0.0.1"
+    assert served["autoplay"] is False and served["address"][0] == "127.0.0.1"
     assert f"serving on http://127.0.0.1:{served['address'][1]}/" in capsys.readouterr().out
-    assert cli.main(["playground", "--port", "0", "--no-autoplay"]) == 0
-    assert served["autoplay"] is False
+    assert cli.main(["playground", "--port", "0", "--play"]) == 0
+    assert served["autoplay"] is True
 
 
 def test_demo_name_runs_an_example_of_the_checkout(tmp_path, monkeypatch, capsys):

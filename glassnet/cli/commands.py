@@ -6,7 +6,6 @@ usage errors are caught in ``main``.
 """
 from __future__ import annotations
 
-import socket
 import sys
 from pathlib import Path
 from typing import Any, Sequence
@@ -239,40 +238,23 @@ def export(model_path: str, onnx_path: str) -> None:
 @cli.command(context_settings=CONTEXT, short_help='serve the playground in the browser')
 @click.option("--host", default="127.0.0.1", help="address to listen on (127.0.0.1: this machine only)")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, help="0 picks a free port")
-@click.option("--autoplay/--no-autoplay", default=True, help="start training as soon as a page connects")
-def playground(host: str, port: int, autoplay: bool) -> None:
+@click.option("--play", is_flag=True, help="start every new page training (by default a page starts paused, at "
+                                           "epoch 0)")
+@click.option("--max-sessions", type=click.IntRange(min=1), default=32, help="pages served at once")
+def playground(host: str, port: int, play: bool, max_sessions: int) -> None:
     """Serve the playground in the browser."""
     try:
-        import uvicorn
-
-        from glassnet.playground.server import WS_MAX_SIZE, create_app
+        from glassnet.playground.server import serve
     except ImportError as error:
         raise UserError(f"the playground needs its extra ({install_hint('playground')}): {error}") from None
-    listener = bind(host, port)
-    shown = f"[{host}]" if ":" in host else host
-    out.print(f"glassnet playground serving on http://{shown}:{listener.getsockname()[1]}/ (Ctrl+C stops it)")
-    sys.stdout.flush()
-    config = uvicorn.Config(create_app(autoplay=autoplay), log_level="warning", ws_max_size=WS_MAX_SIZE)
-    uvicorn.Server(config).run(sockets=[listener])
 
-
-def bind(host: str, port: int) -> socket.socket:
-    """A listening socket on (host, port), bound before anything is printed; a busy port or bad host is a
-    UserError."""
+    def announce(line: str) -> None:
+        out.print(line)
+        sys.stdout.flush()
     try:
-        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
-    except socket.gaierror as error:
-        raise UserError(f"--host {host}: not an address of this machine ({error.strerror})") from None
-    listener = socket.socket(family, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        listener.bind((host, port))
-        listener.listen(128)
+        serve(host=host, port=port, autoplay=play, max_sessions=max_sessions, announce=announce)
     except OSError as error:
-        listener.close()
-        reason = "in use by another program" if error.errno == 98 else error.strerror
-        raise UserError(f"cannot listen on {host}:{port}: {reason}") from None
-    return listener
+        raise UserError(str(error)) from None
 
 
 @cli.command(context_settings=CONTEXT, short_help="run a demo (default: the playground's own network)",

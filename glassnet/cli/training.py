@@ -60,7 +60,7 @@ class RichProgress(gn.callbacks.Callback):
         self.progress, self.description, self.metric = progress, description, metric
 
     def on_train_begin(self, logs: dict[str, float] | None = None) -> None:
-        self.task = self.progress.add_task(self.description, total=self.loop.epochs, stats="")
+        self.task = self.progress.add_task(self.description, total=self.trainer.epochs, stats="")
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
         stats = f"loss {logs['loss']:.4f}"
@@ -137,7 +137,6 @@ def _train_run(run: int, architecture: dict[str, Any], options: Options, problem
     """One training from the seed's random weights; appends (best loss, run, epoch, weights, history) to ``runs``;
     True if Ctrl-C ended it."""
     X_train, y_train, X_val, y_val = data
-    interrupted = False
     gn.manual_seed(options.seed + run)
     model = build_mlp(**architecture)
     best, history = BestWeights(), gn.History()
@@ -145,13 +144,12 @@ def _train_run(run: int, architecture: dict[str, Any], options: Options, problem
         best, history, RichProgress(progress, f"run {run + 1}/{options.restarts}", _metric(problem))]
     if options.early_stopping:
         callbacks.append(gn.callbacks.EarlyStopping("val_loss", patience=options.early_stopping))
-    try:
-        gn.fit(model, X_train, y_train, loss=loss_class(), epochs=options.epochs, batch_size=options.batch_size,
-               optimizer=lambda params: optimizer_class(params, lr=options.lr), validation_data=(X_val, y_val),
-               metrics=[_metric(problem)], callbacks=callbacks,
-               regularization=("l2", options.l2) if options.l2 else None)
-    except KeyboardInterrupt:
-        interrupted = True
+    # Ctrl-C ends fit gracefully: every callback's on_train_end runs and the History says "interrupted"
+    outcome = gn.fit(model, X_train, y_train, loss=loss_class(), epochs=options.epochs, batch_size=options.batch_size,
+                     optimizer=lambda params: optimizer_class(params, lr=options.lr), validation_data=(X_val, y_val),
+                     metrics=[_metric(problem)], callbacks=callbacks,
+                     regularization=("l2", options.l2) if options.l2 else None)
+    interrupted = outcome.stop_reason == "interrupted"
     if best.weights is not None:
         runs.append((best.best, run, best.epoch, best.weights, history))
     return interrupted

@@ -6,6 +6,7 @@ recipe as code), so that both make the same calls.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,17 +102,21 @@ def data_source(state: State) -> str:
     return "regDataset" if state["problem"] == "regression" else "dataset"
 
 
-def upload_labels(problem: str, labels: np.ndarray) -> np.ndarray:
-    """Uploaded labels as the session stores them (0/1, 0/1/2 or floats); ValueError names the first bad row."""
+def upload_labels(problem: str, labels: np.ndarray, lines: Sequence[int] | None = None) -> np.ndarray:
+    """Uploaded labels as the session stores them (0/1, 0/1/2 or floats); ValueError names the first bad row by its
+    line in the file (`lines[i]` is data row i's line; without them, rows count from 1)."""
     if problem == "regression":
         return labels
     if problem == "multiclass":
         allowed, text, hint = (0.0, 1.0, 2.0), "0, 1 or 2", ""
-    else:
-        allowed = (0.0, 1.0) if np.isin(labels, (0.0, 1.0)).all() else (-1.0, 1.0)
+    else:  # 0/1 or -1/+1, as the first label other than 1 says
+        others = labels[labels != 1.0]
+        allowed = (-1.0, 1.0) if len(others) and others[0] == -1.0 else (0.0, 1.0)
         text, hint = "0/1 or -1/+1", " (set the problem to multiclass for 3 classes)"
     bad = np.flatnonzero(~np.isin(labels, allowed))
     if len(bad):
-        raise ValueError(f"data row {bad[0] + 1}, column 'label': {labels[bad[0]]:g} is not a class label for "
-                         f"{problem}; labels must be {text}{hint}")
+        row = lines[bad[0]] if lines is not None else bad[0] + 1
+        raise ValueError(f"row {row}, column 'label': {labels[bad[0]]:g} is not a class label for {problem}; labels "
+                         f"must be {text}{hint}")
     return (labels > 0).astype(np.int64) if problem == "classification" else labels.astype(np.int64)
+

@@ -53,10 +53,7 @@ batches = [(x_train[i:i + {batch}], t_train[i:i + {batch}]) for i in range(0, le
 model = nn.Sequential(
 {layers}
 )
-# TensorFlow Playground's initialisation: weights U(-0.5, 0.5), biases 0.1.
-rng = np.random.default_rng(INIT_SEED)
-model.load_state_dict({{name: rng.uniform(-0.5, 0.5, p.shape) if name.endswith("weight") else np.full(p.shape, 0.1)
-                       for name, p in model.named_parameters()}})
+{init}
 
 {loss}
 optimizer = optim.{optimizer}
@@ -109,6 +106,14 @@ def _array(values: np.ndarray) -> str:
     return f"np.array({np.asarray(values).tolist()!r})"
 
 
+INIT = """# TensorFlow Playground's initialisation: weights U(-0.5, 0.5), biases 0.1.
+rng = np.random.default_rng(INIT_SEED)
+model.load_state_dict({name: rng.uniform(-0.5, 0.5, p.shape) if name.endswith("weight") else np.full(p.shape, 0.1)
+                       for name, p in model.named_parameters()})"""
+INIT_ZERO = """# initZero: every weight and bias starts at 0.
+model.load_state_dict({name: np.zeros(p.shape) for name, p in model.named_parameters()})"""
+
+
 def python_script(state: State, init_seed: int, upload: tuple[np.ndarray, np.ndarray] | None, epochs: int) -> str:
     """The script for `state` (with the page's initialisation seed); `upload` = the uploaded points, if used."""
     head = head_of(state)
@@ -144,4 +149,4 @@ def python_script(state: State, init_seed: int, upload: tuple[np.ndarray, np.nda
         perc=state["percTrainData"], features=features, targets=TARGETS[head.activation], batch=state["batchSize"],
         head=head.text, layers="\n".join(f"    {line}" for line in lines), loss=LOSSES[head.loss],
         optimizer=f"{optimizer}(model.parameters(), lr={state['learningRate']!r}{arguments})",
-        accuracy=ACCURACY[head.activation], objective=objective)
+        accuracy=ACCURACY[head.activation], objective=objective, init=INIT_ZERO if state["initZero"] else INIT)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import base64
 import contextlib
 import copy
+import csv
+import io
 import math
 import os
 import tempfile
@@ -28,14 +30,16 @@ from . import heatmap, script
 from .recipe import (HIDDEN_ACTIVATIONS, INIT_BIAS, INIT_WEIGHT, OPTIMIZERS, POINTS, REGRESSION_DATASETS,
                      data_source, head_of, hidden_layers, upload_labels)
 from .state import (FEATURES, LIVE, MAX_POINTS, MAX_RUNS, MAX_SEED, MAX_UPLOAD_BYTES, NEW_DATA, State,
-                    default_state, effect, limits, parse_hash, random_seed, to_hash, validate)
+                    default_state, effect, limits, parse_hash, quoted, random_seed, to_hash, validate)
 
 MIN_UPLOAD_ROWS = 10
 RUN_EPOCHS = 200  # run_many trains this long unless stopAfterEpochs says otherwise …
 MAX_RUN_EPOCHS = 1000  # … and never longer
 DEFAULT_RUNS = 10
 MAX_WEIGHT = 1e6  # |value| of set_weight
+MAX_COORDINATE = 1e6  # |x1|, |x2| of a point sent (inspect_neuron) or uploaded, and |label| of an uploaded point
 HISTORY_LIMIT = 10_000  # history points kept between two frames
+SNAPSHOTS = 32  # frames sent while training whose network is kept, so that a pause can return to the one shown
 
 
 class ProtocolError(ValueError):
@@ -64,6 +68,7 @@ class Setup:
         self.head = head_of(state)
         self.features = [name for key, name in FEATURES.items() if state[key]]
         self.layers = hidden_layers(state)
+        self.init_zero = state["initZero"]
         self.has_dropout = any(rate > 0 for _, _, rate in self.layers)
         self.optimizer, self.optimizer_options = OPTIMIZERS[state["optimizer"]]
         kind, rate = state["regularization"], state["regularizationRate"]
@@ -88,7 +93,8 @@ class Setup:
 
     def build_model(self, init_seed: int) -> nn.Sequential:
         """features → [Linear, activation, (Dropout)] per hidden layer → Linear (→ Tanh), with the playground's
-        initialisation: weights U(−0.5, 0.5) drawn in parameter order from `init_seed`, biases 0.1."""
+        initialisation: weights U(−0.5, 0.5) drawn in parameter order from `init_seed`, biases 0.1 (all 0 with
+        initZero)."""
         modules: list[nn.Module] = []
         width = len(self.features)
         for out, activation, rate in self.layers:
@@ -102,8 +108,8 @@ class Setup:
         model = nn.Sequential(*modules)
         rng = np.random.default_rng(init_seed)
         model.load_state_dict({
-            name: rng.uniform(-INIT_WEIGHT, INIT_WEIGHT, p.shape) if name.endswith("weight") else
-            np.full(p.shape, INIT_BIAS) for name, p in model.named_parameters()})
+            name: np.zeros(p.shape) if self.init_zero else rng.uniform(-INIT_WEIGHT, INIT_WEIGHT, p.shape)
+            if name.endswith("weight") else np.full(p.shape, INIT_BIAS) for name, p in model.named_parameters()})
         return model
 
     def loss(self, model: nn.Module, output: gn.Tensor, target: gn.Tensor) -> gn.Tensor:
@@ -171,6 +177,33 @@ class Run:
         return [module for module in self.model if isinstance(module, nn.Linear)]
 
 
+class Snapshot:
+    """What a frame showed of a training run: its position, weights, optimizer state and metrics (copies)."""
+
+    def __init__(self, session: Session) -> None:
+        run = session.run
+        self.frame_id, self.epoch, self.cursor = session.frames_sent, run.epoch, run.cursor
+        self.weights = weights_of(run.model)
+        self.optimizer = copy.deepcopy(run.optimizer.state_dict())
+        self.metrics, self.predictions, self.best = session._metrics, session._test_predictions, session._best
+
+    def restore(self, session: Session) -> None:
+        run = session.run
+        run.epoch, run.cursor = self.epoch, self.cursor
+        run.model.load_state_dict(self.weights)
+        run.optimizer.load_state_dict(copy.deepcopy(self.optimizer))
+        for group in run.optimizer.param_groups:  # the learning rate is the one set now (a change applies at once)
+            group["lr"] = session.state["learningRate"]
+        session._metrics, session._test_predictions, session._best = self.metrics, self.predictions, self.best
+        while session._history and session._history[-1]["epoch"] > self.epoch:  # not sent yet, and undone
+            session._history.pop()
+
+
+def weights_of(model: nn.Module) -> dict[str, np.ndarray]:
+    """A copy of every parameter's values, by name."""
+    return {name: param.detach().numpy().copy() for name, param in model.named_parameters()}
+
+
 def linear_names(model: nn.Sequential) -> list[str]:
     """The Sequential index of each Linear (layer l of the protocol is the l-th), as text."""
     return [name for name, module in model.named_children() if isinstance(module, nn.Linear)]
@@ -195,10 +228,18 @@ def _floats(array: np.ndarray) -> Any:
     return np.where(np.isfinite(array), array, None).tolist()
 
 
+def _data_lines(text: str, rows: int) -> list[int]:
+    """The file line (from 1) of each of the `rows` data rows `read_points_csv` read from `text`: its non-blank rows,
+    less the header if it had one."""
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+    lines = [reader.line_num for cells in reader if any(cell.strip() for cell in cells)]
+    return lines[len(lines) - rows:]
+
+
 def _field(message: Mapping[str, Any], name: str, kind: type, expected: str) -> Any:
     value = message.get(name)
     if not isinstance(value, kind):
-        raise ProtocolError(f"{message['type']}: field {name!r} must be {expected}, got {value!r}")
+        raise ProtocolError(f"{message['type']}: field {name!r} must be {expected}, got {quoted(value)}")
     return value
 
 
@@ -206,21 +247,21 @@ def _int_field(message: Mapping[str, Any], name: str, low: int, high: int) -> in
     value = message.get(name)
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise ProtocolError(f"{message['type']}: field {name!r} must be an integer from {low} to {high}, "
-                            f"got {value!r}")
+                            f"got {quoted(value)}")
     return value
 
 
-def _finite(message: Mapping[str, Any], name: str, value: Any, limit: float = math.inf) -> float:
+def _finite(message: Mapping[str, Any], name: str, value: Any, limit: float = MAX_COORDINATE) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not abs(value) <= limit:
-        bound = f" with |value| ≤ {limit:g}" if math.isfinite(limit) else ""
-        raise ProtocolError(f"{message['type']}: field {name!r} must be a finite number{bound}, got {value!r}")
+        raise ProtocolError(f"{message['type']}: field {name!r} must be a finite number with |value| ≤ {limit:g}, "
+                            f"got {quoted(value)}")
     return float(value)
 
 
 def _point_field(message: Mapping[str, Any], name: str) -> np.ndarray:
     value = message.get(name)
     if not isinstance(value, list) or len(value) != 2:
-        raise ProtocolError(f"{message['type']}: field {name!r} must be a point [x1, x2], got {value!r}")
+        raise ProtocolError(f"{message['type']}: field {name!r} must be a point [x1, x2], got {quoted(value)}")
     return np.array([[_finite(message, name, v) for v in value]])
 
 
@@ -246,6 +287,9 @@ class Session:
         self._steps = 0  # epochs still to train for `step` commands
         self._job: Generator[None, float, dict[str, Any]] | None = None  # a running run_many
         self._teach: dict[str, Any] | None = None
+        self._snapshots: deque[Snapshot] = deque(maxlen=SNAPSHOTS)  # of the last frames sent while training
+        self.frames_sent = 0  # the id of the next frame
+        self.network = 0  # how many networks this session has built: a new one makes every panel stale
         self._load_points()
         self._new_setup()
         self.playing = autoplay
@@ -278,6 +322,8 @@ class Session:
     def _reset(self, init_seed: int) -> None:
         """New weights from `init_seed`: epoch 0, history cleared, paused (as TensorFlow Playground)."""
         self.run = Run(self.setup, init_seed, self.state["learningRate"])
+        self.network += 1
+        self._snapshots.clear()
         self.playing = False
         self.stopped = None
         self._steps = 0
@@ -349,7 +395,7 @@ class Session:
             return f"training loss {train_loss:.4g} reached the threshold {state['stopAtLoss']:g}"
         if state["earlyStopping"] and test_loss is not None:
             if self._best is None or test_loss < self._best[0]:
-                self._best = (test_loss, epoch, copy.deepcopy(self.run.model.state_dict()))
+                self._best = (test_loss, epoch, weights_of(self.run.model))
             elif epoch - self._best[1] >= state["patience"]:
                 best_epoch = self._best[1]
                 self.run.model.load_state_dict(self._best[2])
@@ -364,7 +410,7 @@ class Session:
 
     def state_message(self) -> dict[str, Any]:
         head = self.setup.head
-        return {"type": "state", "state": self.state, "hash": to_hash(self.state),
+        return {"type": "state", "state": self.state, "hash": to_hash(self.state), "network": self.network,
                 "head": {"activation": head.activation, "loss": head.loss, "text": head.text},
                 "initSeed": self.run.init_seed, "limits": limits(self.state["expert"]), "playing": self.playing}
 
@@ -394,10 +440,13 @@ class Session:
         else:
             layer, index = self._focus
             output = heatmap.full((setup.feature_grid if layer < 0 else hidden[layer])[:, index])
+        if self.busy:
+            self._snapshots.append(Snapshot(self))
         history = list(self._history)
         self._history.clear()
         self.frame_due = False
-        return {"type": "frame", "epoch": run.epoch, **self._metrics, "layers": run.layers(), "output": output,
+        self.frames_sent += 1
+        return {"type": "frame", "id": self.frames_sent - 1, "network": self.network, "epoch": run.epoch, **self._metrics, "layers": run.layers(), "output": output,
                 "neurons": [heatmap.thumbnails(values) for values in hidden],
                 "features": setup.feature_thumbnails, "history": history, "confusion": self._confusion(),
                 "stopped": self.stopped, "playing": self.playing}
@@ -467,14 +516,33 @@ class Session:
         return []
 
     def _on_pause(self, message: Mapping[str, Any]) -> list[dict[str, Any]]:
-        self.playing, self._steps = False, 0
+        """Stop training; with `at` (the id of the frame the page shows), go back to where that frame was."""
+        at = None if message.get("at") is None else _int_field(message, "at", 0, max(self.frames_sent - 1, 0))
+        training, self.playing, self._steps = self.busy, False, 0
+        if at is not None and training:
+            shown = next((snapshot for snapshot in self._snapshots if snapshot.frame_id == at), None)
+            if shown is not None:
+                shown.restore(self)
+        self._snapshots.clear()
         self.frame_due = True
         return []
 
     def _on_step(self, message: Mapping[str, Any]) -> list[dict[str, Any]]:
-        """Pause, then train one epoch (the server trains it in slices and then sends a frame)."""
+        """Pause (at frame `at`, if given), then train one epoch, or one mini-batch with ``"what": "batch"`` (the
+        server trains an epoch in slices and then sends a frame)."""
+        what = message.get("what", "epoch")
+        if what not in ("epoch", "batch"):
+            raise ProtocolError(f"step: field 'what' must be 'epoch' or 'batch', got {quoted(what)}")
+        if self.playing:
+            self._on_pause(message)
         self.playing, self._teach = False, None
-        self._steps += 1
+        if what == "epoch":
+            self._steps += 1
+            return []
+        if self.run.train_until(-math.inf):  # exactly one mini-batch
+            self._end_epoch()
+        else:
+            self._evaluate()
         return []
 
     def _on_reset(self, message: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -492,17 +560,26 @@ class Session:
         self.setup = self.run.setup = Setup(self.state, self._points)
         self.run.cursor = 0
         self._teach = None
+        self._snapshots.clear()
         self._evaluate()
         return [self.state_message(), self.data_message()]
 
     def _on_upload(self, message: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Own points from a CSV file; every error names the file line (as `read_points_csv` counts rows)."""
         text = _field(message, "csv", str, "the CSV text of the points")
         try:
             X, labels = gn.data.read_points_csv(text, max_rows=MAX_POINTS, max_bytes=MAX_UPLOAD_BYTES)
+            lines = _data_lines(text, len(X))
             if len(X) < MIN_UPLOAD_ROWS:
                 raise ValueError(f"the file has {len(X)} data rows; at least {MIN_UPLOAD_ROWS} are needed "
                                  f"to split them into training and test data")
-            upload_labels(self.state["problem"], labels)
+            too_large = np.abs(np.column_stack([X, labels])) > MAX_COORDINATE
+            if too_large.any():
+                row, column = np.argwhere(too_large)[0]
+                raise ValueError(f"row {lines[row]}, column {('x1', 'x2', 'label')[column]!r}: "
+                                 f"{np.column_stack([X, labels])[row, column]:g} is out of range (|value| ≤ "
+                                 f"{MAX_COORDINATE:g})")
+            upload_labels(self.state["problem"], labels, lines)
         except ValueError as e:
             raise ProtocolError(f"upload: {e}") from None
         self._upload = (X, labels)
@@ -522,7 +599,7 @@ class Session:
             if not valid or not self._focus_valid((neuron[0], neuron[1])):
                 raise ProtocolError(f"focus: field 'neuron' must be null or [layer, index] of a hidden neuron "
                                     f"(layer 0…{len(self.setup.layers) - 1}) or of an input feature (layer -1), "
-                                    f"got {neuron!r}")
+                                    f"got {quoted(neuron)}")
             neuron = (neuron[0], neuron[1])
         self._focus = neuron
         self.frame_due = True
@@ -574,9 +651,10 @@ class Session:
     def _on_set_weight(self, message: Mapping[str, Any]) -> list[dict[str, Any]]:
         _, param, index = self._weight_address(message)
         value = _finite(message, "value", message.get("value"), MAX_WEIGHT)
-        values = self.run.model.state_dict()[param].numpy().copy()
+        values = weights_of(self.run.model)[param]
         values[index] = value
         self.run.model.load_state_dict({param: values}, strict=False)
+        self._snapshots.clear()  # a pause must not undo the edit
         self._evaluate()
         return []
 
@@ -584,8 +662,8 @@ class Session:
         """One mini-batch in three visible steps: forward, backward, update (each needs the one before)."""
         phase = message.get("phase")
         order = {"forward": None, "backward": "forward", "update": "backward"}
-        if phase not in order:
-            raise ProtocolError(f"teach: field 'phase' must be 'forward', 'backward' or 'update', got {phase!r}")
+        if not isinstance(phase, str) or phase not in order:
+            raise ProtocolError(f"teach: field 'phase' must be 'forward', 'backward' or 'update', got {quoted(phase)}")
         done = self._teach["phase"] if self._teach else None
         if order[phase] is not None and done != order[phase]:
             raise ProtocolError(f"teach: phase {phase!r} needs phase {order[phase]!r} first")
@@ -669,7 +747,7 @@ class Session:
                                            else None, max(self.run.epoch, 1)).encode()
             filename, mime = f"playground_{name.replace('-', '_')}.py", "text/x-python"
         else:
-            raise ProtocolError(f"export: field 'what' must be 'model' or 'script', got {what!r}")
+            raise ProtocolError(f"export: field 'what' must be 'model' or 'script', got {quoted(what)}")
         return [{"type": "export", "what": what, "filename": filename, "mime": mime,
                  "base64": base64.b64encode(content).decode("ascii")}]
 

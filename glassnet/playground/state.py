@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import secrets
 import urllib.parse
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 import numpy as np
@@ -40,6 +40,7 @@ class Key:
 
     default: Any
     effect: str
+    optional: bool = field(default=False, kw_only=True)  # left out of the hash while at its default
 
     def parse(self, raw: Any, expert: bool) -> Any:
         """The checked value of `raw` (JSON value or hash text); ValueError says what is wrong."""
@@ -48,6 +49,8 @@ class Key:
     def clamp(self, value: Any, expert: bool) -> Any:
         """`value` brought within the limits of the given mode (only limits that depend on `expert`)."""
         return value
+
+    clamp_reason = "without expert mode"  # what a warning of `clamp` says
 
     def text(self, value: Any) -> str:
         return str(value)
@@ -63,7 +66,7 @@ class Bool(Key):
             return raw
         if raw in ("true", "false"):
             return raw == "true"
-        raise ValueError(f"must be true or false, got {raw!r}")
+        raise ValueError(f"must be true or false, got {quoted(raw)}")
 
     def text(self, value: bool) -> str:
         return "true" if value else "false"
@@ -75,14 +78,22 @@ class Bool(Key):
 def _number(raw: Any) -> float:
     """A finite float from a JSON number or its text."""
     if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
-        raise ValueError(f"must be a number, got {raw!r}")
+        raise ValueError(f"must be a number, got {quoted(raw)}")
     try:
         value = float(raw)
     except ValueError:
-        raise ValueError(f"must be a number, got {raw!r}") from None
+        raise ValueError(f"must be a number, got {quoted(raw)}") from None
+    except OverflowError:  # an integer beyond the largest float
+        value = math.inf
     if not math.isfinite(value):
-        raise ValueError(f"must be a finite number, got {raw!r}")
+        raise ValueError(f"must be a finite number within ±1.8e308, got {quoted(raw)}: out of range")
     return value
+
+
+def quoted(raw: Any, limit: int = 40) -> str:
+    """`raw` as a warning or an error quotes it: its repr, cut short (an integer of 400 digits is not worth repeating)."""
+    text = repr(raw) if not isinstance(raw, int) or abs(raw) < 10**limit else f"an integer of {len(str(abs(raw)))} digits"
+    return text if len(text) <= limit + 10 else text[:limit] + "…"
 
 
 @dataclass(frozen=True)
@@ -101,7 +112,7 @@ class Int(Key):
         high = self.high_for(expert)
         if value != int(value) or not self.low <= value <= high or (value - self.low) % self.step:
             step = f" in steps of {self.step}" if self.step > 1 else ""
-            raise ValueError(f"must be an integer from {self.low} to {high}{step}, got {raw!r}")
+            raise ValueError(f"must be an integer from {self.low} to {high}{step}, got {quoted(raw)}")
         return int(value)
 
     def clamp(self, value: int, expert: bool) -> int:
@@ -110,6 +121,38 @@ class Int(Key):
     def describe(self) -> dict[str, Any]:
         extra = {"expertMax": self.expert_high} if self.expert_high is not None else {}
         return super().describe() | {"min": self.low, "max": self.high, "step": self.step} | extra
+
+
+@dataclass(frozen=True)
+class Noise(Int):
+    """Noise 0–50 in steps of 5 from the page; from a TensorFlow Playground URL any integer, read as TFP reads it (a
+    value above 80 becomes 50, below 0 becomes 0). TFP's 51–80 become 50, said in a warning: `gn.data`'s
+    generators go up to 50."""
+
+    def parse(self, raw: Any, expert: bool) -> int:
+        value = _number(raw)
+        if value != int(value):
+            raise ValueError(f"must be an integer from {self.low} to {self.high}, got {quoted(raw)}")
+        return self.low if value < self.low else self.high if value > TFP_MAX_NOISE else int(value)
+
+    def clamp(self, value: int, expert: bool) -> int:
+        return min(value, self.high)
+
+    clamp_reason = "of glassnet's data sets (TensorFlow Playground's URLs go up to 80)"
+
+
+TFP_MAX_NOISE = 80
+
+
+@dataclass(frozen=True)
+class Seed(Int):
+    """An integer seed, or TensorFlow Playground's: a fraction with 5 decimals ("0.59704" is seed 59704)."""
+
+    def parse(self, raw: Any, expert: bool) -> int:
+        value = _number(raw)
+        if 0 < value < 1:
+            return round(value * 100_000)
+        return super().parse(raw, expert)
 
 
 def _float_text(value: float) -> str:
@@ -125,7 +168,7 @@ class Float(Key):
     def parse(self, raw: Any, expert: bool) -> float:
         value = _number(raw)
         if not self.low <= value <= self.high:
-            raise ValueError(f"must be from {_float_text(self.low)} to {_float_text(self.high)}, got {raw!r}")
+            raise ValueError(f"must be from {_float_text(self.low)} to {_float_text(self.high)}, got {quoted(raw)}")
         return value
 
     def text(self, value: float) -> str:
@@ -145,9 +188,9 @@ class Choice(Key):
         elif isinstance(raw, str):
             value = raw
         else:
-            raise ValueError(f"must be a string, got {raw!r}")
+            raise ValueError(f"must be a string, got {quoted(raw)}")
         if value not in self.values:
-            raise ValueError(f"must be one of {', '.join(map(self.text, self.values))}; got {raw!r}")
+            raise ValueError(f"must be one of {', '.join(map(self.text, self.values))}; got {quoted(raw)}")
         return value
 
     def text(self, value: Any) -> str:
@@ -175,7 +218,7 @@ class ListOf(Key):
         elif isinstance(raw, (list, tuple)):
             items = list(raw)
         else:
-            raise ValueError(f"must be a list or comma-separated text, got {raw!r}")
+            raise ValueError(f"must be a list or comma-separated text, got {quoted(raw)}")
         max_len = self.max_items(expert)
         if len(items) > max_len:
             raise ValueError(f"must have at most {max_len} items, got {len(items)}")
@@ -210,13 +253,79 @@ REGULARIZATION_RATES = (0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 FEATURES = {"x": "x1", "y": "x2", "xSquared": "x1^2", "ySquared": "x2^2", "xTimesY": "x1x2",
             "sinX": "sin_x1", "sinY": "sin_x2"}
 
+# What a teacher can hide with `<name>_hide=true` (TFP's 15 controls, and each feature: hidden = off).
+HIDEABLE = ("showTestData", "discretize", "playButton", "stepButton", "resetButton", "learningRate", "activation",
+            "regularization", "regularizationRate", "problem", "dataset", "percTrainData", "noise", "batchSize",
+            "numHiddenLayers", *FEATURES)
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """A ready setup from the course (`tutorial=<name>`): a title, what to do and watch, and the keys it sets."""
+
+    title: str
+    text: str
+    changes: Mapping[str, Any]
+
+
+LESSONS: dict[str, Lesson] = {
+    "linear-activation": Lesson(
+        "Linear activation on the circle",
+        "With a linear activation every neuron computes a weighted sum, and a sum of sums is still a straight line: "
+        "press Play and the boundary stays straight, the test loss stays high. Then set Activation to Tanh or ReLU: "
+        "the non-linearity lets the network bend the boundary around the inner class.",
+        {"dataset": "circle", "activation": "linear", "networkShape": [4, 2]}),
+    "nonlinear-activation": Lesson(
+        "Non-linear activation on the circle",
+        "The same network with tanh: each hidden neuron's picture is a soft edge, and the next layer mixes the edges "
+        "into a closed curve. Watch the test loss fall within a few hundred epochs.",
+        {"dataset": "circle", "activation": "tanh", "networkShape": [4, 2]}),
+    "spiral-features": Lesson(
+        "Why features matter: the spiral",
+        "From X1 and X2 alone a small network struggles with the spiral. Press Play, then turn on X1², X2², "
+        "sin(X1) and sin(X2): with better features the same network separates the arms much sooner. Deep learning "
+        "learns such features itself, given enough layers and data.",
+        {"dataset": "spiral", "networkShape": [6, 6], "learningRate": 0.03}),
+    "overfitting": Lesson(
+        "Overfitting: little data, much noise",
+        "Only 10% of the points train a large network, and the labels are noisy. Press Play: the training loss keeps "
+        "falling while the test loss rises again: the network learns the noise of its few points. Show test data "
+        "to see the points it has never seen.",
+        {"dataset": "gauss", "percTrainData": 10, "noise": 50, "networkShape": [8, 8, 8], "showTestData": True,
+         "learningRate": 0.1}),
+    "overfitting-cured": Lesson(
+        "Curing overfitting: L2, dropout, early stopping",
+        "The same data and network with an L2 penalty on the weights, dropout in the hidden layers and early "
+        "stopping: the penalty keeps the weights small, dropout keeps neurons from relying on each other, and "
+        "training stops (with the best weights restored) when the test loss has not fallen for 50 epochs.",
+        {"dataset": "gauss", "percTrainData": 10, "noise": 50, "networkShape": [8, 8, 8], "showTestData": True,
+         "learningRate": 0.1, "regularization": "L2", "regularizationRate": 0.01, "dropout": [0.2, 0.2, 0.2],
+         "earlyStopping": True}),
+    "learning-rate-small": Lesson(
+        "A learning rate too small",
+        "Each step moves the weights by the learning rate times the gradient. At 0.0001 the steps are tiny: the loss "
+        "hardly moves in a thousand epochs. Raise it to 0.03 and compare.",
+        {"dataset": "circle", "learningRate": 0.0001}),
+    "learning-rate-large": Lesson(
+        "A learning rate too large",
+        "At 3 each step overshoots the minimum: the loss jumps around or grows instead of falling. Lower it step by "
+        "step until training settles.",
+        {"dataset": "circle", "learningRate": 3.0}),
+    "vanishing-gradients": Lesson(
+        "Vanishing gradients in a deep sigmoid net",
+        "Six sigmoid layers: the sigmoid's slope is at most 0.25, and backpropagation multiplies one such factor per "
+        "layer, so the first layers receive almost no gradient and their pictures hardly change. Press Play, then "
+        "switch to ReLU and see the same depth learn.",
+        {"dataset": "circle", "activation": "sigmoid", "networkShape": [8, 8, 8, 8, 8, 8]}),
+}
+
 # Every key in the order the hash is written (PROTOCOL.md's table).
 SCHEMA: dict[str, Key] = {
     "problem": Choice("classification", NEW_DATA, ("classification", "regression", "multiclass")),
     "dataset": Choice("circle", NEW_DATA, CLASSIFICATION_DATASETS[:-1] + MULTICLASS_DATASETS),
     "regDataset": Choice("reg-plane", NEW_DATA, REGRESSION_DATASETS),
     "percTrainData": Int(50, NEW_DATA, 10, 90, 10),
-    "noise": Int(0, NEW_DATA, 0, 50, 5),
+    "noise": Noise(0, NEW_DATA, 0, 50, 5),
     "batchSize": Int(10, RESET, 1, 30, expert_high=256),
     **{key: Bool(key in ("x", "y"), RESET) for key in FEATURES},
     "networkShape": ListOf([4, 2], RESET, Int(1, RESET, 1, 8, expert_high=32)),
@@ -233,11 +342,17 @@ SCHEMA: dict[str, Key] = {
     "stopAfterEpochs": Int(0, LIVE, 0, 10_000_000),
     "stopAtLoss": Float(0.0, LIVE, 0.0, 1e6),
     "expert": Bool(False, LIVE),
-    "seed": Int(0, NEW_DATA, 0, MAX_SEED),
+    "seed": Seed(0, NEW_DATA, 0, MAX_SEED),
     "showTestData": Bool(False, LIVE),
     "discretize": Bool(False, LIVE),
+    # A teacher's keys (TensorFlow Playground's): start from zero weights, a lesson, hidden text and controls.
+    "initZero": Bool(False, RESET, optional=True),
+    "tutorial": Choice("", LIVE, ("",) + tuple(LESSONS), optional=True),
+    "hideText": Bool(False, LIVE, optional=True),
+    **{f"{name}_hide": Bool(False, RESET if name in FEATURES else LIVE, optional=True) for name in HIDEABLE},
 }
 DATASETS_OF_PROBLEM = {"classification": CLASSIFICATION_DATASETS, "multiclass": MULTICLASS_DATASETS}
+LESSON_BASE = ("seed", "expert")  # the keys a lesson keeps; it sets every other one (to its value or the default)
 
 
 def random_seed() -> int:
@@ -255,10 +370,15 @@ def default_state(seed: int | None = None) -> State:
 def validate(changes: Mapping[str, Any], base: State) -> tuple[State, list[str]]:
     """`base` with `changes` merged: each bad or unknown key is dropped (keeping base's value) and named in a warning.
 
-    Values may be JSON values or their hash text. Turning `expert` off brings the expert-sized keys within the
-    normal limits; a data set that does not fit the problem falls back to the problem's first data set; at least
+    Values may be JSON values or their hash text. A value as text (from a URL) beyond the normal limits but within
+    the expert ones turns `expert` on (TensorFlow Playground's URLs have no limits). Turning `expert` off brings the
+    expert-sized keys within the normal limits; a data set that does not fit the problem falls back to the problem's first data set; at least
     one input feature stays on. Each adjustment is named in a warning too.
     """
+    lesson = LESSONS.get(changes.get("tutorial")) if isinstance(changes.get("tutorial"), str) else None
+    if lesson is not None:  # the lesson's whole setup first, then the other keys given with it
+        setup = {name: key.default for name, key in SCHEMA.items() if name not in LESSON_BASE}
+        changes = setup | dict(lesson.changes) | dict(changes)
     state = dict(base)
     warnings = []
     expert = base["expert"]
@@ -268,19 +388,27 @@ def validate(changes: Mapping[str, Any], base: State) -> tuple[State, list[str]]
         except ValueError as e:
             warnings.append(f"expert {e}; kept {SCHEMA['expert'].text(expert)}")
         state["expert"] = expert
+    unknown = [name for name in changes if name not in SCHEMA]
+    if unknown:
+        listed = ", ".join(map(quoted, unknown[:10])) + (f" and {len(unknown) - 10} more" if len(unknown) > 10 else "")
+        warnings.append(f"unknown key{'s' if len(unknown) > 1 else ''} {listed} ignored")
     for name, raw in changes.items():
         key = SCHEMA.get(name)
-        if key is None:
-            warnings.append(f"unknown key {name!r} ignored")
-        elif name != "expert":
+        if key is not None and name != "expert":
             try:
                 state[name] = key.parse(raw, expert)
             except ValueError as e:
-                warnings.append(f"{name} {e}; kept {key.text(state[name])}")
+                if not expert and isinstance(raw, str) and "expert" not in changes and _fits_expert(key, raw):
+                    # a URL (TFP's have no limits) beyond the normal ones opens as the same setup, in expert mode
+                    expert = state["expert"] = True
+                    state[name] = key.parse(raw, expert)
+                    warnings.append(f"{name} {raw} is beyond the normal limits; expert limits are on")
+                else:
+                    warnings.append(f"{name} {e}; kept {key.text(state[name])}")
     for name, key in SCHEMA.items():
         clamped = key.clamp(state[name], expert)
         if clamped != state[name]:
-            warnings.append(f"{name} {key.text(state[name])} exceeds the limits without expert mode; "
+            warnings.append(f"{name} {key.text(state[name])} exceeds the limits {key.clamp_reason}; "
                             f"now {key.text(clamped)}")
             state[name] = clamped
     fitting = DATASETS_OF_PROBLEM.get(state["problem"])
@@ -288,11 +416,22 @@ def validate(changes: Mapping[str, Any], base: State) -> tuple[State, list[str]]
         warnings.append(f"dataset {state['dataset']!r} does not fit problem {state['problem']!r}; "
                         f"using {fitting[0]!r}")
         state["dataset"] = fitting[0]
+    for key in FEATURES:
+        if state[f"{key}_hide"]:  # a hidden feature is no input either (as TFP)
+            state[key] = False
     if not any(state[key] for key in FEATURES):
         kept = [key for key in FEATURES if base[key]]
         warnings.append(f"at least one input feature must be on; kept {', '.join(kept)}")
         state.update({key: base[key] for key in FEATURES})
     return state, warnings
+
+
+def _fits_expert(key: Key, raw: str) -> bool:
+    try:
+        key.parse(raw, True)
+    except ValueError:
+        return False
+    return True
 
 
 def effect(old: State, new: State) -> str:
@@ -302,8 +441,9 @@ def effect(old: State, new: State) -> str:
 
 
 def to_hash(state: State) -> str:
-    """The URL hash (without '#') of a valid state: every key, in SCHEMA order."""
-    return "&".join(f"{name}={key.text(state[name])}" for name, key in SCHEMA.items())
+    """The URL hash (without '#') of a valid state: every key in SCHEMA order (the teacher's keys only when set)."""
+    return "&".join(f"{name}={key.text(state[name])}" for name, key in SCHEMA.items()
+                    if not key.optional or state[name] != key.default)
 
 
 def parse_hash(text: str) -> dict[str, str]:
@@ -345,4 +485,6 @@ def describe() -> dict[str, Any]:
         "keys": {name: key.describe() for name, key in SCHEMA.items()} | {"seed": SCHEMA["seed"].describe()
                                                                           | {"default": None}},
         "limits": {"normal": limits(False), "expert": limits(True)},
+        "lessons": {name: {"title": lesson.title, "text": lesson.text} for name, lesson in LESSONS.items()},
+        "hideable": list(HIDEABLE),
     }

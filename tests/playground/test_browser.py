@@ -201,7 +201,7 @@ def test_play_trains_circle_and_pause(page, server_url):
     assert drawn > 50
     shot(page, "02_circle_trained.png")
     # Step trains exactly one epoch; reset goes back to epoch 0.
-    page.get_by_role("button", name="Step").click()
+    page.get_by_role("button", name="Step", exact=True).click()
     expect(page.locator("#iter-number")).to_have_text(epoch_text(e1 + 1))
     page.get_by_role("button", name="Reset the network").click()
     expect(page.locator("#iter-number")).to_have_text("000,000")
@@ -295,7 +295,7 @@ def test_upload_good_csv_and_bad_csv_shows_the_error(page, server_url):
 def test_backprop_inspector_product_equals_the_gradient(page, server_url):
     open_playground(page, server_url, "#seed=5")
     for _ in range(3):
-        page.get_by_role("button", name="Step").click()
+        page.get_by_role("button", name="Step", exact=True).click()
     expect(page.locator("#iter-number")).to_have_text("000,003")
 
     def check():
@@ -323,6 +323,14 @@ def test_backprop_inspector_product_equals_the_gradient(page, server_url):
     factors = check()
     point = page.evaluate("() => window.__playground.data.train[7]")
     assert factors[2] == pytest.approx(point[1], abs=1e-3)  # ∂z/∂w = the input x2 of that point
+    broken = page.evaluate("""() => [...document.querySelectorAll('#chain td[data-value], #chain .token')]
+        .filter(e => { const r = document.createRange(); r.selectNodeContents(e);
+                       return new Set([...r.getClientRects()].map(q => Math.round(q.top))).size > 1; })
+        .map(e => e.textContent)""")
+    assert broken == []  # no number or factor of the chain rule is broken across lines
+    panel = page.evaluate("() => [document.querySelector('#backprop-panel').getBoundingClientRect().right, "
+                          "document.querySelector('#chain table').getBoundingClientRect().right]")
+    assert panel[1] <= panel[0]  # the table stays inside its panel
     page.locator("#backprop-panel").scroll_into_view_if_needed()
     shot(page, "06_backprop_inspector.png")
 
@@ -438,3 +446,140 @@ def test_teach_mode_run_ten_times_stopping_and_export(page, server_url):
     assert Path(download.value.path()).stat().st_size > 0
     page.locator("#runs-panel").scroll_into_view_if_needed()
     shot(page, "08_tools.png", full_page=True)
+
+
+def test_a_bare_url_starts_paused_and_pause_stops_at_the_epoch_shown(page, server_url):
+    open_playground(page, server_url)
+    time.sleep(1.0)
+    expect(page.locator("#iter-number")).to_have_text("000,000")
+    expect(page.get_by_role("button", name="Play")).to_be_visible()
+    page.get_by_role("button", name="Play").click()
+    page.wait_for_function("() => +document.querySelector('#iter-number').textContent.replace(/,/g, '') >= 30")
+    shown = page.evaluate("""() => { const text = document.querySelector('#iter-number').textContent;
+        document.querySelector('#play-pause-button').click(); return text; }""")
+    expect(page.get_by_role("button", name="Play")).to_be_visible()
+    time.sleep(1.0)  # every frame has come by now
+    expect(page.locator("#iter-number")).to_have_text(shown)
+    history = page.evaluate("() => window.__playground.history.map(p => p.epoch)")
+    assert history[-1] == int(shown.replace(",", "")) and history == sorted(history)
+    page.get_by_role("button", name="Step one mini-batch").click()
+    settle(page)
+    expect(page.locator("#iter-number")).to_have_text(shown)
+    page.get_by_role("button", name="Step", exact=True).click()
+    expect(page.locator("#iter-number")).to_have_text(epoch_text(int(shown.replace(",", "")) + 1))
+
+
+def test_reset_and_every_new_network_clear_every_panel(page, server_url):
+    open_playground(page, server_url, "#seed=5&stopAfterEpochs=3")
+
+    def fill_panels():
+        page.locator("#bp-inspect").click()
+        expect(page.get_by_test_id("chain")).to_contain_text("∂")
+        page.get_by_role("button", name="Forward").click()
+        expect(page.locator("#teach-out .teach-batch tbody tr")).to_have_count(10)
+        page.get_by_role("button", name="Run 10×").click()
+        expect(page.locator("#runs tbody tr")).to_have_count(11, timeout=60_000)
+
+    def panels_are_empty():
+        for test_id in ("chain", "teach", "runs"):
+            expect(page.get_by_test_id(test_id)).to_have_text("")
+        expect(page.get_by_role("button", name="Backward")).to_be_disabled()
+        settle(page)
+        assert page.evaluate("() => window.__playground.history.map(p => p.epoch)") == [0]
+
+    page.get_by_role("button", name="Step", exact=True).click()
+    expect(page.locator("#iter-number")).to_have_text("000,001")
+    fill_panels()
+    page.get_by_role("button", name="Reset the network").click()
+    panels_are_empty()
+    fill_panels()
+    page.get_by_role("button", name="X1 squared feature").click()
+    panels_are_empty()
+    fill_panels()
+    page.get_by_role("button", name="Add a hidden layer").click()
+    panels_are_empty()
+
+
+def test_a_teachers_url_hides_text_and_controls(page, server_url):
+    open_playground(page, server_url, "#hideText=true&learningRate_hide=true&playButton_hide=true&sinX_hide=true"
+                                      "&numHiddenLayers_hide=true&tutorial=learning-rate-small")
+    settle(page)
+    for hidden in (".banner", "#article", "#lesson", ".callout-neuron", ".ui-learningRate", "#play-pause-button",
+                   ".feature-row.ui-sinX", "#add-layer"):
+        expect(page.locator(hidden).first).to_be_hidden()
+    for shown in ("#next-step-button", ".ui-activation", ".feature-row.ui-sinY", "#iter-number"):
+        expect(page.locator(shown).first).to_be_visible()
+    expect(page.get_by_label("Learning rate", exact=True)).to_have_value("0.0001")  # the lesson's setup, text hidden
+
+
+def test_lessons_menu_sets_up_a_lesson_and_the_drawing_shows_each_layer(page, server_url):
+    open_playground(page, server_url, "#seed=3")
+    expect(page.locator(".callout-neuron")).to_be_visible()
+    expect(page.locator(".callout-output")).to_be_visible()
+    page.get_by_label("Lessons").select_option("vanishing-gradients")
+    expect(page.locator("#lesson-title")).to_have_text("Vanishing gradients in a deep sigmoid net")
+    expect(page.locator(".node.neuron")).to_have_count(48)
+    expect(page.get_by_test_id("layer-info-5")).to_have_text("sigmoid")
+    assert "tutorial=vanishing-gradients" in page.evaluate("location.hash")
+    page.get_by_role("button", name="Close the lesson").click()
+    expect(page.locator("#lesson")).to_be_hidden()
+    page.get_by_label("Lessons").select_option("overfitting-cured")
+    expect(page.get_by_test_id("layer-info-0")).to_have_text("tanh · drop 0.2")
+
+
+def test_every_warning_is_kept_in_a_list(page, server_url):
+    open_playground(page, server_url, "#batchSize=99&activation=swish&bogus=1")
+    expect(page.locator("#warning-count")).to_have_text("3")
+    page.locator("#warnings-box summary").click()
+    expect(page.get_by_test_id("warnings").locator("li")).to_have_count(3)
+    expect(page.get_by_test_id("warnings")).to_contain_text("bogus")
+    expect(page.get_by_test_id("warnings")).to_contain_text("batchSize")
+    expect(page.get_by_test_id("warnings")).to_contain_text("activation")
+
+
+def test_every_control_is_built_from_the_servers_schema(page, server_url):
+    """The page has no copy of the schema: each `data-key` control is a state key, and its options or range are
+    the ones `GET /api/defaults` describes."""
+    open_playground(page, server_url)
+    described = json.loads(urllib.request.urlopen(server_url + "api/defaults").read())
+    controls = page.evaluate("""() => [...document.querySelectorAll('[data-key]')].map(e => ({key: e.dataset.key,
+        tag: e.tagName, type: e.type, options: e.tagName === 'SELECT' ? [...e.options].map(o => o.value) : null,
+        min: e.min, max: e.max, step: e.step}))""")
+    assert len(controls) >= 18 and {c["key"] for c in controls} <= set(described["keys"])
+    for control in controls:
+        key = described["keys"][control["key"]]
+        if control["tag"] == "SELECT":
+            read = [float(o) if isinstance(v, float) else o for o, v in zip(control["options"], key["values"])]
+            assert read == key["values"] and len(control["options"]) == len(key["values"]), control
+        elif control["type"] == "range":
+            assert (float(control["min"]), float(control["step"])) == (key["min"], key["step"]), control
+    source = "".join(p.read_text() for p in (REPO / "glassnet/playground/static").glob("*.js"))
+    assert "0.00001" not in source and "FALLBACK" not in source  # no copy of the value sets
+
+
+@pytest.mark.parametrize("width, height", [(1400, 900), (1024, 768)])
+def test_layout_fits_without_overflow_long_labels_or_jumps(browser, server_url, width, height):
+    context = browser.new_context(viewport={"width": width, "height": height})
+    pg = context.new_page()
+    try:
+        open_playground(pg, server_url, "#expert=true&networkShape=32,32,8")
+        expect(pg.locator(".node.neuron")).to_have_count(72)  # the link's state has come (not only the first)
+        settle(pg)
+        assert pg.evaluate("document.documentElement.scrollWidth") <= width
+        column = pg.evaluate("document.querySelector('.network-col').getBoundingClientRect().height")
+        assert column <= 730  # the 32-neuron layers scroll inside their column
+        labels = ".control label, .slider-row label, .column .hint, .neuron-count, .layer-info, .feature-label"
+        lines = pg.evaluate("""(labels) => [...document.querySelectorAll(labels)].filter(e => e.offsetParent)
+            .map(e => [e.textContent.trim(), Math.round(e.getBoundingClientRect().height /
+                       (parseFloat(getComputedStyle(e).lineHeight) || 1.2 * parseFloat(getComputedStyle(e).fontSize)))])""",
+                            labels)
+        assert all(n <= 2 for _, n in lines), [line for line in lines if line[1] > 2]
+        where = "() => JSON.stringify(['#heatmap', '.column.data', '#iter-number', '.top-bar'].map(s => " \
+                "document.querySelector(s).getBoundingClientRect().toJSON()))"
+        before = pg.evaluate(where)
+        pg.locator('.node.neuron[data-layer="0"][data-index="1"]').hover()
+        pg.wait_for_function("() => document.querySelector('#focus-label').textContent !== ''")
+        assert pg.evaluate(where) == before  # hovering moves nothing
+        shot(pg, f"09_layout_{width}.png")
+    finally:
+        context.close()

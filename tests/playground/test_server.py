@@ -10,7 +10,6 @@ import re
 import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -22,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 pytest.importorskip("starlette")
-uvicorn = pytest.importorskip("uvicorn")
+pytest.importorskip("uvicorn")
 websockets_client = pytest.importorskip("websockets.asyncio.client")
 
 from starlette.testclient import TestClient  # noqa: E402
@@ -32,65 +31,9 @@ from glassnet.playground import Session, create_app, from_hash, to_hash, validat
 from glassnet.playground.state import (ACTIVATIONS, CLASSIFICATION_DATASETS, FEATURES, LEARNING_RATES,  # noqa: E402
                                        MAX_MESSAGE_BYTES, MAX_SEED, MULTICLASS_DATASETS, REGULARIZATION_RATES,
                                        SCHEMA, default_state)
+from playground_client import Message, Page, serve_in_thread, wait_until  # noqa: E402
 
 pytestmark = [pytest.mark.timeout(90), pytest.mark.filterwarnings("ignore::DeprecationWarning")]
-
-Message = dict[str, Any]
-
-
-class Page:
-    """The page's end of one WebSocket: send commands, read messages until the wanted one arrives."""
-
-    def __init__(self, websocket: Any) -> None:
-        self.ws = websocket
-
-    def send(self, kind: str, **fields: Any) -> None:
-        self.ws.send_json({"type": kind, **fields})
-
-    def expect(self, kind: str, until: Callable[[Message], bool] = lambda m: True) -> Message:
-        """The next message of type `kind` that satisfies `until` (other messages are skipped)."""
-        while True:
-            message = self.ws.receive_json()
-            if message["type"] == kind and until(message):
-                return message
-
-    def request(self, kind: str, reply: str, **fields: Any) -> Message:
-        self.send(kind, **fields)
-        return self.expect(reply)
-
-    def error(self, text: str) -> Message:
-        """Send raw text and return the error it gets."""
-        self.ws.send_text(text)
-        return self.expect("error")
-
-    def set(self, **changes: Any) -> Message:
-        """`set` and return the state reply; the first frame after it is read too (so the next is fresh)."""
-        state = self.request("set", "state", state=changes)
-        self.expect("frame")
-        return state
-
-
-@pytest.fixture
-def app() -> Any:
-    return create_app()
-
-
-@pytest.fixture
-def client(app: Any) -> Any:
-    with TestClient(app) as client:  # one event loop for every page, as in uvicorn
-        yield client
-
-
-@pytest.fixture
-def page(client: Any) -> Any:
-    """A connected page on data seed 1, past its first state, data and frame messages."""
-    with client.websocket_connect("/ws") as websocket:
-        page = Page(websocket)
-        page.expect("state")
-        page.expect("data")
-        page.expect("frame")
-        page.set(seed=1)
-        yield page
 
 
 def server_session(app: Any) -> Session:
@@ -101,15 +44,6 @@ def server_session(app: Any) -> Session:
 def decode_map(heat_map: Message, key: str = "b64") -> np.ndarray:
     data = np.frombuffer(base64.b64decode(heat_map[key]), dtype=np.uint8)
     return data.reshape(heat_map["h"], heat_map["w"])
-
-
-def wait_until(condition: Callable[[], bool], seconds: float = 5.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
 
 
 # ---------------------------------------------------------------------------------------------- state and URL
@@ -143,6 +77,9 @@ def valid_states(draw: Any) -> dict[str, Any]:
         "stopAfterEpochs": draw(st.integers(0, 10_000_000)), "stopAtLoss": draw(st.floats(0, 1e6)),
         "expert": expert, "seed": draw(st.integers(0, MAX_SEED)),
         "showTestData": draw(st.booleans()), "discretize": draw(st.booleans()),
+        "initZero": draw(st.booleans()), "tutorial": "", "hideText": draw(st.booleans()),
+        **{key: draw(st.booleans()) if key.removesuffix("_hide") not in FEATURES else False
+           for key in SCHEMA if key.endswith("_hide")},
     }
 
 
@@ -151,11 +88,11 @@ def valid_states(draw: Any) -> dict[str, Any]:
 def test_every_valid_state_round_trips_through_the_url_hash(state: dict[str, Any]) -> None:
     assert validate(state, default_state(0)) == (state, [])
     text = to_hash(state)
-    assert re.fullmatch(r"[A-Za-z0-9=&,.\-]*", text), text
+    assert re.fullmatch(r"[A-Za-z0-9=&,._\-]*", text), text
     assert from_hash("#" + text) == (state, [])
 
 
-def test_a_tensorflow_playground_url_reads_with_its_unknown_keys_named() -> None:
+def test_a_tensorflow_playground_url_reads_with_its_inert_keys_named() -> None:
     url = ("#activation=relu&batchSize=10&dataset=xor&regDataset=reg-plane&learningRate=0.03&regularizationRate=0"
            "&noise=5&networkShape=4,2&seed=0.59704&showTestData=false&discretize=true&percTrainData=50&x=true"
            "&y=true&xTimesY=true&xSquared=false&ySquared=false&cosX=false&sinX=false&cosY=false&sinY=false"
@@ -163,10 +100,8 @@ def test_a_tensorflow_playground_url_reads_with_its_unknown_keys_named() -> None
     state, warnings = from_hash(url, seed=7)
     assert (state["activation"], state["dataset"], state["noise"], state["xTimesY"], state["discretize"]) == \
         ("relu", "xor", 5, True, True)
-    assert state["seed"] == 7  # TensorFlow Playground's "0.59704" is not one of ours: kept, and said so
-    named = " ".join(warnings)
-    for key in ("seed", "cosX", "cosY", "collectStats", "initZero", "hideText"):
-        assert key in named
+    assert state["seed"] == 59704 and not state["initZero"] and not state["hideText"]  # TFP's seed "0.59704"
+    assert warnings == ["unknown keys 'cosX', 'cosY', 'collectStats' ignored"]  # inert in TFP too
 
 
 def test_validation_keeps_the_old_value_and_names_each_bad_key(page: Page) -> None:
@@ -625,16 +560,8 @@ def test_a_dropped_page_frees_its_session(app: Any, client: Any) -> None:
 def live_server() -> Any:
     """The app on uvicorn in a thread, on a free port of 127.0.0.1."""
     app = create_app()
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", ws_max_size=8 * MAX_MESSAGE_BYTES))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    assert wait_until(lambda: server.started, 10)
-    yield app, sock.getsockname()[1]
-    server.should_exit = True
-    thread.join(10)
-    sock.close()
+    with serve_in_thread(app) as (_, port):
+        yield app, port
 
 
 async def _train_one_page(port: int, seed: int, epochs: int) -> list[tuple[float, Message]]:

@@ -45,10 +45,14 @@ function extent(history, keys) {
   return [lo, hi];
 }
 
-function line(ctx, history, key, x, y, color, width = 1.5, dash = null) {
+// A curve of `history[i][key]` at (x(i), y(v)), drawn through at most about two points per pixel of `span` (a
+// long history is thinned by taking every k-th point: each point drawn is a real one).
+function line(ctx, history, key, x, y, color, width = 1.5, dash = null, span = Infinity) {
   ctx.beginPath();
   let started = false;
-  for (let i = 0; i < history.length; i++) {
+  const stride = Math.max(1, Math.floor(history.length / (2 * span)));
+  const last = history.length - 1; // always drawn
+  for (let i = 0; i <= last; i = i === last ? last + 1 : Math.min(i + stride, last)) {
     const v = history[i][key];
     if (v == null || !Number.isFinite(v)) continue;
     const px = x(i), py = y(v);
@@ -75,8 +79,8 @@ export function drawLossChart(canvas, history) {
   const n = Math.max(1, history.length - 1);
   const x = (i) => (i / n) * (w - 2) + 1;
   const y = (v) => h - 2 - ((v - lo) / (hi - lo)) * (h - 4);
-  line(ctx, history, "trainLoss", x, y, "#777");
-  line(ctx, history, "testLoss", x, y, "#000");
+  line(ctx, history, "trainLoss", x, y, "#777", 1.5, null, w);
+  line(ctx, history, "testLoss", x, y, "#000", 1.5, null, w);
 }
 
 const fmtTick = (v) => (v === 0 ? "0" : Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toPrecision(2));
@@ -111,7 +115,7 @@ export function drawCurves(canvas, history, series, { title = "", yRange = null 
   ctx.textAlign = "right";
   ctx.fillText(`${e1}`, w - m.r, h - 6);
   ctx.textAlign = "left";
-  for (const s of series) line(ctx, history, s.key, x, y, s.color, 1.5, s.dash);
+  for (const s of series) line(ctx, history, s.key, x, y, s.color, 1.5, s.dash, w - m.l - m.r);
   // legend
   let lx = m.l + 140;
   for (const s of series) {

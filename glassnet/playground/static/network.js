@@ -5,7 +5,7 @@ import { scaleColor, drawMap, decodeMap, mapFromFunction, FEATURES, classColor }
 const SVG_NS = "http://www.w3.org/2000/svg";
 const RECT = 30; // node size, px
 const BIAS = 5; // bias square, px
-const HEAD = 96; // room above the nodes for the headings and the per-layer +/- controls
+const HEAD = 110; // room above the nodes for the headings and the per-layer +/- controls (and activation)
 const FEAT_X = 92; // left edge of the feature column's nodes
 
 const el = (tag, attrs = {}, parent = null) => {
@@ -45,7 +45,7 @@ export class NetworkView {
 
   /** Rebuild the drawing when the set of nodes changes; topo = {features: {key: bool}, shape: [..], outputs, limits}. */
   setTopology(topo) {
-    const key = JSON.stringify([topo.features, topo.shape, topo.outputs, topo.limits, this.root.clientWidth]);
+    const key = JSON.stringify([topo.features, topo.shape, topo.outputs, topo.limits, topo.layers, this.root.clientWidth]);
     if (key === this.topoKey) return false;
     this.topoKey = key;
     this.topo = topo;
@@ -68,7 +68,7 @@ export class NetworkView {
   }
 
   build() {
-    const { features, shape, outputs, limits } = this.topo;
+    const { features, shape, outputs, limits, layers = [] } = this.topo;
     const L = this.layout();
     this.L = L;
     this.root.innerHTML = "";
@@ -81,9 +81,9 @@ export class NetworkView {
     // Headings: FEATURES on the left, "+ − N HIDDEN LAYERS" centred over the hidden layers.
     const fh = el("div", { class: "net-heading features-heading" }, this.root);
     el("h4", { text: "Features" }, fh);
-    el("p", { class: "hint", text: "Which properties do you want to feed in?" }, fh);
+    el("p", { class: "hint", text: "The inputs: click one to switch it." }, fh);
     const midL = shape.length ? L.hiddenX[0] : FEAT_X + 120, midR = shape.length ? L.hiddenX[shape.length - 1] + RECT : L.outX;
-    const lh = el("div", { class: "net-heading layers-heading" }, this.root);
+    const lh = el("div", { class: "net-heading layers-heading ui-numHiddenLayers" }, this.root);
     lh.style.left = `${Math.max(FEAT_X + 150, (midL + midR) / 2 - 110)}px`;
     const addL = el("button", { class: "round-btn", type: "button", "aria-label": "Add a hidden layer", id: "add-layer", text: "+" }, lh);
     const remL = el("button", { class: "round-btn", type: "button", "aria-label": "Remove a hidden layer", id: "remove-layer", text: "−" }, lh);
@@ -107,6 +107,9 @@ export class NetworkView {
       const rem = el("button", { class: "round-btn small", type: "button", "aria-label": `Remove a neuron from hidden layer ${l + 1}`, text: "−" }, c);
       const gap = shape.length > 1 ? L.hiddenX[1] - L.hiddenX[0] : 999;
       el("div", { class: "neuron-count", text: gap >= 80 ? plural(k, "neuron", "neurons") : String(k), title: plural(k, "neuron", "neurons") }, c);
+      // What this layer does: its activation, and its dropout rate when it has one.
+      const { activation = "", dropout = 0 } = layers[l] || {};
+      el("div", { class: "layer-info", "data-testid": `layer-info-${l}`, text: `${activation}${dropout ? ` · drop ${dropout}` : ""}` }, c);
       add.disabled = k >= limits.neurons[1];
       rem.disabled = k <= limits.neurons[0];
       add.onclick = () => this.h.addNeuron(l);
@@ -183,7 +186,7 @@ export class NetworkView {
     // Feature nodes: every feature is a toggle button; inactive ones are faded and not connected.
     FEATURES.forEach((f, i) => {
       const on = !!features[f.key];
-      const wrap = el("div", { class: "feature-row", style: `top:${y(i)}px;` }, this.root);
+      const wrap = el("div", { class: `feature-row ui-${f.key}`, style: `top:${y(i)}px;` }, this.root);
       el("span", { class: "feature-label", html: f.label, "aria-hidden": "true" }, wrap);
       const b = el("button", {
         class: `node feature${on ? " active" : ""}`, type: "button", "aria-pressed": String(on),
@@ -229,6 +232,16 @@ export class NetworkView {
       }
       this.thumbs.hidden.push(row);
     });
+
+    // Callouts for a first look (hidden with hideText): a neuron's picture, and what the links show.
+    if (shape.length) {
+      const below = y(shape[0] - 1) + RECT + 12;
+      const neuron = el("p", { class: "callout text callout-neuron", text: "Each square is a neuron: its colour at a point is its output there. Hover it to see it large." }, this.root);
+      Object.assign(neuron.style, { left: `${L.hiddenX[0] - 10}px`, top: `${below}px` });
+      const next = shape.length > 1 ? L.hiddenX[1] : L.outX;
+      const links = el("p", { class: "callout text callout-links", text: "Each link is a weight: blue positive, orange negative, thicker for larger." }, this.root);
+      Object.assign(links.style, { left: `${(L.hiddenX[0] + RECT + next) / 2 - 20}px`, top: `${below + 64}px` });
+    }
 
     // Output node(s): the big heat map is their picture.
     cols[cols.length - 1].forEach((p, i) => {
