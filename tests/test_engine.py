@@ -214,7 +214,7 @@ F32_OPS = [  # (id, computation on float32 tensors x of shape (2, 3), y of shape
     ("div", lambda x, y: x / (y.abs() + 1)), ("rdiv", lambda x, y: 2 / (x.abs() + 1)), ("pow int", lambda x, y: x ** 2),
     ("pow float", lambda x, y: x.abs() ** 1.5), ("rpow", lambda x, y: 2.0 ** x), ("neg", lambda x, y: -x),
     ("np.float64 scalar", lambda x, y: x * np.float64(3.0)), ("matmul", lambda x, y: x @ y),
-    ("sum", lambda x, y: x.sum(0)), ("mean", lambda x, y: x.mean()), ("max", lambda x, y: x.max(1)),
+    ("sum", lambda x, y: x.sum(0)), ("mean", lambda x, y: x.mean()), ("max", lambda x, y: x.max(1).values), ("amax", lambda x, y: x.amax(1)),
     ("min", lambda x, y: x.min()), ("reshape", lambda x, y: x.reshape(3, 2)), ("T", lambda x, y: x.T),
     ("getitem", lambda x, y: x[[0, 0, 1], 1:]), ("mask", lambda x, y: x[x._data > 0]),
     ("exp", lambda x, y: x.exp()), ("log", lambda x, y: (x.abs() + 1).log()), ("sqrt", lambda x, y: (x * x + 1).sqrt()),
