@@ -22,9 +22,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .tensor import GraphError, Tensor, _run_backward, _wrap
+from .tensor import GraphError, Tensor, _run_backward, _stamp, _wrap
 
-__all__ = ["grad", "offer_buffer", "gradient_buffer", "in_buffer"]
+__all__ = ["grad", "offer_buffer", "gradient_buffer", "in_buffer", "mark_changed"]
 
 
 def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
@@ -62,6 +62,13 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
         else:
             found.append(_wrap(np.array(g, dtype=t._data.dtype, copy=True)))
     return tuple(found)
+
+
+def mark_changed(array: np.ndarray) -> None:
+    """Record that ``array`` (and every tensor whose memory it holds) was changed in place outside the Tensor ops,
+    e.g. by an optimizer step on its flat buffer: a backward through a graph recorded before, which saved one of
+    those tensors, then raises instead of using the new values (PyTorch's version counter)."""
+    _stamp(array)
 
 
 def offer_buffer(leaf: Tensor, buffer: np.ndarray | None) -> bool:

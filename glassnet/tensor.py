@@ -113,6 +113,7 @@ def result_type(a: Any, b: Any) -> np.dtype:
     def rank(x: Any) -> tuple[int, np.dtype | None]:
         if isinstance(x, Tensor):
             x = x._data
+            return (2 if x.ndim else 1), x.dtype  # a 0-d op result may hold a NumPy scalar: still a 0-d tensor
         if isinstance(x, np.ndarray):
             return (2 if x.ndim else 1), x.dtype
         return 0, None
@@ -321,6 +322,8 @@ class _Node(NamedTuple):
     def name(self) -> str:
         backward = self.tensor._backward
         op = getattr(backward, "__qualname__", type(backward).__name__).split(".")[0].strip("_")
+        if op == "apply_activation":  # named after the activation it applies
+            op = next(c.cell_contents.name for c in backward.__closure__ if hasattr(c.cell_contents, "derivative"))
         return _GRAD_FN_NAMES.get(op) or "".join(part.capitalize() for part in op.split("_")) + "Backward0"
 
     @property
@@ -331,9 +334,11 @@ class _Node(NamedTuple):
         return f"<{self.name()} object at {id(self.tensor):#x}>"
 
 
-_GRAD_FN_NAMES = {"scale": "MulBackward0", "getitem": "IndexBackward0", "apply_activation": None,
-                  "freed": "FreedBackward0", "div": "DivBackward0", "matmul": "MmBackward0", "cast": "ToCopyBackward0",
-                  "concatenate": "CatBackward0", "transpose": "PermuteBackward0", "reshape": "ViewBackward0"}
+_GRAD_FN_NAMES = {  # ops whose PyTorch node name is not their own name + "Backward0"
+    "scale": "MulBackward0", "getitem": "IndexBackward0", "freed": "FreedBackward0", "assigned": "CopySlices",
+    "matmul": "MmBackward0", "cast": "ToCopyBackward0", "concatenate": "CatBackward0", "permute": "PermuteBackward0",
+    "reshape": "ViewBackward0", "dense_stack": "AddmmBackward0",
+}
 
 
 class Tensor:
@@ -536,11 +541,12 @@ class Tensor:
         if not self.requires_grad:
             raise GraphError("retain_grad() on a tensor that does not require grad")
         if self._backward is not None:
-            _retaining.add(self)
+            key = id(self)
+            _retaining[key] = weakref.ref(self, lambda _: _retaining.pop(key, None))
 
     @property
     def retains_grad(self) -> builtins.bool:
-        return self in _retaining
+        return id(self) in _retaining
 
     def backward(self, gradient: Any = None, retain_graph: builtins.bool | None = None,
                  create_graph: builtins.bool = False, inputs: Sequence[Tensor] | None = None) -> None:
@@ -1154,7 +1160,8 @@ def _dtype_name(dtype: np.dtype) -> str:
     return f"glassnet.{'bool' if dtype == bool_ else dtype}"
 
 
-_retaining: weakref.WeakSet[Tensor] = weakref.WeakSet()  # non-leaves whose .grad backward keeps (retain_grad)
+_retaining: dict[int, weakref.ref] = {}  # id → non-leaf whose .grad backward keeps (retain_grad); a plain dict:
+# the engine tests it once per node
 
 
 def is_tensor(value: Any) -> bool:
@@ -1206,7 +1213,7 @@ def _run_backward(root: Tensor, gradient: Any, retain_graph: bool, inputs: list[
     while heap:
         node = heappop(heap)[1]
         g = grads.pop(id(node))
-        if retaining and node in retaining:
+        if retaining and id(node) in retaining:
             _accumulate(node, g, g)
         if wanted is not None and id(node) in wanted:
             found[id(node)] = g
@@ -1377,16 +1384,19 @@ def _arrays_in(value: Any, depth: int) -> Iterator[np.ndarray]:
 def _saves_arrays(fn: Any) -> bool:
     """Whether a backward function saved values (arrays, tensors, or a number operand: PyTorch saves a scalar
     operand too) that freeing the graph releases; a node whose closure holds only shapes and dims in tuples, flags
-    and functions stays usable for a second backward (as in PyTorch)."""
+    and functions stays usable for a second backward (as in PyTorch). Runs once per node and backward: the
+    common case (an array in the first cell) returns at once."""
     closure = getattr(fn, "__closure__", None)
     if closure is None:
-        return fn is not None and not isinstance(fn, types.FunctionType)
+        return type(fn) is not types.FunctionType
     for cell in closure:
         value = cell.cell_contents
-        if isinstance(value, (builtins.int, builtins.float, np.generic)) and not isinstance(value, builtins.bool):
+        kind = type(value)
+        if kind is np.ndarray or kind is builtins.float or kind is builtins.int or isinstance(value, (Tensor,
+                                                                                                   np.generic)):
             return True
-    for _ in _saved(fn):
-        return True
+        if (kind is list or kind is tuple) and builtins.any(True for _ in _arrays_in(value, 1)):
+            return True
     return False
 
 
@@ -1411,6 +1421,8 @@ def _checked_parents(node: Tensor) -> tuple[Tensor, ...]:
 
 def _check_inplace(target: Tensor, *others: Any) -> bool:
     """Raise for an in-place op PyTorch forbids; return whether it must be recorded in the graph."""
+    if type(target._data) is not np.ndarray:  # a 0-d op result holding a NumPy scalar: give it an array to change
+        target._data = np.array(target._data)
     if not _thread.grad_enabled:
         return False
     recorded = target.requires_grad or builtins.any(isinstance(o, Tensor) and o.requires_grad for o in others)

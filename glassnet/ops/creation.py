@@ -184,7 +184,7 @@ def randint_like(a: Tensor, low: int, high: int | None = None, *, generator: Gen
 
 def _drawn(target: Tensor, array: np.ndarray) -> Tensor:
     """New values for ``target`` (no gradient flows to its previous ones)."""
-    return result(array.astype(target._data.dtype, copy=False), (target,), lambda g: (None,))
+    return result(array.astype(target._data.dtype, copy=False), (target,), lambda g: (np.zeros_like(g),))
 
 
 def normal_(target: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Generator | None = None) -> Tensor:

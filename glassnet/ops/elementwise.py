@@ -402,7 +402,7 @@ def _copied(target: Tensor, src: Any) -> Tensor:
         src = cast(src, target._data.dtype) if target._data.dtype.kind == "f" else _wrap(
             src._data.astype(target._data.dtype))
     out = np.broadcast_to(src._data, target._data.shape)
-    return result(out, (target, src), lambda g: (None, g))
+    return result(out, (target, src), lambda g: (np.zeros_like(g), g))  # the previous values get 0, as in torch
 
 
 def copy_(target: Tensor, src: Any) -> Tensor:
@@ -415,7 +415,8 @@ def _filled(target: Tensor, value: Any) -> Tensor:
         if value._data.size != 1:
             raise ValueError(f"fill_ takes a number or a one-element tensor, got shape {value._data.shape}")
         return _copied(target, value.reshape(()))
-    return result(np.full(target._data.shape, value, dtype=target._data.dtype), (target,), lambda g: (None,))
+    return result(np.full(target._data.shape, value, dtype=target._data.dtype), (target,),
+                  lambda g: (np.zeros_like(g),))
 
 
 def fill_(target: Tensor, value: Any) -> Tensor:

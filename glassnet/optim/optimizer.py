@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from ..autograd import in_buffer, offer_buffer
+from ..autograd import in_buffer, mark_changed, offer_buffer
 from ..tensor import Tensor, enable_grad
 
 __all__ = ["Optimizer"]
@@ -184,6 +184,7 @@ class Optimizer:
                         self.update(group, p._data, grad.astype(p._data.dtype, copy=False), flat.buffer_views(i),
                                     flat.steps[i], flat.view(flat.scratch, i))
                 flat.uniform = len(set(flat.steps)) == 1
+            mark_changed(flat._data)  # one stamp for the group's parameters (views of this buffer)
             flat.updates += 1
             if flat.updates % FLUSH_EVERY == 0:
                 flat.flush_subnormals(self.decaying_buffers)

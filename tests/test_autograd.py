@@ -1,0 +1,150 @@
+"""The autograd API: autograd.grad, retain_grad, grad_fn names, is_leaf, grad modes, backward(inputs=)."""
+import threading
+
+import numpy as np
+import pytest
+import torch
+
+import glassnet as gn
+
+
+def both(values, requires_grad=True):
+    values = np.asarray(values, dtype=np.float64)
+    return gn.tensor(values, requires_grad=requires_grad), torch.tensor(values, requires_grad=requires_grad)
+
+
+def same(mine, theirs):
+    np.testing.assert_allclose(mine._data, theirs.detach().numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_autograd_grad_returns_gradients_without_touching_grad_like_torch():
+    (x, tx), (w, tw) = both([1.0, -2.0, 0.5]), both([0.3, 0.2, -0.1])
+    y, ty = (x * w).exp().sum(), (tx * tw).exp().sum()
+    gx, gw = gn.autograd.grad(y, [x, w])
+    tgx, tgw = torch.autograd.grad(ty, [tx, tw])
+    same(gx, tgx)
+    same(gw, tgw)
+    assert x.grad is None and w.grad is None and isinstance(gx, gn.Tensor)
+    with pytest.raises(gn.GraphError, match="second time"):  # the graph was freed, as in torch
+        gn.autograd.grad(y, [x])
+
+
+def test_autograd_grad_of_a_non_leaf_with_grad_outputs_and_several_outputs():
+    (x, tx) = both([[1.0, 2.0], [3.0, 4.0]])
+    h, th = x * 3, tx * 3
+    a, ta = h.tanh(), th.tanh()
+    b, tb = (h * h).sum(1), (th * th).sum(1)
+    weight_a, weight_b = np.full((2, 2), 0.5), np.array([1.0, -1.0])
+    (gh,) = gn.autograd.grad([a, b], h, grad_outputs=[gn.tensor(weight_a), gn.tensor(weight_b)], retain_graph=True)
+    (tgh,) = torch.autograd.grad([ta, tb], th, grad_outputs=[torch.tensor(weight_a), torch.tensor(weight_b)],
+                                 retain_graph=True)
+    same(gh, tgh)
+    (gx,) = gn.autograd.grad(a.sum(), x)
+    (tgx,) = torch.autograd.grad(ta.sum(), tx)
+    same(gx, tgx)
+
+
+def test_autograd_grad_unused_inputs_and_create_graph():
+    (x, _), (z, _) = both([1.0]), both([2.0])
+    y = x * 2
+    with pytest.raises(gn.GraphError, match="allow_unused"):
+        gn.autograd.grad(y.sum(), [x, z], retain_graph=True)
+    gx, gz = gn.autograd.grad(y.sum(), [x, z], allow_unused=True, retain_graph=True)
+    assert gz is None and gx.tolist() == [2.0]
+    (gz,) = gn.autograd.grad(y.sum(), [z], allow_unused=True, materialize_grads=True, retain_graph=True)
+    assert gz.tolist() == [0.0]
+    with pytest.raises(NotImplementedError, match="first-order"):
+        gn.autograd.grad(y.sum(), [x], create_graph=True)
+    with pytest.raises(NotImplementedError, match="first-order"):
+        y.sum().backward(create_graph=True)
+
+
+def test_retain_grad_keeps_a_non_leaf_gradient_like_torch():
+    (x, tx) = both([1.0, 2.0])
+    h, th = x * x, tx * tx
+    h.retain_grad()
+    th.retain_grad()
+    assert h.retains_grad and th.retains_grad
+    (h.sin() * 3).sum().backward()
+    (th.sin() * 3).sum().backward()
+    same(h.grad, th.grad)
+    same(x.grad, tx.grad)
+    other = x * 2
+    other.sum().backward()
+    assert other.grad is None  # not asked to retain
+
+
+def test_grad_fn_names_and_is_leaf_like_torch():
+    (x, tx) = both([1.0, 2.0])
+    cases = [(lambda a: a * a, "MulBackward0"), (lambda a: a + a, "AddBackward0"), (lambda a: a.sum(), "SumBackward0"),
+             (lambda a: a.exp(), "ExpBackward0"), (lambda a: a.tanh(), "TanhBackward0"),
+             (lambda a: a.sigmoid(), "SigmoidBackward0"), (lambda a: a / 2, "DivBackward0"),
+             (lambda a: a.mean(), "MeanBackward0"), (lambda a: -a, "NegBackward0"), (lambda a: a.log(), "LogBackward0"),
+             (lambda a: a.sqrt(), "SqrtBackward0"), (lambda a: a.relu(), "ReluBackward0"),
+             (lambda a: a.reshape(2, 1), "ViewBackward0"), (lambda a: a.pow(2), "PowBackward0")]
+    for fn, name in cases:
+        assert type(fn(tx).grad_fn).__name__.startswith(name[:-1]), (name, type(fn(tx).grad_fn).__name__)
+        assert fn(x).grad_fn.name() == name
+        assert repr(fn(x).grad_fn).startswith(f"<{name} object")
+    assert x.grad_fn is None and x.is_leaf and not (x * 2).is_leaf
+    c = gn.tensor([1.0]) * 2
+    assert c.is_leaf and c.grad_fn is None  # no input requires grad: a leaf, as in torch
+    assert (x * 2).grad_fn.next_functions == ((None, 0),)
+
+
+def test_grad_modes_like_torch():
+    (x, _) = both([1.0])
+    with gn.no_grad():
+        assert not (x * 2).requires_grad and not gn.is_grad_enabled()
+        with gn.enable_grad():
+            assert (x * 2).requires_grad
+    with gn.set_grad_enabled(False):
+        assert not (x * 2).requires_grad
+    assert gn.is_grad_enabled()
+    gn.set_grad_enabled(False)
+    try:
+        assert not (x * 2).requires_grad
+    finally:
+        gn.set_grad_enabled(True)
+    with gn.inference_mode():
+        assert not (x * 2).requires_grad and gn.is_inference_mode_enabled()
+    assert not gn.is_inference_mode_enabled()
+    with gn.inference_mode(False):
+        assert (x * 2).requires_grad
+
+    @gn.inference_mode()
+    def predict(t):
+        return t * 2
+
+    @gn.no_grad()
+    def evaluate(t):
+        return t * 2
+    assert not predict(x).requires_grad and not evaluate(x).requires_grad and (x * 2).requires_grad
+
+
+def test_grad_mode_is_per_thread():
+    seen = []
+    with gn.no_grad():
+        thread = threading.Thread(target=lambda: seen.append(gn.is_grad_enabled()))
+        thread.start()
+        thread.join()
+    assert seen == [True]
+
+
+def test_backward_with_inputs_accumulates_only_into_those():
+    (x, tx), (w, tw) = both([1.0, 2.0]), both([3.0, 4.0])
+    (x * w).sum().backward(inputs=[x])
+    (tx * tw).sum().backward(inputs=[tx])
+    same(x.grad, tx.grad)
+    assert w.grad is None and tw.grad is None
+
+
+def test_detach_and_detach_():
+    (x, _) = both([1.0, 2.0])
+    y = x * 2
+    d = y.detach()
+    assert not d.requires_grad and d.is_leaf and np.shares_memory(d._data, y._data)
+    y.detach_()
+    assert not y.requires_grad and y.is_leaf and y.grad_fn is None
+    with pytest.raises(gn.GraphError, match="detach"):
+        (x * 2).requires_grad_(False)
