@@ -496,8 +496,10 @@ class Tensor:
         if self._data.size == 0:
             body = f"[], size={self._data.shape}" if self._data.ndim > 1 else "[]"
         else:
-            body = np.array2string(self._data, separator=", ", precision=4, prefix=prefix,
-                                   floatmode="maxprec_equal" if self._data.dtype.kind == "f" else "maxprec")
+            data = self._data
+            whole = data.dtype.kind != "f" or bool(np.all(np.isfinite(data) <= (data == np.round(data))))
+            body = np.array2string(data, separator=", ", precision=4, prefix=prefix,
+                                   floatmode="maxprec" if whole else "fixed")  # torch: 1. or 1.0000
         extras = ""
         if self._data.dtype != _default_dtype and self._data.dtype not in (int64, bool_):
             extras += f", dtype={_dtype_name(self._data.dtype)}"
