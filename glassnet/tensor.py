@@ -1269,8 +1269,8 @@ def _accumulate(leaf: Tensor, grad: np.ndarray, upstream: np.ndarray | None) -> 
         grad = grad.astype(leaf._data.dtype)
     current = leaf.grad
     if current is not None:
-        if current._data is leaf._grad_store:
-            current._data += grad  # the store is the leaf's own: add in place, as PyTorch does
+        if _autograd.in_buffer(leaf):
+            current._data += grad  # the buffer offered to the leaf: add in place, as PyTorch does
         else:
             current._data = current._data + grad
         return

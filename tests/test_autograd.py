@@ -148,3 +148,33 @@ def test_detach_and_detach_():
     assert not y.requires_grad and y.is_leaf and y.grad_fn is None
     with pytest.raises(gn.GraphError, match="detach"):
         (x * 2).requires_grad_(False)
+
+
+def test_the_gradient_buffer_interface():
+    """A leaf's first gradient goes into the buffer offered to it, unless someone still holds that buffer."""
+    from glassnet.autograd import gradient_buffer, in_buffer, offer_buffer
+    p = gn.nn.Parameter(gn.zeros(3))
+    assert offer_buffer(p, np.full(3, -1.0, dtype=np.float32))  # held by the leaf only, as an optimizer does
+    (p * gn.tensor([1.0, 2.0, 3.0])).sum().backward()
+    assert in_buffer(p) and p.grad.tolist() == [1.0, 2.0, 3.0]
+    buffer_id = id(p.grad._data)
+    (p * 2).sum().backward()  # a second contribution adds in place, into the same buffer
+    assert in_buffer(p) and id(p.grad._data) == buffer_id and p.grad.tolist() == [3.0, 4.0, 5.0]
+    held = p.grad
+    p.grad = None
+    (p * 10).sum().backward()  # the caller still holds the buffer (through `held`): it is not reused
+    assert held.tolist() == [3.0, 4.0, 5.0] and p.grad.tolist() == [10.0] * 3 and not in_buffer(p)
+    del held
+    p.grad = None
+    assert gradient_buffer(p, np.dtype(np.float64)) is None  # another dtype: not used
+    assert gradient_buffer(p, np.dtype(np.float32)) is not None and in_buffer(p)
+    plain = gn.zeros(2, requires_grad=True)
+    assert not offer_buffer(plain, np.zeros(2)) and not in_buffer(plain)
+
+
+def test_an_optimizer_offers_its_flat_buffer_and_finds_the_gradients_there():
+    model = gn.nn.Sequential(gn.nn.Linear(3, 4), gn.nn.Tanh(), gn.nn.Linear(4, 1))
+    opt = gn.optim.SGD(model.parameters(), lr=0.1)
+    model(gn.ones(5, 3)).sum().backward()
+    flat = opt._flat[0].grad
+    assert all(gn.autograd.in_buffer(p) and p.grad._data.base is flat for p in model.parameters())

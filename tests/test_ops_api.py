@@ -292,3 +292,17 @@ def test_bad_shapes_raise_errors_that_are_both_runtime_and_value_errors():
         assert isinstance(error.value, ValueError) and isinstance(error.value, gn.ShapeError)
     with pytest.raises(IndexError, match="out of range"):
         x.sum(2)
+
+
+def test_pow_gradients_at_zero_and_for_negative_bases_follow_torch(check):
+    """Regressions: x ** 0.0 at x = 0 gave NaN (torch 0); (−2) ** x gave 0 (torch NaN)."""
+    check(None, lambda x: x ** 0.0, values=[np.array([0.0, 1.5, -2.0])], fd=False)
+    check(None, lambda x: (-2.0) ** x, values=[np.array([1.0, 2.0, 3.0])], fd=False)
+    check(None, lambda x, y: x ** y, values=[np.array([0.0, 0.0, 2.0]), np.array([0.0, 2.0, 1.5])], fd=False)
+    check(None, lambda x: x ** 2, values=[np.array([0.0, -1.0])])
+
+
+def test_zero_dim_regressions(check):
+    """Regressions: tanh/sigmoid backward of a 0-d tensor raised; x.sum(0) of a 0-d x raised."""
+    for fn in (lambda x: x.tanh(), lambda x: x.sigmoid(), lambda x: x.sum(0), lambda x: (x * x).sum(-1)):
+        check([()], fn)
