@@ -560,10 +560,10 @@ class Tensor:
         if create_graph:
             raise NotImplementedError("backward(create_graph=True): glassnet computes first-order gradients only")
         if inputs is None:
-            _run_backward(self, gradient, builtins.bool(retain_graph), None)
+            _run_backward(self, gradient, retain_graph, None)
             return
         inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-        found = _run_backward(self, gradient, builtins.bool(retain_graph), inputs)
+        found = _run_backward(self, gradient, retain_graph, inputs)
         for t in inputs:
             if id(t) in found:
                 _accumulate(t, found[id(t)], None)
@@ -1180,7 +1180,7 @@ def numel(value: Tensor) -> int:
 
 # ---------------------------------------------------------------------------------------------------- the engine
 
-def _run_backward(root: Tensor, gradient: Any, retain_graph: bool, inputs: list[Tensor] | None) -> dict | None:
+def _run_backward(root: Tensor, gradient: Any, retain_graph: bool | None, inputs: list[Tensor] | None) -> dict:
     """The backward pass from ``root``: into the leaves' ``.grad``, or, with ``inputs``, into a dict id → gradient
     of those tensors only (``autograd.grad``)."""
     if not root.requires_grad:
@@ -1342,7 +1342,9 @@ def _stamp(array: np.ndarray) -> int:
     """Record that ``array``'s memory changed now; returns the stamp."""
     global _last_inplace
     stamp = _last_inplace = next(_creation)
-    owner = _owner(array)
+    owner = array.base
+    if owner is None:
+        owner = array
     key = id(owner)
     entry = _stamps.get(key)
     if entry is not None and entry[0]() is owner:

@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from ..autograd import in_buffer, mark_changed, offer_buffer
+from ..autograd import mark_changed, offer_buffer
 from ..tensor import Tensor, enable_grad
 
 __all__ = ["Optimizer"]
@@ -75,7 +75,7 @@ class _FlatGroup:
             grad = p.grad
             if grad is None:
                 return None
-            if not in_buffer(p) or grad._data.base is not self.grad:  # not in this group's buffer
+            if grad._data.base is not self.grad:  # not in this group's buffer (only offered views are views of it)
                 in_place = False
         if not in_place:
             np.concatenate([p.grad._data for p in self.params], axis=None, out=self.grad)
