@@ -732,15 +732,29 @@ class Tensor:
         return _ew.ge(self, other)
 
     def equal(self, other: Tensor) -> builtins.bool:
-        return self._data.shape == other._data.shape and builtins.bool(np.array_equal(self._data, other._data))
+        return _ew.equal(self, other)
 
-    def allclose(self, other: Tensor, rtol: builtins.float = 1e-5, atol: builtins.float = 1e-8,
+    def allclose(self, other: Any, rtol: builtins.float = 1e-5, atol: builtins.float = 1e-8,
                  equal_nan: builtins.bool = False) -> builtins.bool:
-        return builtins.bool(np.allclose(self._data, _ew.array_of(other), rtol, atol, equal_nan))
+        return _ew.allclose(self, other, rtol, atol, equal_nan)
 
     def isclose(self, other: Any, rtol: builtins.float = 1e-5, atol: builtins.float = 1e-8,
                 equal_nan: builtins.bool = False) -> Tensor:
-        return _wrap(np.isclose(self._data, _ew.array_of(other), rtol, atol, equal_nan))
+        return _ew.isclose(self, other, rtol, atol, equal_nan)
+
+    def __contains__(self, value: Any) -> builtins.bool:
+        return builtins.bool(np.any(self._data == (value._data if isinstance(value, Tensor) else value)))
+
+    def unique(self, sorted: builtins.bool = True, return_inverse: builtins.bool = False,
+               return_counts: builtins.bool = False, dim: builtins.int | None = None) -> Any:
+        return _red.unique(self, sorted, return_inverse, return_counts, dim)
+
+    def type_as(self, other: Tensor) -> Tensor:
+        return self.to(other._data.dtype)
+
+    def data_ptr(self) -> builtins.int:
+        """The address of the first element (tensors sharing memory from the start have the same one)."""
+        return self._data.__array_interface__["data"][0]
 
     def isnan(self) -> Tensor:
         return _wrap(np.isnan(self._data))
@@ -1121,6 +1135,24 @@ class Tensor:
 
     def fill_(self, value: Any) -> Tensor:
         return _ew.fill_(self, value)
+
+    def relu_(self) -> Tensor:
+        return _ew.apply_(self, _act.relu)
+
+    def sigmoid_(self) -> Tensor:
+        return _ew.apply_(self, _act.sigmoid)
+
+    def tanh_(self) -> Tensor:
+        return _ew.apply_(self, _act.tanh)
+
+    def exp_(self) -> Tensor:
+        return _ew.apply_(self, _ew.exp)
+
+    def sqrt_(self) -> Tensor:
+        return _ew.apply_(self, _ew.sqrt)
+
+    def abs_(self) -> Tensor:
+        return _ew.apply_(self, _ew.abs)
 
     def masked_fill_(self, mask: Any, value: Any) -> Tensor:
         return _idx.masked_fill_(self, mask, value)

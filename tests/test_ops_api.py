@@ -306,3 +306,38 @@ def test_zero_dim_regressions(check):
     """Regressions: tanh/sigmoid backward of a 0-d tensor raised; x.sum(0) of a 0-d x raised."""
     for fn in (lambda x: x.tanh(), lambda x: x.sigmoid(), lambda x: x.sum(0), lambda x: (x * x).sum(-1)):
         check([()], fn)
+
+
+def test_in_place_activations_and_math_like_torch():
+    for name in ("relu_", "sigmoid_", "tanh_", "exp_", "abs_"):
+        x = gn.tensor([-1.0, 0.5, 2.0], dtype=gn.float64, requires_grad=True)
+        t = torch.tensor([-1.0, 0.5, 2.0], dtype=torch.float64, requires_grad=True)
+        h, th = x * 1.5, t * 1.5
+        assert getattr(h, name)() is h
+        getattr(th, name)()
+        (h * gn.tensor([1.0, 2.0, 3.0])).sum().backward()
+        (th * torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64)).sum().backward()
+        np.testing.assert_allclose(h._data, th.detach().numpy(), rtol=1e-12)
+        np.testing.assert_allclose(x.grad._data, t.grad.numpy(), rtol=1e-12)
+
+
+def test_unique_where_alone_multinomial_normal_and_containment():
+    values = np.array([3, 1, 3, 2, 1, 3])
+    x, t = gn.tensor(values), torch.tensor(values)
+    np.testing.assert_array_equal(x.unique()._data, t.unique().numpy())
+    for mine, theirs in zip(x.unique(return_inverse=True, return_counts=True),
+                            t.unique(return_inverse=True, return_counts=True)):
+        np.testing.assert_array_equal(mine._data, theirs.numpy())
+    for mine, theirs in zip(gn.where(x > 1), torch.where(t > 1)):
+        np.testing.assert_array_equal(mine._data, theirs.numpy())
+    assert 2 in x and 5 not in x
+    draws = gn.multinomial(gn.tensor([[0.0, 1.0, 0.0], [0.5, 0.0, 0.5]]), 2, replacement=True)
+    assert draws.shape == (2, 2) and draws.dtype == np.int64 and draws[0].tolist() == [1, 1]
+    assert set(draws[1].tolist()) <= {0, 2}
+    assert sorted(gn.multinomial(gn.ones(4), 4).tolist()) == [0, 1, 2, 3]
+    gn.manual_seed(0)
+    sample = gn.normal(2.0, 0.5, (4000,))
+    assert abs(float(sample.mean()) - 2.0) < 0.05 and abs(float(sample.std()) - 0.5) < 0.05
+    assert gn.normal(gn.zeros(3), gn.ones(3)).shape == (3,)
+    assert gn.allclose(x, x + 0) and gn.equal(x, x) and gn.isclose(x, x).all().item()
+    assert x.type_as(gn.zeros(1)).dtype == np.float32 and x.data_ptr() == x.data.data_ptr()

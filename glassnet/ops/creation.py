@@ -15,7 +15,7 @@ from ..tensor import (DtypeError, Generator, Tensor, _as_array, _as_dtype, _chec
 
 __all__ = ["tensor", "as_tensor", "asarray", "from_numpy", "zeros", "ones", "empty", "full", "eye", "arange",
            "linspace", "rand", "randn", "randint", "randperm", "zeros_like", "ones_like", "empty_like", "full_like",
-           "rand_like", "randn_like", "randint_like", "normal_", "uniform_"]
+           "rand_like", "randn_like", "randint_like", "normal", "multinomial", "normal_", "uniform_"]
 
 
 def _made(array: np.ndarray, requires_grad: bool, device: Any) -> Tensor:
@@ -180,6 +180,30 @@ def randint_like(a: Tensor, low: int, high: int | None = None, *, generator: Gen
     if high is None:
         low, high = 0, low
     return randint(low, high, a._data.shape, generator=generator, dtype=dtype or a._data.dtype, device=device)
+
+
+def normal(mean: Any, std: Any = 1.0, size: Sequence[int] | None = None, *, generator: Generator | None = None,
+           dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Draws from N(mean, std²): of ``size`` for number arguments, else of the (broadcast) shape of the tensors."""
+    mean_, std_ = (m._data if isinstance(m, Tensor) else m for m in (mean, std))
+    shape = tuple(size) if size is not None else np.broadcast_shapes(np.shape(mean_), np.shape(std_))
+    like = next((m._data.dtype for m in (mean, std) if isinstance(m, Tensor)), None)
+    array = default_rng(generator).normal(mean_, std_, shape).astype(_float_dtype(dtype or like))
+    return _made(array, requires_grad, device)
+
+
+def multinomial(probs: Tensor, num_samples: int, replacement: bool = False, *,
+                generator: Generator | None = None) -> Tensor:
+    """``num_samples`` class indices per row of (unnormalised, non-negative) ``probs`` (int64, shape (…, n))."""
+    weights = np.asarray(probs._data if isinstance(probs, Tensor) else probs, dtype=np.float64)
+    rows = weights.reshape(-1, weights.shape[-1])
+    if np.any(rows < 0) or np.any(rows.sum(1) <= 0):
+        raise ValueError("multinomial: probabilities must be non-negative with a positive sum in every row")
+    if not replacement and num_samples > rows.shape[1]:
+        raise ValueError(f"multinomial: cannot draw {num_samples} of {rows.shape[1]} categories without replacement")
+    rng = default_rng(generator)
+    picks = np.stack([rng.choice(rows.shape[1], num_samples, replace=replacement, p=row / row.sum()) for row in rows])
+    return _wrap(picks.reshape(weights.shape[:-1] + (num_samples,)).astype(np.int64))
 
 
 def _drawn(target: Tensor, array: np.ndarray) -> Tensor:

@@ -18,7 +18,7 @@ __all__ = [
     "add", "sub", "mul", "div", "true_divide", "floor_divide", "remainder", "pow", "neg", "maximum", "minimum",
     "exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "rsqrt", "square", "reciprocal", "abs", "sign", "sin",
     "cos", "tan", "erf", "floor", "ceil", "round", "trunc", "clamp", "clip", "where", "cast", "eq", "ne", "lt",
-    "le", "gt", "ge", "logical_and", "logical_or", "logical_not", "bitwise_not", "isnan", "isinf", "isfinite",
+    "le", "gt", "ge", "equal", "allclose", "isclose", "logical_and", "logical_or", "logical_not", "bitwise_not", "isnan", "isinf", "isfinite",
     "add_", "sub_", "mul_", "div_", "pow_", "neg_", "clamp_", "copy_", "fill_", "zero_",
 ]
 
@@ -283,8 +283,11 @@ def clamp(a: Any, min: Any = None, max: Any = None) -> Tensor:
 clip = clamp
 
 
-def where(condition: Any, a: Any, b: Any) -> Tensor:
-    """Elements of ``a`` where ``condition``, else of ``b``."""
+def where(condition: Any, a: Any = None, b: Any = None) -> Any:
+    """Elements of ``a`` where ``condition``, else of ``b``; ``where(condition)`` alone: the indices of the True
+    elements, one tensor per dim (as ``nonzero(as_tuple=True)``)."""
+    if a is None and b is None:
+        return tuple(_wrap(i.astype(np.int64)) for i in np.nonzero(array_of(condition)))
     cond = np.asarray(array_of(condition), dtype=bool)
     a, b = operands(a, b)
 
@@ -322,6 +325,19 @@ def ne(a: Any, b: Any) -> Tensor | bool:
     if b is None or isinstance(b, (str, bytes, dict, set)):
         return True
     return _not_equal(a, b)
+
+
+def equal(a: Tensor, b: Tensor) -> bool:
+    """Whether a and b have one shape and equal elements."""
+    return a._data.shape == b._data.shape and bool(np.array_equal(a._data, b._data))
+
+
+def allclose(a: Any, b: Any, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False) -> bool:
+    return bool(np.allclose(array_of(a), array_of(b), rtol, atol, equal_nan))
+
+
+def isclose(a: Any, b: Any, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False) -> Tensor:
+    return _wrap(np.isclose(array_of(a), array_of(b), rtol, atol, equal_nan))
 
 
 def logical(ufunc: Any, a: Any, b: Any) -> Tensor:
@@ -426,4 +442,9 @@ def fill_(target: Tensor, value: Any) -> Tensor:
 
 def zero_(target: Tensor) -> Tensor:
     return _inplace(target, _filled, 0)
+
+
+def apply_(target: Tensor, op: Any, *args: Any) -> Tensor:
+    """``target ← op(target, *args)`` in place for any op (``relu_``, ``exp_`` …)."""
+    return _inplace(target, op, *args)
 

@@ -15,7 +15,7 @@ from ..tensor import DtypeError, ShapeError, Tensor, _wrap, as_tensor, get_defau
 from ._args import array_of, dims, floating, keepdim_of
 
 __all__ = ["sum", "mean", "prod", "var", "std", "norm", "logsumexp", "cumsum", "amax", "amin", "max", "min",
-           "argmax", "argmin", "any", "all", "sort", "argsort", "topk", "ValuesIndices"]
+           "argmax", "argmin", "any", "all", "sort", "argsort", "topk", "unique", "ValuesIndices"]
 
 
 class ValuesIndices(NamedTuple):
@@ -283,3 +283,17 @@ def topk(a: Any, k: int, dim: int = -1, largest: bool = True, sorted: bool = Tru
     indices = np.take(order, np.arange(k), axis=axis)
     source = a if a._data.ndim else a.reshape(1)
     return ValuesIndices(_chosen(source, axis, indices, True), _wrap(indices.astype(np.int64)))
+
+
+def unique(a: Any, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False,
+           dim: int | None = None) -> Any:
+    """The distinct elements, sorted (no gradient); with ``return_inverse`` / ``return_counts`` also each
+    element's position among them and how often each occurs."""
+    data = array_of(as_tensor(a))
+    found = np.unique(data, return_inverse=return_inverse, return_counts=return_counts, axis=dim)
+    if not (return_inverse or return_counts):
+        return _wrap(found)
+    values, *rest = found
+    rest = [_wrap(np.asarray(r, dtype=np.int64).reshape(data.shape if i == 0 and return_inverse and dim is None
+                                                        else -1)) for i, r in enumerate(rest)]
+    return (_wrap(values), *rest)
