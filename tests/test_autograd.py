@@ -8,29 +8,22 @@ import torch
 import glassnet as gn
 
 
-def both(values, requires_grad=True):
-    values = np.asarray(values, dtype=np.float64)
-    return gn.tensor(values, requires_grad=requires_grad), torch.tensor(values, requires_grad=requires_grad)
 
 
-def same(mine, theirs):
-    np.testing.assert_allclose(mine._data, theirs.detach().numpy(), rtol=1e-12, atol=1e-12)
-
-
-def test_autograd_grad_returns_gradients_without_touching_grad_like_torch():
-    (x, tx), (w, tw) = both([1.0, -2.0, 0.5]), both([0.3, 0.2, -0.1])
+def test_autograd_grad_returns_gradients_without_touching_grad_like_torch(leaf_pair, assert_same):
+    (x, tx), (w, tw) = leaf_pair([1.0, -2.0, 0.5]), leaf_pair([0.3, 0.2, -0.1])
     y, ty = (x * w).exp().sum(), (tx * tw).exp().sum()
     gx, gw = gn.autograd.grad(y, [x, w])
     tgx, tgw = torch.autograd.grad(ty, [tx, tw])
-    same(gx, tgx)
-    same(gw, tgw)
+    assert_same(gx, tgx)
+    assert_same(gw, tgw)
     assert x.grad is None and w.grad is None and isinstance(gx, gn.Tensor)
     with pytest.raises(gn.GraphError, match="second time"):  # the graph was freed, as in torch
         gn.autograd.grad(y, [x])
 
 
-def test_autograd_grad_of_a_non_leaf_with_grad_outputs_and_several_outputs():
-    (x, tx) = both([[1.0, 2.0], [3.0, 4.0]])
+def test_autograd_grad_of_a_non_leaf_with_grad_outputs_and_several_outputs(leaf_pair, assert_same):
+    (x, tx) = leaf_pair([[1.0, 2.0], [3.0, 4.0]])
     h, th = x * 3, tx * 3
     a, ta = h.tanh(), th.tanh()
     b, tb = (h * h).sum(1), (th * th).sum(1)
@@ -38,14 +31,14 @@ def test_autograd_grad_of_a_non_leaf_with_grad_outputs_and_several_outputs():
     (gh,) = gn.autograd.grad([a, b], h, grad_outputs=[gn.tensor(weight_a), gn.tensor(weight_b)], retain_graph=True)
     (tgh,) = torch.autograd.grad([ta, tb], th, grad_outputs=[torch.tensor(weight_a), torch.tensor(weight_b)],
                                  retain_graph=True)
-    same(gh, tgh)
+    assert_same(gh, tgh)
     (gx,) = gn.autograd.grad(a.sum(), x)
     (tgx,) = torch.autograd.grad(ta.sum(), tx)
-    same(gx, tgx)
+    assert_same(gx, tgx)
 
 
-def test_autograd_grad_unused_inputs_and_create_graph():
-    (x, _), (z, _) = both([1.0]), both([2.0])
+def test_autograd_grad_unused_inputs_and_create_graph(leaf_pair):
+    (x, _), (z, _) = leaf_pair([1.0]), leaf_pair([2.0])
     y = x * 2
     with pytest.raises(gn.GraphError, match="allow_unused"):
         gn.autograd.grad(y.sum(), [x, z], retain_graph=True)
@@ -59,23 +52,23 @@ def test_autograd_grad_unused_inputs_and_create_graph():
         y.sum().backward(create_graph=True)
 
 
-def test_retain_grad_keeps_a_non_leaf_gradient_like_torch():
-    (x, tx) = both([1.0, 2.0])
+def test_retain_grad_keeps_a_non_leaf_gradient_like_torch(leaf_pair, assert_same):
+    (x, tx) = leaf_pair([1.0, 2.0])
     h, th = x * x, tx * tx
     h.retain_grad()
     th.retain_grad()
     assert h.retains_grad and th.retains_grad
     (h.sin() * 3).sum().backward()
     (th.sin() * 3).sum().backward()
-    same(h.grad, th.grad)
-    same(x.grad, tx.grad)
+    assert_same(h.grad, th.grad)
+    assert_same(x.grad, tx.grad)
     other = x * 2
     other.sum().backward()
     assert other.grad is None  # not asked to retain
 
 
-def test_grad_fn_names_and_is_leaf_like_torch():
-    (x, tx) = both([1.0, 2.0])
+def test_grad_fn_names_and_is_leaf_like_torch(leaf_pair):
+    (x, tx) = leaf_pair([1.0, 2.0])
     cases = [(lambda a: a * a, "MulBackward0"), (lambda a: a + a, "AddBackward0"), (lambda a: a.sum(), "SumBackward0"),
              (lambda a: a.exp(), "ExpBackward0"), (lambda a: a.tanh(), "TanhBackward0"),
              (lambda a: a.sigmoid(), "SigmoidBackward0"), (lambda a: a / 2, "DivBackward0"),
@@ -92,8 +85,8 @@ def test_grad_fn_names_and_is_leaf_like_torch():
     assert (x * 2).grad_fn.next_functions == ((None, 0),)
 
 
-def test_grad_modes_like_torch():
-    (x, _) = both([1.0])
+def test_grad_modes_like_torch(leaf_pair):
+    (x, _) = leaf_pair([1.0])
     with gn.no_grad():
         assert not (x * 2).requires_grad and not gn.is_grad_enabled()
         with gn.enable_grad():
@@ -131,16 +124,16 @@ def test_grad_mode_is_per_thread():
     assert seen == [True]
 
 
-def test_backward_with_inputs_accumulates_only_into_those():
-    (x, tx), (w, tw) = both([1.0, 2.0]), both([3.0, 4.0])
+def test_backward_with_inputs_accumulates_only_into_those(leaf_pair, assert_same):
+    (x, tx), (w, tw) = leaf_pair([1.0, 2.0]), leaf_pair([3.0, 4.0])
     (x * w).sum().backward(inputs=[x])
     (tx * tw).sum().backward(inputs=[tx])
-    same(x.grad, tx.grad)
+    assert_same(x.grad, tx.grad)
     assert w.grad is None and tw.grad is None
 
 
-def test_detach_and_detach_():
-    (x, _) = both([1.0, 2.0])
+def test_detach_and_detach_(leaf_pair):
+    (x, _) = leaf_pair([1.0, 2.0])
     y = x * 2
     d = y.detach()
     assert not d.requires_grad and d.is_leaf and np.shares_memory(d._data, y._data)

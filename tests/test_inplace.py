@@ -6,17 +6,10 @@ import torch
 import glassnet as gn
 
 
-def both(values, requires_grad=True):
-    values = np.asarray(values, dtype=np.float64)
-    return gn.tensor(values, requires_grad=requires_grad), torch.tensor(values, requires_grad=requires_grad)
 
 
-def same(mine, theirs):
-    np.testing.assert_allclose(mine._data, theirs.detach().numpy(), rtol=1e-12, atol=1e-12)
-
-
-def test_the_course_update_rule_with_isub_under_no_grad_trains_like_torch():
-    (w, tw), (x, tx) = both([0.5, -1.0]), both([[1.0, 2.0], [3.0, -1.0]], requires_grad=False)
+def test_the_course_update_rule_with_isub_under_no_grad_trains_like_torch(leaf_pair, assert_same):
+    (w, tw), (x, tx) = leaf_pair([0.5, -1.0]), leaf_pair([[1.0, 2.0], [3.0, -1.0]], requires_grad=False)
     for _ in range(3):
         loss, tloss = ((x @ w) ** 2).mean(), ((tx @ tw) ** 2).mean()
         loss.backward()
@@ -27,7 +20,7 @@ def test_the_course_update_rule_with_isub_under_no_grad_trains_like_torch():
         with torch.no_grad():
             for p in [tw]:
                 p -= 0.1 * p.grad
-        same(w, tw)
+        assert_same(w, tw)
         w.grad, tw.grad = None, None
     assert w.is_leaf and w.requires_grad
 
@@ -40,17 +33,17 @@ def test_the_course_update_rule_with_isub_under_no_grad_trains_like_torch():
     ("masked_fill_", lambda t: t.masked_fill_(t > 0, -1.0)), ("+=", lambda t: t.__iadd__(t)),
     ("-=", lambda t: t.__isub__(1)), ("*=", lambda t: t.__imul__(2.5)), ("/=", lambda t: t.__itruediv__(2)),
 ])
-def test_in_place_ops_change_the_tensor_itself_like_torch(name, change):
-    (x, t) = both([[0.5, -1.5, 2.0], [1.0, 0.25, -0.75]], requires_grad=False)
+def test_in_place_ops_change_the_tensor_itself_like_torch(leaf_pair, assert_same, name, change):
+    (x, t) = leaf_pair([[0.5, -1.5, 2.0], [1.0, 0.25, -0.75]], requires_grad=False)
     alias = x
     out = change(x)
     change(t)
     assert out is alias and x is alias  # the same tensor, changed
-    same(x, t)
+    assert_same(x, t)
 
 
-def test_in_place_on_a_leaf_that_requires_grad_needs_no_grad_like_torch():
-    w, tw = both([1.0, 2.0])
+def test_in_place_on_a_leaf_that_requires_grad_needs_no_grad_like_torch(leaf_pair):
+    w, tw = leaf_pair([1.0, 2.0])
     for change in (lambda t: t.add_(1), lambda t: t.zero_(), lambda t: t.__setitem__(0, 5.0)):
         with pytest.raises(RuntimeError):
             change(tw)
@@ -70,16 +63,16 @@ def test_data_changes_the_parameter_without_recording():
     assert w.is_leaf and w.grad_fn is None
 
 
-def test_in_place_add_on_a_non_leaf_is_recorded_like_torch():  # out = bn(x); out += identity
-    (x, tx), (r, tr) = both([1.0, -2.0, 3.0]), both([0.5, 0.5, -1.0])
+def test_in_place_add_on_a_non_leaf_is_recorded_like_torch(leaf_pair, assert_same):  # out = bn(x); out += x
+    (x, tx), (r, tr) = leaf_pair([1.0, -2.0, 3.0]), leaf_pair([0.5, 0.5, -1.0])
     out, tout = x * 2, tx * 2
     out += r
     tout += tr
     (out * out).sum().backward()
     (tout * tout).sum().backward()
-    same(out, tout)
-    same(x.grad, tx.grad)
-    same(r.grad, tr.grad)
+    assert_same(out, tout)
+    assert_same(x.grad, tx.grad)
+    assert_same(r.grad, tr.grad)
     assert out.grad_fn is not None and not out.is_leaf
 
 
@@ -87,17 +80,17 @@ def test_in_place_add_on_a_non_leaf_is_recorded_like_torch():  # out = bn(x); ou
     ("mul_ by a tensor that requires grad", lambda h, w: h.mul_(w)), ("div_", lambda h, w: h.div_(w + 3)),
     ("copy_", lambda h, w: h.copy_(w)), ("pow_", lambda h, w: h.pow_(2)), ("clamp_", lambda h, w: h.clamp_(0, 1)),
 ])
-def test_gradients_through_in_place_ops_on_non_leaves_equal_torch(name, change):
-    (x, tx), (w, tw) = both([0.5, -1.5, 2.0]), both([1.5, 2.0, -0.5])
+def test_gradients_through_in_place_ops_on_non_leaves_equal_torch(leaf_pair, assert_same, name, change):
+    (x, tx), (w, tw) = leaf_pair([0.5, -1.5, 2.0]), leaf_pair([1.5, 2.0, -0.5])
     h, th = x * 1.5, tx * 1.5
     change(h, w)
     change(th, tw)
     (h * gn.tensor([1.0, 2.0, 3.0], dtype=gn.float64)).sum().backward()
     (th * torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64)).sum().backward()
-    same(h, th)
-    same(x.grad, tx.grad)
+    assert_same(h, th)
+    assert_same(x.grad, tx.grad)
     if tw.grad is not None:
-        same(w.grad, tw.grad)
+        assert_same(w.grad, tw.grad)
 
 
 def _sigmoid_then_change_its_output(a):
@@ -114,8 +107,8 @@ def _square_then_change_the_input(a):
 
 
 @pytest.mark.parametrize("build", [_sigmoid_then_change_its_output, _square_then_change_the_input])
-def test_changing_a_saved_tensor_makes_backward_raise_like_torch(build):
-    x, tx = both([0.5, -1.0])
+def test_changing_a_saved_tensor_makes_backward_raise_like_torch(leaf_pair, build):
+    x, tx = leaf_pair([0.5, -1.0])
     with pytest.raises(RuntimeError):
         build(tx).backward()
     loss = build(x)
@@ -124,15 +117,15 @@ def test_changing_a_saved_tensor_makes_backward_raise_like_torch(build):
     assert x.grad is None
 
 
-def test_a_graph_that_did_not_save_the_changed_tensor_still_backpropagates_like_torch():
-    (x, tx) = both([0.5, -1.0, 2.0])
+def test_a_graph_that_did_not_save_the_changed_tensor_still_backpropagates_like_torch(leaf_pair, assert_same):
+    (x, tx) = leaf_pair([0.5, -1.0, 2.0])
     h, th = x * 2, tx * 2
     y, ty = h + 1, th + 1  # add saves nothing
     h.mul_(3)
     th.mul_(3)
     (y * 2).sum().backward()
     (ty * 2).sum().backward()
-    same(x.grad, tx.grad)
+    assert_same(x.grad, tx.grad)
 
 
 def test_in_place_on_a_view_of_a_graph_tensor_raises_a_clear_error():
@@ -183,9 +176,10 @@ SETITEMS = [  # (id, shape of x, index, shape of the value)
 
 
 @pytest.mark.parametrize("name, shape, index, value_shape", SETITEMS, ids=[c[0] for c in SETITEMS])
-def test_setitem_values_and_gradients_equal_torch(to_torch, name, shape, index, value_shape):
+def test_setitem_values_and_gradients_equal_torch(leaf_pair, assert_same, to_torch, name, shape, index,
+                                                 value_shape):
     rng = np.random.default_rng(0)
-    (x, tx), (v, tv) = both(rng.normal(size=shape)), both(rng.normal(size=value_shape))
+    (x, tx), (v, tv) = leaf_pair(rng.normal(size=shape)), leaf_pair(rng.normal(size=value_shape))
     h, th = x * 1.0, tx * 1.0
     mask = rng.normal(size=shape) > 0
     gi, ti = (mask, torch.from_numpy(mask)) if isinstance(index, str) else (index, to_torch(index))
@@ -194,13 +188,13 @@ def test_setitem_values_and_gradients_equal_torch(to_torch, name, shape, index, 
     weight = rng.normal(size=shape)
     (h * gn.tensor(weight)).sum().backward()
     (th * torch.from_numpy(weight)).sum().backward()
-    same(h, th)
-    same(x.grad, tx.grad)
-    same(v.grad, tv.grad)
+    assert_same(h, th)
+    assert_same(x.grad, tx.grad)
+    assert_same(v.grad, tv.grad)
 
 
-def test_setitem_on_a_constant_with_a_tensor_that_requires_grad_puts_it_in_the_graph():
-    (x, tx) = both([1.0, 2.0, 3.0])
+def test_setitem_on_a_constant_with_a_tensor_that_requires_grad_puts_it_in_the_graph(leaf_pair, assert_same):
+    (x, tx) = leaf_pair([1.0, 2.0, 3.0])
     z, tz = gn.zeros(3, dtype=gn.float64), torch.zeros(3, dtype=torch.float64)
     z[1] = x[0] * 5
     tz[1] = tx[0] * 5
@@ -209,7 +203,7 @@ def test_setitem_on_a_constant_with_a_tensor_that_requires_grad_puts_it_in_the_g
     assert z.requires_grad and not z.is_leaf and z.grad_fn.name() == "CopySlices"
     z.sum().backward()
     tz.sum().backward()
-    same(x.grad, tx.grad)
+    assert_same(x.grad, tx.grad)
 
 
 def test_setitem_without_grad_writes_in_place_and_names_shapes_on_mismatch():
@@ -239,17 +233,17 @@ def test_random_fills_and_requires_grad_():
         w.normal_()
 
 
-def test_second_backward_works_through_nodes_that_saved_nothing_like_torch():
-    (x, tx) = both([1.0, 2.0])
+def test_second_backward_works_through_nodes_that_saved_nothing_like_torch(leaf_pair, assert_same):
+    (x, tx) = leaf_pair([1.0, 2.0])
     y, ty = (x + 1).sum(), (tx + 1).sum()
     y.backward()
     y.backward()
     ty.backward()
     ty.backward()
-    same(x.grad, tx.grad)
+    assert_same(x.grad, tx.grad)
     z, tz = x.reshape(2, 1).expand(2, 3).sum(), tx.reshape(2, 1).expand(2, 3).sum()
     z.backward()
     z.backward()
     tz.backward()
     tz.backward()
-    same(x.grad, tx.grad)
+    assert_same(x.grad, tx.grad)

@@ -18,7 +18,8 @@ __all__ = [
     "add", "sub", "mul", "div", "true_divide", "floor_divide", "remainder", "pow", "neg", "maximum", "minimum",
     "exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "rsqrt", "square", "reciprocal", "abs", "sign", "sin",
     "cos", "tan", "erf", "floor", "ceil", "round", "trunc", "clamp", "clip", "where", "cast", "eq", "ne", "lt",
-    "le", "gt", "ge", "equal", "allclose", "isclose", "logical_and", "logical_or", "logical_not", "bitwise_not", "isnan", "isinf", "isfinite",
+    "le", "gt", "ge", "equal", "allclose", "isclose", "logical_and", "logical_or", "logical_not", "bitwise_not",
+    "isnan", "isinf", "isfinite",
     "add_", "sub_", "mul_", "div_", "pow_", "neg_", "clamp_", "copy_", "fill_", "zero_",
 ]
 
@@ -236,7 +237,7 @@ _erf = np.frompyfunc(math.erf, 1, 1)
 
 
 def erf(a: Any) -> Tensor:
-    """The error function (2/√π) ∫₀ᵃ e^(−t²) dt; d/da = (2/√π) e^(−a²). (NumPy has none: math.erf per element.)"""
+    """The error function (2/√π) ∫₀ᵃ e^(−t²) dt; d/da = (2/√π) e^(−a²) (NumPy has none: math.erf per element)."""
     a = floating(a)
     out = np.asarray(_erf(a._data), dtype=a._data.dtype)
     return result(out, (a,), lambda g: (g * (2 / math.sqrt(math.pi)) * np.exp(-a._data * a._data),))
