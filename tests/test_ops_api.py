@@ -4,6 +4,8 @@ conftest). Where one lambda works on both libraries it is written once."""
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import glassnet as gn
 
@@ -341,3 +343,28 @@ def test_unique_where_alone_multinomial_normal_and_containment():
     assert gn.normal(gn.zeros(3), gn.ones(3)).shape == (3,)
     assert gn.allclose(x, x + 0) and gn.equal(x, x) and gn.isclose(x, x).all().item()
     assert x.type_as(gn.zeros(1)).dtype == np.float32 and x.data_ptr() == x.data.data_ptr()
+
+
+REDUCE_BY_DIM = {  # name: (torch and glassnet alike, given dim and keepdim)
+    "sum": lambda x, d, k: x.sum(d, keepdim=k), "mean": lambda x, d, k: x.mean(d, keepdim=k),
+    "amax": lambda x, d, k: x.amax(d, keepdim=k), "var": lambda x, d, k: x.var(d, keepdim=k),
+    "logsumexp": lambda x, d, k: x.logsumexp(d, keepdim=k), "prod": lambda x, d, k: x.prod(d, keepdim=k),
+    "max.values": lambda x, d, k: x.max(d, keepdim=k).values, "norm": lambda x, d, k: x.norm(dim=d, keepdim=k),
+    "cumsum": lambda x, d, k: x.cumsum(d), "softmax": lambda x, d, k: x.softmax(d),
+    "flip": lambda x, d, k: x.flip(d), "unsqueeze": lambda x, d, k: x.unsqueeze(d),
+}
+
+
+@st.composite
+def shape_and_dim(draw):
+    shape = tuple(draw(st.lists(st.integers(2, 3), min_size=1, max_size=3)))
+    return shape, draw(st.integers(-len(shape), len(shape) - 1)), draw(st.booleans())
+
+
+@settings(max_examples=40, deadline=None)
+@given(case=shape_and_dim(), op=st.sampled_from(sorted(REDUCE_BY_DIM)), seed=st.integers(0, 2 ** 16))
+def test_property_dim_ops_over_random_shapes_and_negative_dims(check, case, op, seed):
+    shape, dim, keepdim = case
+    fn = REDUCE_BY_DIM[op]
+    check([shape], lambda x: fn(x, dim, keepdim), low=0.3 if op == "prod" else -2.0, seed=seed,
+          fd=op != "max.values")
