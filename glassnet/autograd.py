@@ -22,9 +22,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .tensor import GraphError, Tensor, _run_backward, _stamp, _wrap
+from .tensor import GraphError, Tensor, _run_backward, _stamp, _wrap, no_grad, result
 
-__all__ = ["grad", "offer_buffer", "gradient_buffer", "in_buffer", "mark_changed"]
+__all__ = ["grad", "backward", "Function", "FunctionCtx", "offer_buffer", "gradient_buffer", "in_buffer",
+           "mark_changed"]
 
 
 def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
@@ -62,6 +63,65 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
         else:
             found.append(_wrap(np.array(g, dtype=t._data.dtype, copy=True)))
     return tuple(found)
+
+
+def backward(tensors: Tensor | Sequence[Tensor], grad_tensors: Any = None, retain_graph: bool | None = None,
+             create_graph: bool = False, inputs: Sequence[Tensor] | None = None) -> None:
+    """``t.backward(g)`` for each tensor and gradient in turn (``torch.autograd.backward``)."""
+    tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+    if grad_tensors is None or isinstance(grad_tensors, Tensor):
+        grad_tensors = [grad_tensors] * len(tensors)
+    for k, (t, g) in enumerate(zip(tensors, grad_tensors)):
+        t.backward(g, retain_graph=bool(retain_graph) or k < len(tensors) - 1, create_graph=create_graph,
+                   inputs=inputs)
+
+
+class FunctionCtx:
+    """What a custom ``Function``'s forward hands its backward: ``ctx.save_for_backward(*tensors)`` and, in
+    backward, ``ctx.saved_tensors``; ``ctx.needs_input_grad`` tells which inputs want a gradient."""
+
+    saved_tensors: tuple = ()
+    needs_input_grad: tuple = ()
+
+    def save_for_backward(self, *tensors: Any) -> None:
+        self.saved_tensors = tensors
+
+
+class Function:
+    """A custom differentiable op (``torch.autograd.Function``): subclass with static ``forward(ctx, *args)`` and
+    ``backward(ctx, grad_output)`` (one gradient per argument, None for non-tensors), call ``MyOp.apply(*args)``.
+    Both run without recording; one output tensor."""
+
+    @staticmethod
+    def forward(ctx: FunctionCtx, *args: Any) -> Tensor:
+        raise NotImplementedError("a Function subclass defines forward(ctx, *args)")
+
+    @staticmethod
+    def backward(ctx: FunctionCtx, *grad_outputs: Tensor) -> Any:
+        raise NotImplementedError("a Function subclass defines backward(ctx, grad_output)")
+
+    @classmethod
+    def apply(cls, *args: Any) -> Tensor:
+        ctx = FunctionCtx()
+        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        with no_grad():
+            out = cls.forward(ctx, *args)
+        if not isinstance(out, Tensor):
+            raise TypeError(f"{cls.__name__}.forward must return one Tensor, got {type(out).__name__}")
+        positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
+        saved = ctx.saved_tensors  # in the closure: what the in-place check and the freeing look at
+
+        def backward(g: np.ndarray) -> tuple:
+            ctx.saved_tensors = saved
+            with no_grad():
+                grads = cls.backward(ctx, _wrap(g))
+            grads = grads if isinstance(grads, tuple) else (grads,)
+            if len(grads) != len(args):
+                raise ValueError(f"{cls.__name__}.backward returned {len(grads)} gradients for {len(args)} inputs")
+            return tuple(None if grads[i] is None else np.asarray(grads[i]._data if isinstance(grads[i], Tensor)
+                                                                  else grads[i]) for i in positions)
+        backward.__qualname__ = f"{cls.__name__}.backward"  # grad_fn: <{cls.__name__}Backward0>
+        return result(out._data, tuple(args[i] for i in positions), backward)
 
 
 def mark_changed(array: np.ndarray) -> None:

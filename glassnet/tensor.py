@@ -325,7 +325,7 @@ class _Node(NamedTuple):
         op = getattr(backward, "__qualname__", type(backward).__name__).split(".")[0].strip("_")
         if op == "apply_activation":  # named after the activation it applies
             op = next(c.cell_contents.name for c in backward.__closure__ if hasattr(c.cell_contents, "derivative"))
-        return _GRAD_FN_NAMES.get(op) or "".join(part.capitalize() for part in op.split("_")) + "Backward0"
+        return _GRAD_FN_NAMES.get(op) or "".join(part[:1].upper() + part[1:] for part in op.split("_")) + "Backward0"
 
     @property
     def next_functions(self) -> tuple:

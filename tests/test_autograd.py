@@ -171,3 +171,34 @@ def test_an_optimizer_offers_its_flat_buffer_and_finds_the_gradients_there():
     model(gn.ones(5, 3)).sum().backward()
     flat = opt._flat[0].grad
     assert all(gn.autograd.in_buffer(p) and p.grad._data.base is flat for p in model.parameters())
+
+
+def test_a_custom_function_like_the_pytorch_tutorials_legendre_polynomial(leaf_pair, assert_same):
+    def make(lib):
+        class LegendrePolynomial3(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, input):
+                ctx.save_for_backward(input)
+                return 0.5 * (5 * input ** 3 - 3 * input)
+
+            @staticmethod
+            def backward(ctx, grad_output):
+                input, = ctx.saved_tensors
+                return grad_output * 1.5 * (5 * input ** 2 - 1)
+        return LegendrePolynomial3
+
+    (x, tx), (a, ta) = leaf_pair([0.3, -0.7, 1.2]), leaf_pair([0.5, 2.0, -1.0])
+    y, ty = make(gn).apply(x * a), make(torch).apply(tx * ta)
+    assert y.grad_fn.name() == "LegendrePolynomial3Backward0"
+    y.sum().backward()
+    ty.sum().backward()
+    assert_same(y, ty)
+    assert_same(x.grad, tx.grad)
+    assert_same(a.grad, ta.grad)
+
+
+def test_autograd_backward_of_several_tensors(leaf_pair, assert_same):
+    (x, tx) = leaf_pair([1.0, 2.0])
+    gn.autograd.backward([x * 2, (x * x).sum()], [gn.tensor([1.0, 1.0], dtype=gn.float64), None])
+    torch.autograd.backward([tx * 2, (tx * tx).sum()], [torch.ones(2, dtype=torch.float64), None])
+    assert_same(x.grad, tx.grad)
