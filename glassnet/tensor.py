@@ -371,6 +371,11 @@ class Tensor:
         self._backward: Callable | None = None
         self._seq = 0
 
+    @staticmethod
+    def _wrap(data: np.ndarray) -> Tensor:
+        """A constant Tensor around an ndarray, no checks or copies (the internal fast path, for other modules)."""
+        return _wrap(data)
+
     # ---- array protocol and properties
     @property
     def data(self) -> Tensor:
@@ -1183,8 +1188,6 @@ class Tensor:
     def new_tensor(self, data: Any, *, dtype: Any = None, **options: Any) -> Tensor:
         return _new.tensor(data, dtype=dtype or self._data.dtype, **options)
 
-
-Tensor._wrap = staticmethod(lambda data: _wrap(data))  # internal fast path for other modules (see _wrap)
 
 _TYPE_NAMES = {float32: "FloatTensor", float64: "DoubleTensor", float16: "HalfTensor", int64: "LongTensor",
                int32: "IntTensor", int16: "ShortTensor", int8: "CharTensor", uint8: "ByteTensor",
