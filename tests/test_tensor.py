@@ -172,3 +172,61 @@ def test_tensor_module_works_alone():
     x = tensor_module.tensor([1.0, 2.0], requires_grad=True)
     (x * x).sum().backward()
     assert x.grad.tolist() == [2.0, 4.0] and "__add__" in tensor_module.Tensor.__dict__
+
+
+def test_nn_tutorial_style_code_runs_unchanged():
+    """The PyTorch nn_tutorial's first model, written for torch, on both libraries."""
+    def run(torch_like):
+        torch_like.manual_seed(0)
+        x_train = torch_like.tensor(np.random.default_rng(0).normal(size=(64, 20)).astype(np.float32))
+        y_train = torch_like.tensor(np.random.default_rng(1).integers(0, 10, 64))
+        weights = torch_like.tensor(np.random.default_rng(2).normal(size=(20, 10)).astype(np.float32) / 20 ** 0.5)
+        weights.requires_grad_()
+        bias = torch_like.zeros(10, requires_grad=True)
+
+        def log_softmax(x):
+            return x - x.exp().sum(-1).log().unsqueeze(-1)
+
+        def nll(input, target):
+            return -input[range(target.shape[0]), target].mean()
+
+        losses = []
+        for i in range(0, 64, 16):
+            pred = log_softmax(x_train[i:i + 16] @ weights + bias)
+            loss = nll(pred, y_train[i:i + 16])
+            loss.backward()
+            with torch_like.no_grad():
+                weights -= weights.grad * 0.5
+                bias -= bias.grad * 0.5
+                weights.grad.zero_()
+                bias.grad.zero_()
+            losses.append(loss.item())
+        accuracy = (torch_like.argmax(log_softmax(x_train @ weights + bias), dim=1) == y_train).float().mean()
+        return losses, accuracy.item(), weights.detach().numpy().copy()
+
+    mine, theirs = run(gn), run(torch)
+    np.testing.assert_allclose(mine[0], theirs[0], rtol=1e-5)
+    assert mine[1] == pytest.approx(theirs[1])
+    np.testing.assert_allclose(mine[2], theirs[2], rtol=1e-5, atol=1e-6)
+
+
+def test_autograd_polynomial_tutorial_style_code_runs_unchanged():
+    def run(torch_like):
+        x = torch_like.linspace(-3.0, 3.0, 200)
+        y = torch_like.sin(x)
+        p = torch_like.tensor([1, 2, 3])
+        xx = x.unsqueeze(-1).pow(p)
+        a, b, c, d = (torch_like.tensor(v, requires_grad=True) for v in (0.1, -0.2, 0.05, 0.01))
+        for _ in range(20):
+            y_pred = a + b * x + c * x ** 2 + d * x ** 3
+            loss = (y_pred - y).pow(2).sum() + (xx.sum(1) * 0).sum()
+            loss.backward()
+            with torch_like.no_grad():
+                for param in (a, b, c, d):
+                    param -= 1e-5 * param.grad
+                    param.grad = None
+        return [v.item() for v in (a, b, c, d)], loss.item(), str(xx.dtype)
+
+    mine, theirs = run(gn), run(torch)
+    np.testing.assert_allclose(mine[0], theirs[0], rtol=1e-4)
+    assert mine[1] == pytest.approx(theirs[1], rel=1e-4) and mine[2] == theirs[2].replace("torch.", "")

@@ -27,6 +27,8 @@ def _plain_index(index: Any) -> tuple:
             part = part._data
         if isinstance(part, np.ndarray) and part.ndim == 0 and part.dtype.kind in "iu":
             part = int(part)
+        elif isinstance(part, range):
+            part = np.arange(part.start, part.stop, part.step)
         elif isinstance(part, list):
             part = np.asarray([p._data if isinstance(p, Tensor) else p for p in part])
         plain.append(part)
