@@ -22,7 +22,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .tensor import GraphError, Tensor, _run_backward, _stamp, _wrap, no_grad, result
+from .tensor import GraphError, Tensor, _backward_pass, _stamp, _wrap, no_grad, result
 
 __all__ = ["grad", "backward", "Function", "FunctionCtx", "offer_buffer", "gradient_buffer", "in_buffer",
            "mark_changed"]
@@ -50,7 +50,7 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
     total: dict[int, np.ndarray] = {}
     for k, (output, weight) in enumerate(zip(outputs, grad_outputs)):
         keep = bool(retain_graph) or k < len(outputs) - 1
-        for key, g in _run_backward(output, weight, keep, inputs).items():
+        for key, g in _backward_pass(output, weight, keep, inputs=inputs, collect=True).items():
             total[key] = total[key] + g if key in total else g
     found = []
     for i, t in enumerate(inputs):
@@ -124,11 +124,11 @@ class Function:
         return result(out._data, tuple(args[i] for i in positions), backward)
 
 
-def mark_changed(array: np.ndarray) -> None:
-    """Record that ``array`` (and every tensor whose memory it holds) was changed in place outside the Tensor ops,
-    e.g. by an optimizer step on its flat buffer: a backward through a graph recorded before, which saved one of
-    those tensors, then raises instead of using the new values (PyTorch's version counter)."""
-    _stamp(array)
+# mark_changed(array): record that ``array`` (and every tensor whose memory it holds) was changed in place outside
+# the Tensor ops, e.g. by an optimizer step on its flat buffer; a backward through a graph recorded before, which
+# saved one of those tensors, then raises instead of using the new values (PyTorch's version counter). It is the
+# engine's own stamp function under its public name (no wrapper: the optimizer calls it every step).
+mark_changed = _stamp
 
 
 def offer_buffer(leaf: Tensor, buffer: np.ndarray | None) -> bool:

@@ -342,6 +342,168 @@ _GRAD_FN_NAMES = {  # ops whose PyTorch node name is not their own name + "Backw
 }
 
 
+# ---------------------------------------------------------------------------------------------------- the engine
+
+def _backward_pass(root: Tensor, gradient: Any = None, retain_graph: bool | None = None, create_graph: bool = False,
+                   inputs: Sequence[Tensor] | Tensor | None = None, *, collect: bool = False) -> dict | None:
+    """``tensor.backward()``: compute d(root)/d(leaf) for every leaf that requires grad and add it to ``leaf.grad``.
+
+    ``gradient`` is d(loss)/d(root) (defaults to 1 for a one-element tensor). The graph's intermediate results are
+    freed afterwards unless ``retain_graph`` (nodes that saved nothing stay, as in PyTorch). With ``inputs``, only
+    those tensors get gradients; with ``collect`` too (``autograd.grad``), nothing is accumulated and the gradients
+    are returned as a dict id → array.
+    """
+    if create_graph:
+        raise NotImplementedError("backward(create_graph=True): glassnet computes first-order gradients only")
+    if not root.requires_grad:
+        raise GraphError("backward() on a tensor that does not require grad: no input of the computation "
+                         "has requires_grad=True (or it ran inside no_grad()).")
+    if root._backward is _freed:
+        _freed(None)
+    data = root._data
+    if gradient is None:
+        if data.size != 1:
+            raise GraphError(f"backward() without a gradient needs a one-element output, got shape "
+                             f"{data.shape}; pass a gradient of that shape or reduce (e.g. .sum()) first.")
+        grad = _one(data.dtype) if data.ndim == 0 else np.ones(data.shape, data.dtype)
+    else:
+        grad = np.asarray(gradient._data if isinstance(gradient, Tensor) else gradient, dtype=data.dtype)
+        if grad.shape != data.shape:
+            raise ShapeError(f"backward(gradient): the gradient has shape {grad.shape}, the tensor has {data.shape}")
+    if isinstance(inputs, Tensor):
+        inputs = [inputs]
+    wanted = None if inputs is None else {id(t): t for t in inputs}
+    found: dict[int, np.ndarray] = {}
+    if root._backward is None:  # a leaf: d(self)/d(self) = 1
+        if wanted is None:
+            _accumulate(root, grad, grad)  # copied: the caller may still hold (and change) ``grad``
+        elif id(root) in wanted:
+            found[id(root)] = grad.copy()
+        return _delivered(found, inputs, collect)
+    last_change = _last_inplace
+    retaining = _retaining
+    # Process nodes newest first: every consumer of a node was created after it, so by the time a node is
+    # popped, all the gradient that flows into it has arrived (a max-heap on the creation number).
+    grads = {id(root): grad}
+    heap = [(-root._seq, root)]
+    while heap:
+        node = heappop(heap)[1]
+        g = grads.pop(id(node))
+        if retaining and id(node) in retaining:
+            _accumulate(node, g, g)
+        if wanted is not None and id(node) in wanted:
+            found[id(node)] = g
+        parents = node._parents
+        if node._seq < last_change:  # something changed in place since this node was recorded: check it
+            parents = _checked_parents(node)
+        parent_grads = node._backward(g)
+        if not retain_graph and _saves_arrays(node._backward):  # keep nodes that saved nothing, as in PyTorch
+            node._parents, node._backward = (), _freed
+        for parent, pg in zip(parents, parent_grads):
+            if pg is None or not parent.requires_grad:
+                continue
+            if parent._backward is None:
+                if wanted is None:
+                    _accumulate(parent, pg, g)
+                elif id(parent) in wanted:
+                    if pg.shape != parent._data.shape:
+                        pg = _unbroadcast(pg, parent._data.shape)
+                    key = id(parent)
+                    found[key] = found[key] + pg if key in found else pg.astype(parent._data.dtype, copy=True)
+                continue
+            if pg.shape != parent._data.shape:
+                pg = _unbroadcast(pg, parent._data.shape)
+            key = id(parent)
+            if key in grads:
+                grads[key] = grads[key] + pg
+            else:
+                grads[key] = pg
+                heappush(heap, (-parent._seq, parent))
+    if wanted is not None:
+        return _delivered(found, inputs, collect)
+    return None
+
+
+def _delivered(found: dict[int, np.ndarray], inputs: Sequence[Tensor] | None, collect: bool) -> dict | None:
+    """The gradients of ``backward(inputs=…)`` added into those inputs' ``.grad``, or returned (``collect``)."""
+    if collect or inputs is None:
+        return found
+    for t in inputs:
+        if id(t) in found:
+            _accumulate(t, found[id(t)], None)
+    return None
+
+
+@functools.lru_cache(maxsize=None)
+def _one(dtype: np.dtype) -> np.ndarray:
+    """The 0-d gradient 1 that starts a backward pass from a scalar, made once per dtype and read-only (a backward
+    function must never change its upstream gradient in place)."""
+    one = np.ones((), dtype)
+    one.flags.writeable = False
+    return one
+
+
+def _accumulate(leaf: Tensor, grad: np.ndarray, upstream: np.ndarray | None) -> None:
+    """Add ``grad`` into ``leaf.grad``; never keep an array that another tensor may also hold.
+
+    A first gradient is copied into the buffer the leaf offers when it is free (see `autograd.gradient_buffer`;
+    ops that can write it there themselves do so and return None for the leaf).
+    """
+    if grad.shape != leaf._data.shape:
+        grad = _unbroadcast(grad, leaf._data.shape)
+    if grad.dtype != leaf._data.dtype:
+        grad = grad.astype(leaf._data.dtype)
+    current = leaf.grad
+    if current is not None:
+        if _autograd.in_buffer(leaf):
+            current._data += grad  # the buffer offered to the leaf: add in place, as PyTorch does
+        else:
+            current._data = current._data + grad
+        return
+    store = _autograd.gradient_buffer(leaf, grad.dtype)
+    if store is not None:
+        store[...] = grad
+        return
+    leaf.grad = _wrap(grad.copy() if grad is upstream or grad.base is not None or not grad.flags.writeable
+                      else grad)
+
+
+def _unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Sum ``grad`` over the axes that broadcasting added or stretched, so that it has ``shape``."""
+    extra = grad.ndim - len(shape)
+    if extra:
+        grad = grad.sum(axis=tuple(range(extra)))
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if stretched:
+        grad = grad.sum(axis=stretched, keepdims=True)
+    return grad
+
+
+def _wrap(data: np.ndarray) -> Tensor:
+    """A constant Tensor around ``data`` without checks or copies (internal fast path)."""
+    out = Tensor.__new__(Tensor)
+    out._data, out.grad, out.requires_grad, out._parents, out._backward, out._seq = data, None, False, (), None, 0
+    return out
+
+
+def result(data: np.ndarray, parents: tuple[Tensor, ...], backward: Callable[[np.ndarray], Sequence]) -> Tensor:
+    """The output of an op: records ``parents`` and ``backward`` when a parent needs a gradient.
+
+    ``backward(g)`` receives d(loss)/d(output) and returns one array (or None) per parent, in order; shapes may be
+    broadcast shapes: the engine sums them back to each parent's shape. What ``backward`` captures (its closure's
+    Tensors and arrays) is what the op saved: the in-place check and the freeing after backward look there.
+    """
+    out = Tensor.__new__(Tensor)
+    out._data, out.grad = data, None
+    if _thread.grad_enabled:
+        for parent in parents:
+            if parent.requires_grad:
+                out.requires_grad, out._parents, out._backward, out._seq = True, parents, backward, next(_creation)
+                return out
+    out.requires_grad, out._parents, out._backward, out._seq = False, (), None, 0
+    return out
+
+
 class Tensor:
     """An n-dimensional array that can record the ops applied to it and compute gradients (PyTorch's Tensor).
 
@@ -556,23 +718,7 @@ class Tensor:
     def retains_grad(self) -> builtins.bool:
         return id(self) in _retaining
 
-    def backward(self, gradient: Any = None, retain_graph: builtins.bool | None = None,
-                 create_graph: builtins.bool = False, inputs: Sequence[Tensor] | None = None) -> None:
-        """Compute d(self)/d(leaf) for every leaf that requires grad and add it to ``leaf.grad``.
-
-        ``gradient`` is d(loss)/d(self) (defaults to 1 for a one-element tensor). The graph's intermediate results
-        are freed afterwards unless ``retain_graph``.
-        """
-        if create_graph:
-            raise NotImplementedError("backward(create_graph=True): glassnet computes first-order gradients only")
-        if inputs is None:
-            _run_backward(self, gradient, retain_graph, None)
-            return
-        inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-        found = _run_backward(self, gradient, retain_graph, inputs)
-        for t in inputs:
-            if id(t) in found:
-                _accumulate(t, found[id(t)], None)
+    backward = _backward_pass  # a function of the engine (below), bound as the method: no extra call per step
 
     # ---- dtype and device conversions
     def to(self, *args: Any, dtype: Any = None, device: Any = None, copy: builtins.bool = False,
@@ -1214,146 +1360,6 @@ def numel(value: Tensor) -> int:
     return value._data.size
 
 
-# ---------------------------------------------------------------------------------------------------- the engine
-
-def _run_backward(root: Tensor, gradient: Any, retain_graph: bool | None, inputs: list[Tensor] | None) -> dict:
-    """The backward pass from ``root``: into the leaves' ``.grad``, or, with ``inputs``, into a dict id → gradient
-    of those tensors only (``autograd.grad``)."""
-    if not root.requires_grad:
-        raise GraphError("backward() on a tensor that does not require grad: no input of the computation "
-                         "has requires_grad=True (or it ran inside no_grad()).")
-    if root._backward is _freed:
-        _freed(None)
-    data = root._data
-    if gradient is None:
-        if data.size != 1:
-            raise GraphError(f"backward() without a gradient needs a one-element output, got shape "
-                             f"{data.shape}; pass a gradient of that shape or reduce (e.g. .sum()) first.")
-        grad = _one(data.dtype) if data.ndim == 0 else np.ones(data.shape, data.dtype)
-    else:
-        grad = np.asarray(gradient._data if isinstance(gradient, Tensor) else gradient, dtype=data.dtype)
-        if grad.shape != data.shape:
-            raise ShapeError(f"backward(gradient): the gradient has shape {grad.shape}, the tensor has {data.shape}")
-    wanted = None if inputs is None else {id(t): t for t in inputs}
-    found: dict[int, np.ndarray] = {}
-    if root._backward is None:  # a leaf: d(self)/d(self) = 1
-        if wanted is None:
-            _accumulate(root, grad, grad)  # copied: the caller may still hold (and change) ``grad``
-        elif id(root) in wanted:
-            found[id(root)] = grad.copy()
-        return found
-    last_change = _last_inplace
-    retaining = _retaining
-    # Process nodes newest first: every consumer of a node was created after it, so by the time a node is
-    # popped, all the gradient that flows into it has arrived (a max-heap on the creation number).
-    grads = {id(root): grad}
-    heap = [(-root._seq, root)]
-    while heap:
-        node = heappop(heap)[1]
-        g = grads.pop(id(node))
-        if retaining and id(node) in retaining:
-            _accumulate(node, g, g)
-        if wanted is not None and id(node) in wanted:
-            found[id(node)] = g
-        parents = node._parents
-        if node._seq < last_change:  # something changed in place since this node was recorded: check it
-            parents = _checked_parents(node)
-        parent_grads = node._backward(g)
-        if not retain_graph and _saves_arrays(node._backward):  # keep nodes that saved nothing, as in PyTorch
-            node._parents, node._backward = (), _freed
-        for parent, pg in zip(parents, parent_grads):
-            if pg is None or not parent.requires_grad:
-                continue
-            if parent._backward is None:
-                if wanted is None:
-                    _accumulate(parent, pg, g)
-                elif id(parent) in wanted:
-                    if pg.shape != parent._data.shape:
-                        pg = _unbroadcast(pg, parent._data.shape)
-                    key = id(parent)
-                    found[key] = found[key] + pg if key in found else pg.astype(parent._data.dtype, copy=True)
-                continue
-            if pg.shape != parent._data.shape:
-                pg = _unbroadcast(pg, parent._data.shape)
-            key = id(parent)
-            if key in grads:
-                grads[key] = grads[key] + pg
-            else:
-                grads[key] = pg
-                heappush(heap, (-parent._seq, parent))
-    return found
-
-
-@functools.lru_cache(maxsize=None)
-def _one(dtype: np.dtype) -> np.ndarray:
-    """The 0-d gradient 1 that starts a backward pass from a scalar, made once per dtype and read-only (a backward
-    function must never change its upstream gradient in place)."""
-    one = np.ones((), dtype)
-    one.flags.writeable = False
-    return one
-
-
-def _accumulate(leaf: Tensor, grad: np.ndarray, upstream: np.ndarray | None) -> None:
-    """Add ``grad`` into ``leaf.grad``; never keep an array that another tensor may also hold.
-
-    A first gradient is copied into the buffer the leaf offers when it is free (see `autograd.gradient_buffer`;
-    ops that can write it there themselves do so and return None for the leaf).
-    """
-    if grad.shape != leaf._data.shape:
-        grad = _unbroadcast(grad, leaf._data.shape)
-    if grad.dtype != leaf._data.dtype:
-        grad = grad.astype(leaf._data.dtype)
-    current = leaf.grad
-    if current is not None:
-        if _autograd.in_buffer(leaf):
-            current._data += grad  # the buffer offered to the leaf: add in place, as PyTorch does
-        else:
-            current._data = current._data + grad
-        return
-    store = _autograd.gradient_buffer(leaf, grad.dtype)
-    if store is not None:
-        store[...] = grad
-        return
-    leaf.grad = _wrap(grad.copy() if grad is upstream or grad.base is not None or not grad.flags.writeable
-                      else grad)
-
-
-def _unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """Sum ``grad`` over the axes that broadcasting added or stretched, so that it has ``shape``."""
-    extra = grad.ndim - len(shape)
-    if extra:
-        grad = grad.sum(axis=tuple(range(extra)))
-    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
-    if stretched:
-        grad = grad.sum(axis=stretched, keepdims=True)
-    return grad
-
-
-def _wrap(data: np.ndarray) -> Tensor:
-    """A constant Tensor around ``data`` without checks or copies (internal fast path)."""
-    out = Tensor.__new__(Tensor)
-    out._data, out.grad, out.requires_grad, out._parents, out._backward, out._seq = data, None, False, (), None, 0
-    return out
-
-
-def result(data: np.ndarray, parents: tuple[Tensor, ...], backward: Callable[[np.ndarray], Sequence]) -> Tensor:
-    """The output of an op: records ``parents`` and ``backward`` when a parent needs a gradient.
-
-    ``backward(g)`` receives d(loss)/d(output) and returns one array (or None) per parent, in order; shapes may be
-    broadcast shapes: the engine sums them back to each parent's shape. What ``backward`` captures (its closure's
-    Tensors and arrays) is what the op saved: the in-place check and the freeing after backward look there.
-    """
-    out = Tensor.__new__(Tensor)
-    out._data, out.grad = data, None
-    if _thread.grad_enabled:
-        for parent in parents:
-            if parent.requires_grad:
-                out.requires_grad, out._parents, out._backward, out._seq = True, parents, backward, next(_creation)
-                return out
-    out.requires_grad, out._parents, out._backward, out._seq = False, (), None, 0
-    return out
-
-
 # ---------------------------------------------------------------------------------------------------- in-place changes
 # PyTorch's version counters, kept where the memory is: an in-place op stamps the array that owns the memory it
 # changed (``ndarray.base``, so a tensor and all its views share one stamp, as they share one version counter) with
@@ -1375,7 +1381,8 @@ def _owner(array: np.ndarray) -> Any:
 
 
 def _stamp(array: np.ndarray) -> int:
-    """Record that ``array``'s memory changed now; returns the stamp."""
+    """Record that ``array``'s memory (shared by all its views) changed now; returns the stamp
+    (``autograd.mark_changed``)."""
     global _last_inplace
     stamp = _last_inplace = next(_creation)
     owner = array.base
@@ -1426,9 +1433,12 @@ def _saves_arrays(fn: Any) -> bool:
     operand too) that freeing the graph releases; a node whose closure holds only shapes and dims in tuples, flags
     and functions stays usable for a second backward (as in PyTorch). Runs once per node and backward: the
     common case (an array in the first cell) returns at once."""
-    closure = getattr(fn, "__closure__", None)
+    try:
+        closure = fn.__closure__
+    except AttributeError:  # not a plain function (a callable object): free it
+        return True
     if closure is None:
-        return type(fn) is not types.FunctionType
+        return False
     for cell in closure:
         value = cell.cell_contents
         kind = type(value)
