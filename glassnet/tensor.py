@@ -1408,14 +1408,16 @@ def _changed_at(array: np.ndarray) -> int:
     return entry[1] if entry is not None and entry[0]() is owner else 0
 
 
-def _saved(fn: Any, depth: int = 0) -> Iterator[np.ndarray]:
-    """The arrays a backward function saved: those in its closure, directly, in Tensors or in lists/tuples."""
+def _saved(fn: Any) -> Iterator[np.ndarray]:
+    """The arrays a backward function saved: those in its closure, directly, in Tensors, in lists/tuples or in
+    the closure of a helper function it calls (a loss's ``local_grad``)."""
     cells = getattr(fn, "__closure__", None) or ()
     for cell in cells:
         yield from _arrays_in(cell.cell_contents, 0)
 
 
 def _arrays_in(value: Any, depth: int) -> Iterator[np.ndarray]:
+    """The arrays in one saved value, looking ``depth`` levels into containers and helper closures."""
     if isinstance(value, np.ndarray):
         yield value
     elif isinstance(value, Tensor):
