@@ -370,14 +370,15 @@ def _backward_pass(root: Tensor, gradient: Any = None, retain_graph: bool | None
         grad = np.asarray(gradient._data if isinstance(gradient, Tensor) else gradient, dtype=data.dtype)
         if grad.shape != data.shape:
             raise ShapeError(f"backward(gradient): the gradient has shape {grad.shape}, the tensor has {data.shape}")
-    if isinstance(inputs, Tensor):
-        inputs = [inputs]
-    wanted = None if inputs is None else {id(t): t for t in inputs}
-    found: dict[int, np.ndarray] = {}
+    wanted = found = None  # with inputs: their ids, and the gradients found for them
+    if inputs is not None:
+        inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+        wanted, found = {id(t): t for t in inputs}, {}
     if root._backward is None:  # a leaf: d(self)/d(self) = 1
         if wanted is None:
             _accumulate(root, grad, grad)  # copied: the caller may still hold (and change) ``grad``
-        elif id(root) in wanted:
+            return None
+        if id(root) in wanted:
             found[id(root)] = grad.copy()
         return _delivered(found, inputs, collect)
     last_change = _last_inplace
@@ -389,10 +390,11 @@ def _backward_pass(root: Tensor, gradient: Any = None, retain_graph: bool | None
     while heap:
         node = heappop(heap)[1]
         g = grads.pop(id(node))
-        if retaining and id(node) in retaining:
-            _accumulate(node, g, g)
-        if wanted is not None and id(node) in wanted:
-            found[id(node)] = g
+        if retaining or wanted is not None:  # a non-leaf whose gradient someone asked for
+            if retaining and id(node) in retaining:
+                _accumulate(node, g, g)
+            if wanted is not None and id(node) in wanted:
+                found[id(node)] = g
         parents = node._parents
         if node._seq < last_change:  # something changed in place since this node was recorded: check it
             parents = _checked_parents(node)
@@ -424,9 +426,9 @@ def _backward_pass(root: Tensor, gradient: Any = None, retain_graph: bool | None
     return None
 
 
-def _delivered(found: dict[int, np.ndarray], inputs: Sequence[Tensor] | None, collect: bool) -> dict | None:
+def _delivered(found: dict[int, np.ndarray], inputs: list[Tensor], collect: bool) -> dict | None:
     """The gradients of ``backward(inputs=…)`` added into those inputs' ``.grad``, or returned (``collect``)."""
-    if collect or inputs is None:
+    if collect:
         return found
     for t in inputs:
         if id(t) in found:
