@@ -113,7 +113,7 @@ def build(name: str, spec: Spec, state: dict | None) -> dict:
             layers.append(getattr(lib.nn, spec.activation)())
     model = lib.nn.Sequential(*layers)
     if state is not None:
-        model.load_state_dict({k: to_tensor(v.copy()) for k, v in state.items()})
+        model.load_state_dict({k: to_tensor(np.array(v)) for k, v in state.items()})
     batches = [(to_tensor(X[i:i + spec.batch]), to_tensor(y[i:i + spec.batch])) for i in range(0, len(X), spec.batch)]
     return dict(model=model, loss_fn=getattr(lib.nn, spec.loss)(),
                 opt=getattr(lib.optim, spec.optimizer)(model.parameters(), lr=spec.lr), batches=batches,

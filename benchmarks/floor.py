@@ -26,7 +26,7 @@ class Floor:
 
     def __init__(self, sizes: list[int], activation: str, output_activation: bool, loss: str, optimizer: str,
                  lr: float, state: dict[str, np.ndarray]) -> None:
-        arrays = list(state.values())  # 0.weight, 0.bias, 2.weight, …: (out, in) and (out,) per layer
+        arrays = [np.asarray(a) for a in state.values()]  # 0.weight, 0.bias, 2.weight, …: (out, in), (out,) per layer
         self.params = np.concatenate([a.ravel() for a in arrays]).astype(np.float32)
         self.grads = np.zeros_like(self.params)
         self.scratch = np.empty_like(self.params)

@@ -16,14 +16,14 @@ from .tensor import (DeviceError, DtypeError, Generator, GraphError, ShapeError,
                      get_default_dtype, half, inference_mode, int8, int16, int32, int64, is_floating_point,
                      is_grad_enabled, is_inference_mode_enabled, is_tensor, long, manual_seed, no_grad, numel,
                      promote_types, result_type, set_default_dtype, set_grad_enabled, short, tensor, uint8)
-from .train import History, evaluate, fit, predict, restarts
+from .train import History, Trainer, evaluate, fit, predict, restarts
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Tensor", "Generator", "tensor", "no_grad", "enable_grad", "is_grad_enabled", "manual_seed", "set_default_dtype",
     "get_default_dtype", "GraphError", "nn", "optim", "train", "callbacks", "glass", "data", "fit", "evaluate",
-    "predict", "restarts", "History", "save", "load", "autograd", "ops", "ShapeError", "DtypeError", "DeviceError",
+    "predict", "restarts", "History", "Trainer", "save", "load", "autograd", "ops", "ShapeError", "DtypeError", "DeviceError",
     "device", "cuda", "accelerator", "default_generator", "set_grad_enabled", "inference_mode",
     "is_inference_mode_enabled", "is_tensor", "is_floating_point", "numel", "result_type", "promote_types",
     "can_cast", "dtype", "float16", "float32", "float64", "half", "double", "int8", "int16", "int32", "int64",

@@ -1,35 +1,39 @@
 """The learner's view into a network: every neuron's weighted sum and activation, and the chain rule of one
 weight's gradient, factor by factor.
 
-A Sequential model is read as stages: a Linear with the activation that follows it is one layer of neurons
-(z = W·a_prev + b, a = g(z)); any other module (Dropout, Softmax, …) is a stage of its own.
+It works on any module tree: forward hooks on the model's leaf modules record what each one computes while the
+model runs its own forward (so what is shown is what the network computes, custom forwards included). A Linear
+whose output goes straight into an activation module is one layer of neurons (z = W·a_prev + b, a = g(z)); any
+other module (Dropout, Softmax, …) is a stage of its own.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from .nn import ActivationLayer, Linear, Module, Sequential
-from .tensor import Tensor, no_grad
+from .nn import ActivationLayer, Linear, Module, evaluating
+from .nn.container import FUSED_ACTIVATIONS
+from .tensor import Tensor, enable_grad
 from .train import _targets
 
-__all__ = ["Stage", "LayerTrace", "ChainRule", "stages", "trace", "chain"]
+__all__ = ["Call", "Watch", "LayerTrace", "ChainRule", "watch", "trace", "chain"]
 
 
 @dataclass
-class Stage:
-    """One step of the forward pass: a ``module`` (Linear or other) and the activation fused after it."""
+class Call:
+    """One call of a leaf module: its dotted ``name`` in the model, its first input and its output. With
+    ``probe``, ``output`` is the module's output plus ``probe`` (zeros that require grad): after backward,
+    ``probe.grad`` is ∂J/∂output."""
 
     name: str
     module: Module
-    activation: ActivationLayer | None = None
-
-    def run(self, x: Tensor) -> tuple[Tensor, Tensor]:
-        """(z, a) for input x: the module's output and the activation's."""
-        z = self.module(x)
-        return z, (self.activation(z) if self.activation is not None else z)
+    input: Any
+    output: Any
+    probe: Tensor | None = None
+    raw: Any = None  # the module's own output (``output`` before the probe was added)
 
 
 @dataclass
@@ -43,22 +47,65 @@ class LayerTrace:
     activation: str | None
 
 
-def stages(model: Module) -> list[Stage]:
-    """The model's forward pass as stages (needs an ``nn.Sequential``)."""
-    if not isinstance(model, Sequential):
-        raise TypeError(f"glass works on nn.Sequential models, got {type(model).__name__}")
-    named = list(model.named_children())
-    result, i = [], 0
-    while i < len(named):
-        name, module = named[i]
-        following = named[i + 1][1] if i + 1 < len(named) else None
-        if isinstance(module, Linear) and isinstance(following, ActivationLayer):
-            result.append(Stage(name, module, following))
-            i += 2
-        else:
-            result.append(Stage(name, module))
-            i += 1
-    return result
+def _activation_name(module: Module) -> str:
+    """The activation's name ("tanh"), or its class name when its class is not a built-in one."""
+    return module.activation.name if type(module) in FUSED_ACTIVATIONS else type(module).__name__
+
+
+class Watch:
+    """The calls of a model's leaf modules, in the order they ran (see `watch`), and the stages they form."""
+
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+
+    def stages(self) -> list[tuple[Call, Call | None]]:
+        """(call, activation call or None) per stage: a Linear's call with the activation module's call that took
+        its output, or any other call alone."""
+        stages, i = [], 0
+        while i < len(self.calls):
+            call = self.calls[i]
+            after = self.calls[i + 1] if i + 1 < len(self.calls) else None
+            paired = (isinstance(call.module, Linear) and after is not None
+                      and isinstance(after.module, ActivationLayer) and after.input is call.output)
+            stages.append((call, after if paired else None))
+            i += 2 if paired else 1
+        return stages
+
+    def layers(self, squeeze: bool = False) -> list[LayerTrace]:
+        """One LayerTrace per stage (``squeeze``: of a single example, without the batch dimension)."""
+        def array(value: Any) -> np.ndarray:
+            if isinstance(value, (tuple, list)):  # e.g. a recurrent layer's (output, state): its output
+                value = value[0]
+            values = value._data if isinstance(value, Tensor) else np.asarray(value)
+            return values[0] if squeeze else values
+        return [LayerTrace(call.name, type(call.module).__name__, array(call.output),
+                           array((act or call).output), None if act is None else _activation_name(act.module))
+                for call, act in self.stages()]
+
+
+@contextmanager
+def watch(model: Module, probes: bool = False) -> Iterator[Watch]:
+    """``with watch(model) as seen: model(x)`` records every leaf module's call in ``seen.calls`` (through
+    forward hooks, removed afterwards); ``probes`` adds a zero probe to each output (see `Call`)."""
+    seen = Watch()
+
+    def record(name: str) -> Callable:
+        def hook(module: Module, args: tuple, output: Any) -> Any:
+            call = Call(name, module, args[0] if args else None, output, raw=output)
+            if probes and isinstance(output, Tensor) and output._data.dtype.kind == "f":
+                call.probe = Tensor(np.zeros_like(output._data), requires_grad=True)
+                call.output = output + call.probe
+            seen.calls.append(call)
+            return call.output
+        return hook
+
+    handles = [module.register_forward_hook(record(name)) for name, module in model.named_modules()
+               if not module._modules]
+    try:
+        yield seen
+    finally:
+        for handle in handles:
+            handle.remove()
 
 
 def _batch(model: Module, x: Any) -> tuple[np.ndarray, bool]:
@@ -67,24 +114,13 @@ def _batch(model: Module, x: Any) -> tuple[np.ndarray, bool]:
 
 
 def trace(model: Module, x: Any) -> list[LayerTrace]:
-    """Layer by layer, every neuron's weighted sum z and activation a for input x ((features,) or (n,
-    features)), in eval mode. The first entry is the input itself."""
+    """Stage by stage, every neuron's weighted sum z and activation a for input x ((features,) or (n,
+    features)), in eval mode, as the model's own forward computes them. The first entry is the input itself."""
     X, single = _batch(model, x)
-    squeeze = (lambda v: v[0]) if single else (lambda v: v)
-    traces = [LayerTrace("input", "input", squeeze(X), squeeze(X), None)]
-    was_training = model.training
-    model.eval()
-    try:
-        with no_grad():
-            value = Tensor(X)
-            for stage in stages(model):
-                z, value = stage.run(value)
-                act = stage.activation.activation.name if stage.activation is not None else None
-                traces.append(LayerTrace(stage.name, type(stage.module).__name__, squeeze(z._data),
-                                         squeeze(value._data), act))
-    finally:
-        model.train(was_training)
-    return traces
+    with evaluating(model), watch(model) as seen:
+        model(Tensor(X))
+    inputs = X[0] if single else X
+    return [LayerTrace("input", "input", inputs, inputs, None)] + seen.layers(squeeze=single)
 
 
 @dataclass
@@ -93,7 +129,8 @@ class ChainRule:
 
     Each factor holds one value per example; ``product`` sums dJ_da·da_dz·dz_dw over the examples and equals
     ``autodiff``, the gradient that backpropagation computes. ``paths`` splits ∂J/∂a over the next layer's
-    neurons k (the multiple-path chain rule): ∂J/∂a = Σ_k ∂J/∂z_k · w_k,neuron.
+    neurons k (the multiple-path chain rule): ∂J/∂a = Σ_k ∂J/∂z_k · w_k,neuron; it is empty unless a goes only
+    into one Linear layer.
     """
 
     param: str
@@ -109,34 +146,41 @@ class ChainRule:
     paths: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _gradient_at(parts: list[Stage], start: int, value: np.ndarray, y: np.ndarray, loss: Callable,
-                 at_weighted_sum: bool = False) -> np.ndarray:
-    """∂J/∂value, where ``value`` is the input of stage ``start`` — or, ``at_weighted_sum``, its z."""
-    leaf = Tensor(value, requires_grad=True)
-    out, rest = leaf, parts[start:]
-    if at_weighted_sum:
-        out = rest[0].activation(leaf) if rest[0].activation is not None else leaf
-        rest = rest[1:]
-    for stage in rest:
-        out = stage.run(out)[1]
-    loss(out, y).backward()
+def _consumers(output: Tensor, value: Any) -> list[Tensor]:
+    """The graph nodes between ``output`` and the leaves that take ``value`` as an input."""
+    found, seen, stack = [], set(), [output]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if any(parent is value for parent in node._parents):
+            found.append(node)
+        stack.extend(node._parents)
+    return found
+
+
+def _derivative(activation: Module, z: np.ndarray) -> np.ndarray:
+    """g'(z) of an elementwise activation module, by its own backward."""
+    leaf = Tensor(z.copy(), requires_grad=True)
+    activation(leaf).sum().backward()
     return leaf.grad._data
 
 
 def chain(model: Module, x: Any, y: Any, loss: Callable, param_name: str, index: Any) -> ChainRule:
-    """The chain-rule factors of ∂loss/∂``param_name``[``index``] for the examples (x, y).
+    """The chain-rule factors of ∂loss/∂``param_name``[``index``] for the examples (x, y), in eval mode.
 
-    ``param_name`` is a name from ``model.named_parameters()`` of a Linear layer ("2.weight", "0.bias");
-    ``index`` is (neuron, input) for a weight and neuron (or (neuron,)) for a bias.
+    ``param_name`` is a name from ``model.named_parameters()`` of a Linear layer ("2.weight", "0.bias"), which
+    the forward pass must use once; ``index`` is (neuron, input) for a weight and neuron (or (neuron,)) for a bias.
+    The parameters' ``.grad`` are left as they were.
     """
     params = dict(model.named_parameters())
     if param_name not in params:
         raise ValueError(f"unknown parameter {param_name!r}; the model has {list(params)}")
-    layer_name, kind = param_name.rsplit(".", 1) if "." in param_name else ("", param_name)
-    parts = stages(model)
-    position = next((i for i, s in enumerate(parts) if s.name == layer_name and isinstance(s.module, Linear)), None)
-    if position is None or kind not in ("weight", "bias"):
-        raise ValueError(f"{param_name!r} is not the weight or bias of a Linear layer of this Sequential")
+    layer_name, _, kind = param_name.rpartition(".")
+    owner = model.get_submodule(layer_name)
+    if not isinstance(owner, Linear) or kind not in ("weight", "bias"):
+        raise ValueError(f"{param_name!r} is not the weight or bias of a Linear layer")
     index = tuple(np.atleast_1d(index).tolist())
     shape = params[param_name]._data.shape
     if len(index) != len(shape) or any(not 0 <= i < n for i, n in zip(index, shape)):
@@ -145,43 +189,43 @@ def chain(model: Module, x: Any, y: Any, loss: Callable, param_name: str, index:
 
     X, _ = _batch(model, x)
     y = _targets(model, y, loss, len(X))
-    was_training = model.training
-    # the backward passes below also reach the parameters: keep their .grad objects and values as they were
+    # the backward pass below reaches the parameters: keep their .grad objects and values as they were
     saved = [(p, p.grad, None if p.grad is None else p.grad._data) for p in model.parameters()]
-    model.eval()
     try:
-        layers = trace(model, X)
-        a_prev, z, a = layers[position].a, layers[position + 1].z, layers[position + 1].a
-        dJ_da = _gradient_at(parts, position + 1, a, y, loss)[:, neuron]
-        stage = parts[position]
-        da_dz = (stage.activation.activation.derivative(z, a)[:, neuron] if stage.activation is not None
-                 else np.ones(len(X), dtype=z.dtype))
+        for p in model.parameters():
+            p.grad = None
+        with evaluating(model), enable_grad():
+            with watch(model, probes=True) as seen:
+                objective = loss(model(Tensor(X)), y)
+            stages = seen.stages()
+            positions = [i for i, (call, _) in enumerate(stages) if call.module is owner]
+            if len(positions) != 1:
+                raise ValueError(f"{layer_name!r} runs {len(positions)} times in the forward pass; chain needs a "
+                                 f"layer that runs once")
+            position = positions[0]
+            call, act = stages[position]
+            out = act or call
+            following = stages[position + 1][0] if position + 1 < len(stages) else None
+            single_next = (following is not None and isinstance(following.module, Linear)
+                           and [id(n) for n in _consumers(objective, out.output)] == [id(following.raw)])
+            objective.backward()
+            z = call.raw._data
+            dJ_da = out.probe.grad._data[:, neuron]
+            da_dz = (_derivative(act.module, z)[:, neuron] if act is not None
+                     else np.ones(len(X), dtype=z.dtype))
+            autodiff = float(params[param_name].grad._data[index])
+        a_prev = call.input._data
         dz_dw = a_prev[:, source] if kind == "weight" else np.ones(len(X), dtype=z.dtype)
         paths = []
-        if position + 1 < len(parts) and isinstance(parts[position + 1].module, Linear):
-            following = parts[position + 1].module
-            z_next = layers[position + 2].z
-            dJ_dz_next = _gradient_at(parts, position + 1, z_next.reshape(len(X), -1), y, loss, at_weighted_sum=True)
-            paths = [{"to": k, "dJ_dz": dJ_dz_next[:, k], "weight": float(following.weight._data[k, neuron])}
-                     for k in range(following.out_features)]
-        autodiff = _autodiff(model, X, y, loss, params[param_name], index)
+        if single_next:
+            dJ_dz_next = following.probe.grad._data
+            weight = following.module.weight._data
+            paths = [{"to": k, "dJ_dz": dJ_dz_next[:, k], "weight": float(weight[k, neuron])}
+                     for k in range(following.module.out_features)]
     finally:
-        model.train(was_training)
         for p, grad, data in saved:
             p.grad = grad
             if grad is not None:
                 grad._data = data
     product = float(np.sum(dJ_da * da_dz * dz_dw))
     return ChainRule(param_name, index, layer_name, neuron, source, dJ_da, da_dz, dz_dw, product, autodiff, paths)
-
-
-def _autodiff(model: Module, X: np.ndarray, y: Any, loss: Callable, param: Tensor, index: tuple) -> float:
-    """The gradient from a full forward and backward pass, leaving the parameters' ``.grad`` as they were."""
-    saved = [(p, p.grad) for p in model.parameters()]
-    try:
-        model.zero_grad()
-        loss(model(Tensor(X)), y).backward()
-        return float(param.grad._data[index])
-    finally:
-        for p, grad in saved:
-            p.grad = grad

@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# Install what the tests need (Debian's Chromium for the browser tests, the package with its test extra), then run
-# the whole suite. Safe to run again: installed things are skipped.
+# Install what the tests need into .venv (once): Debian's Chromium for the browser tests, the package with its test
+# extra (PyTorch 2.13.0 CPU as the gradient oracle, scikit-learn, matplotlib, Playwright…), then run the whole
+# suite. Arguments go to pytest (e.g. -q, tests/test_cli.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/venv.sh
 if ! command -v chromium >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null;
-  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi
+  say "installing Debian's Chromium with apt for the browser tests (about 480 MB on disk)"
+  as_root apt-get update -q
+  as_root apt-get install -y -q chromium
 fi
-python3 -m pip install --quiet --disable-pip-version-check -e ".[test]"
-exec python3 -m pytest "$@"
+use_venv
+install_extras test "PyTorch 2.13.0 CPU about 750 MB, Playwright, scikit-learn, ONNX, Jupyter…: about 1.8 GB"
+say "running the tests"
+exec "$VENV_PYTHON" -m pytest "$@"

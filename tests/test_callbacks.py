@@ -1,6 +1,7 @@
 """Callbacks: EarlyStopping, TerminateOnNaN, StopAtThreshold, ModelCheckpoint, ProgressBar, LambdaCallback."""
 from __future__ import annotations
 
+import copy
 import os
 import sys
 
@@ -50,10 +51,10 @@ class WeightRecorder(Callback):
         self.begin, self.end = [], []
 
     def on_epoch_begin(self, epoch, logs=None):
-        self.begin.append(self.model.state_dict())
+        self.begin.append(copy.deepcopy(self.model.state_dict()))
 
     def on_epoch_end(self, epoch, logs):
-        self.end.append(self.model.state_dict())
+        self.end.append(copy.deepcopy(self.model.state_dict()))
 
 
 def fit(model, callbacks, epochs=10, lr=0.01, X=None, y=None, **kwargs):
@@ -111,7 +112,7 @@ def test_early_stopping_restores_the_best_weights_on_real_val_loss():
     y, yv = rng.normal(size=12), rng.normal(size=200)  # pure noise: validation loss must rise eventually
     model = nn.Sequential(nn.Linear(3, 64), nn.Tanh(), nn.Linear(64, 1))
     at_epoch_end = []
-    recorder = LambdaCallback(on_epoch_end=lambda epoch, logs: at_epoch_end.append(model.state_dict()))
+    recorder = LambdaCallback(on_epoch_end=lambda epoch, logs: at_epoch_end.append(copy.deepcopy(model.state_dict())))
     stop = EarlyStopping(monitor="val_loss", patience=10, restore_best_weights=True)
     history = gn.fit(model, X, y, loss=nn.MSELoss(), optimizer=optim.Adam(model.parameters(), lr=0.03), epochs=300,
                      batch_size=4, validation_data=(Xv, yv), callbacks=[recorder, stop])
@@ -372,7 +373,7 @@ def test_lambda_callback_hooks_are_called_with_the_right_epochs_and_batches():
 
 def test_lambda_callback_can_stop_training():
     callback = LambdaCallback()
-    callback.on_epoch_end = lambda epoch, logs: callback.loop.stop("enough") if epoch == 1 else None
+    callback.on_epoch_end = lambda epoch, logs: callback.trainer.stop("enough") if epoch == 1 else None
     history = fit(mlp(), [callback], epochs=5)
     assert history.epoch == [0, 1] and history.stop_reason == "enough"
 
@@ -383,7 +384,7 @@ def test_a_stop_inside_an_epoch_ends_it_at_once():
     def on_batch_end(batch, logs):
         seen.append(batch)
         if batch == 1:
-            callback.loop.stop("halt")
+            callback.trainer.stop("halt")
 
     callback = LambdaCallback(on_batch_end=on_batch_end)
     history = fit(mlp(), [callback], epochs=3, batch_size=8)
@@ -395,8 +396,9 @@ def test_custom_callback_sees_the_model_and_optimizer():
 
     class Peek(Callback):
         def on_train_begin(self, logs=None):
-            seen["model"], seen["optimizer"] = self.model, self.loop.optimizer
-            seen["epochs"], seen["batch"], seen["samples"] = self.loop.epochs, self.loop.batch_size, self.loop.samples
+            seen["model"], seen["optimizer"] = self.model, self.trainer.optimizer
+            trainer = self.trainer
+            seen["epochs"], seen["batch"], seen["samples"] = trainer.epochs, trainer.batch_size, trainer.samples
 
     model = mlp()
     fit(model, [Peek()], epochs=2, batch_size=5)

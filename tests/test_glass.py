@@ -1,6 +1,8 @@
 """gn.glass: trace (every neuron's z and a) and chain (the chain-rule factors of one weight's gradient)."""
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -98,15 +100,17 @@ def test_trace_of_a_linear_without_activation_and_other_stages():
     assert model.training  # the mode is restored
 
 
-def test_trace_records_no_graph_and_needs_a_sequential():
+def test_trace_records_no_graph_and_removes_its_hooks():
     model, _ = net(1)
     layers = gn.glass.trace(model, np.ones(3))
     assert all(isinstance(t.z, np.ndarray) and isinstance(t.a, np.ndarray) for t in layers)
     assert all(p.grad is None for p in model.parameters())
-    with pytest.raises(TypeError, match="nn.Sequential"):
-        gn.glass.trace(nn.Linear(3, 1), np.ones(3))
+    assert all(not m._forward_hooks for m in model.modules())
     with pytest.raises(ValueError, match="last dimension must be 3"):
         gn.glass.trace(model, np.ones(4))
+    assert all(not m._forward_hooks for m in model.modules())
+    single = gn.glass.trace(nn.Linear(3, 1), np.ones(3))
+    assert [(t.name, t.kind) for t in single] == [("input", "input"), ("", "Linear")]
 
 
 # ------------------------------------------------------------------------------------------ chain
@@ -218,7 +222,7 @@ def test_chain_leaves_gradients_and_mode_untouched():
         else:
             p.grad = gn.tensor(np.full(p._data.shape, 7.0 + i))
             saved.append((p.grad, p.grad._data.copy()))
-    weights = model.state_dict()
+    weights = copy.deepcopy(model.state_dict())
     gn.glass.chain(model, X, y, nn.BCEWithLogitsLoss(), "0.weight", (1, 2))
     for p, before in zip(params, saved):
         if before is None:
@@ -261,9 +265,116 @@ def test_chain_bad_names_and_indices(name, index, message):
         gn.glass.chain(model, np.ones((2, 3)), [0.0, 1.0], nn.BCEWithLogitsLoss(), name, index)
 
 
-def test_chain_needs_a_sequential_and_matching_targets():
-    with pytest.raises(TypeError, match="nn.Sequential"):
-        gn.glass.chain(nn.Linear(3, 1), np.ones((2, 3)), [0.0, 1.0], nn.MSELoss(), "weight", (0, 0))
+class Scale(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.weight = nn.Parameter(gn.tensor(np.ones(1)))
+
+    def forward(self, x):
+        return x * self.weight
+
+
+def test_chain_needs_a_linear_that_runs_once_and_matching_targets():
+    tied = nn.Linear(3, 3)
+    with pytest.raises(ValueError, match="'0' runs 2 times"):
+        gn.glass.chain(nn.Sequential(tied, nn.Tanh(), tied), np.ones((2, 3)), np.ones((2, 3)), nn.MSELoss(),
+                       "0.weight", (0, 0))
+    scaled = nn.Sequential(nn.Linear(3, 1), Scale())
+    with pytest.raises(ValueError, match="'1.weight' is not the weight or bias of a Linear"):
+        gn.glass.chain(scaled, np.ones((2, 3)), [0.0, 1.0], nn.MSELoss(), "1.weight", (0,))
     model = nn.Sequential(nn.Linear(3, 1))
     with pytest.raises(ValueError, match="y has 3 samples but the inputs have 2"):
         gn.glass.chain(model, np.ones((2, 3)), [0.0, 1.0, 1.0], nn.MSELoss(), "0.weight", (0, 0))
+
+
+# ------------------------------------------------------------------------------------------ any module tree
+
+class Residual(nn.Module):
+    """A custom forward: an activation module after fc1, a functional tanh after fc2, a skip connection."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1, self.act, self.fc2, self.out = nn.Linear(3, 4), nn.Sigmoid(), nn.Linear(4, 4), nn.Linear(4, 2)
+
+    def forward(self, x):
+        h = self.act(self.fc1(x))
+        return self.out(self.fc2(h).tanh() + h)
+
+
+def test_trace_of_a_custom_forward_equals_the_modules_own_outputs():
+    model = Residual()
+    X = np.random.default_rng(7).normal(size=(5, 3))
+    layers = gn.glass.trace(model, X)
+    assert [(t.name, t.kind, t.activation) for t in layers] == [
+        ("input", "input", None), ("fc1", "Linear", "sigmoid"), ("fc2", "Linear", None), ("out", "Linear", None)]
+    x = gn.tensor(X)
+    z1 = model.fc1(x)
+    h = model.act(z1)
+    z2 = model.fc2(h)
+    final = model.out(z2.tanh() + h)
+    for t, (z, a) in zip(layers[1:], [(z1, h), (z2, z2), (final, final)]):
+        np.testing.assert_array_equal(t.z, z.numpy())
+        np.testing.assert_array_equal(t.a, a.numpy())
+    np.testing.assert_array_equal(layers[-1].a, model(x).numpy())
+
+
+def test_trace_shows_what_a_subclass_computes_and_agrees_with_the_model():
+    class ScaledTanh(nn.Tanh):
+        def forward(self, x):
+            return 10 * super().forward(x)
+
+    model = nn.Sequential(nn.Linear(2, 3), ScaledTanh(), nn.Linear(3, 1))
+    X = np.array([[0.3, 0.9]])
+    layers = gn.glass.trace(model, X)
+    assert layers[1].activation == "ScaledTanh"
+    np.testing.assert_allclose(layers[1].a, 10 * np.tanh(layers[1].z), rtol=1e-12)
+    np.testing.assert_array_equal(layers[-1].a, model(gn.tensor(X)).numpy())
+
+
+def torch_residual(model: Residual):
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1, self.fc2, self.out = (torch.nn.Linear(3, 4), torch.nn.Linear(4, 4), torch.nn.Linear(4, 2))
+
+        def forward(self, x):
+            h = torch.sigmoid(self.fc1(x))
+            return self.out(torch.tanh(self.fc2(h)) + h)
+    net = Net().double()
+    net.load_state_dict({k: torch.from_numpy(v.numpy().copy()) for k, v in model.state_dict().items()})
+    return net
+
+
+@pytest.mark.parametrize("param,index", [("fc1.weight", (2, 1)), ("fc1.bias", 3), ("fc2.weight", (0, 3)),
+                                         ("out.bias", 1)])
+def test_chain_on_a_custom_forward_matches_torchs_gradient(param, index):
+    model = Residual()
+    X = np.random.default_rng(8).normal(size=(6, 3))
+    y = np.random.default_rng(9).normal(size=(6, 2))
+    rule = gn.glass.chain(model, X, y, nn.MSELoss(), param, index)
+    reference = torch_residual(model)
+    torch.nn.functional.mse_loss(reference(torch.from_numpy(X)), torch.from_numpy(y)).backward()
+    expected = dict(reference.named_parameters())[param].grad.numpy()[index]
+    assert rule.autodiff == pytest.approx(expected, rel=1e-9, abs=1e-12)
+    assert rule.product == pytest.approx(rule.autodiff, rel=1e-9, abs=1e-12)
+    assert rule.paths == []  # fc1's output goes into fc2 and the skip: no single next layer to split over
+
+
+def test_trace_shows_the_first_part_of_a_tuple_output():
+    class Pair(nn.Module):
+        def forward(self, x):
+            return x * 2, x
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.pair, self.fc = Pair(), nn.Linear(3, 1)
+
+        def forward(self, x):
+            doubled, _ = self.pair(x)
+            return self.fc(doubled)
+
+    X = np.ones((2, 3))
+    layers = gn.glass.trace(Net(), X)
+    assert [t.name for t in layers] == ["input", "pair", "fc"]
+    np.testing.assert_array_equal(layers[1].a, 2 * X)

@@ -63,11 +63,22 @@ class Counter(nn.Module):
         self.register_buffer("scratch", gn.tensor(np.ones(2)), persistent=False)
 
 
+class TorchCounter(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = torch.nn.Linear(2, 2)
+        self.register_buffer("running", torch.zeros(2))
+        self.register_buffer("count", torch.tensor(0))
+        self.register_buffer("scratch", torch.ones(2), persistent=False)
+
+
 def test_buffers_are_in_state_dict_and_cast_by_to():
     model = nn.Sequential(Counter())
-    assert [name for name, _ in model.named_buffers()] == ["0.running", "0.count", "0.scratch"]
+    reference = torch.nn.Sequential(TorchCounter())
+    assert [name for name, _ in model.named_buffers()] == [name for name, _ in reference.named_buffers()] == [
+        "0.running", "0.count", "0.scratch"]
     state = model.state_dict()
-    assert list(state) == ["0.fc.weight", "0.fc.bias", "0.running", "0.count"]
+    assert list(state) == list(reference.state_dict()) == ["0.running", "0.count", "0.fc.weight", "0.fc.bias"]
     state["0.running"] = np.array([1.0, 2.0])
     model.load_state_dict(state)
     np.testing.assert_array_equal(model[0].running.numpy(), [1.0, 2.0])
@@ -86,3 +97,28 @@ def test_evaluating_restores_each_submodules_mode():
         assert same is model and not model.training and not model[0].training
         assert not gn.is_grad_enabled()
     assert model.training and model[0].training and not model[1].training and gn.is_grad_enabled()
+
+
+@pytest.mark.parametrize("shape", [(3, 2), (5, 4, 3), (8, 3, 2, 2), (2, 1, 3, 3, 3), (1, 7)])
+def test_fans_equal_torchs(shape):
+    from glassnet.nn.init import _fans
+    assert _fans(gn.tensor(np.zeros(shape))) == torch.nn.init._calculate_fan_in_and_fan_out(torch.zeros(shape))
+
+
+@pytest.mark.parametrize("fn,kwargs", [("uniform_", {}), ("normal_", {}), ("xavier_uniform_", {}),
+                                       ("xavier_normal_", {}), ("kaiming_uniform_", {}), ("kaiming_normal_", {}),
+                                       ("orthogonal_", {}), ("trunc_normal_", {})])
+def test_every_random_init_takes_a_generator_as_torch(fn, kwargs):
+    import inspect
+    assert "generator" in inspect.signature(getattr(torch.nn.init, fn)).parameters
+    draws = [getattr(nn.init, fn)(gn.tensor(np.zeros((4, 3))), generator=gn.Generator().manual_seed(5), **kwargs)
+             for _ in range(2)]
+    np.testing.assert_array_equal(draws[0].numpy(), draws[1].numpy())
+    assert np.any(draws[0].numpy() != 0)
+
+
+def test_init_fills_a_parameter_in_place_and_returns_it():
+    layer = nn.Linear(3, 2)
+    weight = layer.weight
+    assert nn.init.ones_(layer.weight) is weight and np.all(weight.numpy() == 1)
+    assert layer.weight is weight

@@ -4,13 +4,14 @@ Nothing here imports the rest of glassnet.
 """
 
 from .datasets import DATASETS, NOISE_MAX, DatasetInfo, make_dataset
+from .digits import load_digits
 from .features import FEATURES, features
 from .loader import DataLoader
 from .points_csv import read_points_csv, write_points_csv
 from .split import train_test_split
 
 __all__ = [
-    "DATASETS", "NOISE_MAX", "DatasetInfo", "make_dataset",
+    "DATASETS", "NOISE_MAX", "DatasetInfo", "make_dataset", "load_digits",
     "FEATURES", "features",
     "train_test_split",
     "DataLoader",

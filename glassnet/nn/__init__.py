@@ -2,20 +2,39 @@
 stateless versions."""
 from . import functional
 from . import init
-from .activation import ActivationLayer, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
-from .container import Sequential
+from . import utils
+from .activation import (ELU, GELU, ActivationLayer, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Softplus,
+                         Tanh)
+from .attention import MultiheadAttention
+from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .dropout import Dropout
-from .flatten import Flatten
+from .flatten import Flatten, Unflatten
+from .layernorm import LayerNorm
 from .linear import Identity, Linear
 from .losses import (PROBLEMS, BCELoss, BCEWithLogitsLoss, CategoricalCrossEntropyLoss, CrossEntropyLoss,
                      HalfMSELoss, Head, L1Loss, Loss, MSELoss, NLLLoss, head_for)
 from .module import Module, Parameter, evaluating
+from .registry import register_module
 from .regularization import l1_penalty, l2_penalty, penalty, weights
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
+from .transformer import (PositionalEncoding, Transformer, TransformerDecoder, TransformerDecoderLayer,
+                          TransformerEncoder, TransformerEncoderLayer)
 
 __all__ = [
-    "functional", "init", "Module", "Parameter", "evaluating", "Linear", "Sequential", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Identity",
-    "Softmax", "LogSoftmax", "Dropout", "Flatten", "ActivationLayer", "Loss", "MSELoss", "HalfMSELoss", "L1Loss",
-    "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss", "CategoricalCrossEntropyLoss", "Head", "head_for",
-    "PROBLEMS",
+    "functional", "init", "utils", "Module", "Parameter", "evaluating", "register_module",
+    # containers
+    "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict",
+    # layers
+    "Linear", "Identity", "Flatten", "Unflatten", "Dropout", "LayerNorm",
+    "RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell", "MultiheadAttention",
+    "TransformerEncoderLayer", "TransformerEncoder", "TransformerDecoderLayer", "TransformerDecoder", "Transformer",
+    "PositionalEncoding",
+    # activations
+    "ActivationLayer", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "GELU", "SiLU", "Softplus", "ELU", "Softmax",
+    "LogSoftmax",
+    # losses and heads
+    "Loss", "MSELoss", "HalfMSELoss", "L1Loss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss",
+    "CategoricalCrossEntropyLoss", "Head", "head_for", "PROBLEMS",
+    # regularization
     "l1_penalty", "l2_penalty", "penalty", "weights",
 ]

@@ -14,7 +14,7 @@ class Dropout(Module):
     """Inverted dropout: in training, zero each input with probability p and scale the rest by 1/(1−p); in
     ``eval()`` mode, the identity."""
 
-    def __init__(self, p: float = 0.5) -> None:
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
         if not 0 <= p <= 1:
             raise ValueError(f"Dropout: p must be a probability in [0, 1], got {p}")
@@ -24,7 +24,7 @@ class Dropout(Module):
         return F.dropout(as_tensor(x), self.p, self.training)
 
     def extra_repr(self) -> str:
-        return f"p={self.p}"
+        return f"p={self.p}, inplace=False"
 
     def get_config(self) -> dict[str, Any]:
         return {"p": self.p}

@@ -12,12 +12,14 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .. import tensor as _engine
-from ..ops import ACTIVATIONS, Activation, leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
 from ..autograd import gradient_buffer
+from ..ops import (ACTIVATIONS, Activation, elu, gelu, leaky_relu, log_softmax, relu, sigmoid, silu, softmax, softplus,
+                   tanh)
 from ..tensor import Tensor, as_tensor, result
 
 __all__ = [
     "linear", "dense_stack", "Dense", "dropout", "relu", "tanh", "sigmoid", "leaky_relu", "softmax", "log_softmax",
+    "gelu", "silu", "softplus", "elu",
     "mse_loss", "half_mse_loss", "l1_loss",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "REDUCTIONS",
 ]
@@ -282,3 +284,7 @@ def nll_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
 def _rows(w: np.ndarray) -> np.ndarray:
     """Per-sample weights as a column, so that they scale each row of a (N, C) gradient."""
     return w[:, None] if np.ndim(w) else w
+
+
+from .attention import scaled_dot_product_attention  # noqa: E402,F401  (beside MultiheadAttention)
+from .layernorm import layer_norm  # noqa: E402,F401  (F.layer_norm lives beside LayerNorm)

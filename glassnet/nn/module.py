@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
+from types import MappingProxyType
 from typing import Any, Callable, Iterator, Mapping, NamedTuple
 
 import numpy as np
@@ -10,7 +11,7 @@ from ..autograd import offer_buffer
 from ..tensor import Tensor, _check_device, get_default_dtype, no_grad
 from ..tensor import device as _device
 
-__all__ = ["Module", "Parameter", "evaluating"]
+__all__ = ["Module", "Parameter", "evaluating", "RemovableHandle", "IncompatibleKeys", "StateDictError"]
 
 
 class Parameter(Tensor):
@@ -22,7 +23,11 @@ class Parameter(Tensor):
 
     __slots__ = ("_grad_store",)
 
-    def __init__(self, data: Any, requires_grad: bool = True) -> None:
+    def __init__(self, data: Any = None, requires_grad: bool = True) -> None:
+        """``data``: a Tensor (whose memory the parameter shares, as torch's) or an array; None gives an empty
+        parameter. Integer data becomes the default float dtype."""
+        if data is None:
+            data = np.empty(0, get_default_dtype())
         array = np.asarray(data._data if isinstance(data, Tensor) else data)
         if array.dtype.kind != "f":
             array = array.astype(get_default_dtype())
@@ -40,22 +45,72 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
 
-class LoadResult(NamedTuple):
+class IncompatibleKeys(NamedTuple):
+    """What ``load_state_dict`` did not match: keys the model has but the state lacks, and the reverse."""
+
     missing_keys: list[str]
     unexpected_keys: list[str]
+
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return f"IncompatibleKeys(missing_keys={self.missing_keys}, unexpected_keys={self.unexpected_keys})"
+
+
+class StateDictError(ValueError, RuntimeError):
+    """A state dict that does not fit the model (missing or unexpected keys, shapes); a RuntimeError as in torch."""
+
+
+class RemovableHandle:
+    """What ``register_forward_hook`` and ``register_forward_pre_hook`` return: ``handle.remove()`` (or leaving
+    ``with handle:``) takes the hook away."""
+
+    _next_id = 0
+
+    def __init__(self, hooks: dict[int, Any], options: dict[int, bool]) -> None:
+        self._hooks, self._options = hooks, options
+        self.id = RemovableHandle._next_id
+        RemovableHandle._next_id += 1
+
+    def remove(self) -> None:
+        self._options.pop(self.id, None)
+        if self._hooks.pop(self.id, None) is not None:
+            Module._tree_version += 1
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.remove()
+
+
+def _check_name(owner: Module, kind: str, name: Any) -> None:
+    if not isinstance(name, str):
+        raise TypeError(f"{type(owner).__name__}: {kind} name should be a string, got {type(name).__name__}")
+    if not name or "." in name:
+        raise KeyError(f"{type(owner).__name__}: {kind} name {name!r} must be non-empty and contain no '.'")
 
 
 class Module:
     """Base class of layers and models: subclasses set Parameters and sub-Modules as attributes and define
-    ``forward``. Calling the module calls ``forward``."""
+    ``forward``. Calling the module runs its forward pre-hooks, ``forward`` and its forward hooks."""
 
     training: bool
+    # Bumped by every change that a cached forward plan (``nn.container.plan``) depends on: a sub-module added,
+    # replaced or removed, a hook registered or removed, ``forward`` or ``__class__`` assigned on an instance. A
+    # Sequential compares it with the version its plan was made at: one integer comparison per call.
+    _tree_version = 0
+    _forward_hooks: Mapping[int, Any] = MappingProxyType({})  # instances get their own dicts in __init__
+    _forward_pre_hooks: Mapping[int, Any] = MappingProxyType({})
 
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", {})
         object.__setattr__(self, "_buffers", {})
         object.__setattr__(self, "_non_persistent", set())
         object.__setattr__(self, "_modules", {})
+        object.__setattr__(self, "_forward_hooks", {})
+        object.__setattr__(self, "_forward_pre_hooks", {})
+        object.__setattr__(self, "_hook_options", {})
         object.__setattr__(self, "training", True)
 
     # ---- registration
@@ -64,12 +119,15 @@ class Module:
         if registry is None and isinstance(value, (Parameter, Module)):
             raise AttributeError(f"{type(self).__name__}: call super().__init__() before assigning {name!r}")
         if isinstance(value, Parameter):
-            self._modules.pop(name, None)
+            if self._modules.pop(name, None) is not None:
+                Module._tree_version += 1
+            self._buffers.pop(name, None)
             self._parameters[name] = value
         elif isinstance(value, Module):
             self._parameters.pop(name, None)
+            self._buffers.pop(name, None)
             self._modules[name] = value
-            self._structure_changed()
+            Module._tree_version += 1
         elif registry is not None and name in self._buffers:
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(f"{type(self).__name__}.{name} is a buffer; assign a Tensor or None, not "
@@ -80,33 +138,59 @@ class Module:
                 raise TypeError(f"{type(self).__name__}.{name} is a Parameter; assign a Parameter or None, "
                                 f"not {type(value).__name__}")
             self._parameters.pop(name, None)
-            if self._modules.pop(name, None) is not None:
-                self._structure_changed()
+            if self._modules.pop(name, None) is not None or name in ("forward", "__class__"):
+                Module._tree_version += 1
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
         self._parameters.pop(name, None)
         self._buffers.pop(name, None)
-        if self._modules.pop(name, None) is not None:
-            self._structure_changed()
+        self._non_persistent.discard(name)
+        if self._modules.pop(name, None) is not None or name == "forward":
+            Module._tree_version += 1
         object.__delattr__(self, name)
 
-    def _structure_changed(self) -> None:
-        """Hook: a sub-module was added, replaced or removed."""
+    def _set_children(self, children: Iterator[tuple[str, Module]]) -> None:
+        """Replace all sub-modules by ``children`` (name, module), in that order (containers' edits)."""
+        for name in self._modules:
+            object.__delattr__(self, name)
+        self._modules.clear()
+        for name, module in children:
+            self._modules[name] = module
+            object.__setattr__(self, name, module)
+        Module._tree_version += 1
 
-    def add_module(self, name: str, module: Module) -> None:
+    def add_module(self, name: str, module: Module | None) -> None:
+        """Register ``module`` as the sub-module ``name`` (as ``self.name = module``)."""
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"{type(self).__name__}.add_module({name!r}): {type(module).__name__} is not a Module")
+        _check_name(self, "module", name)
+        if hasattr(self, name) and name not in self._modules:  # as torch: never hide a method or attribute
+            raise KeyError(f"{type(self).__name__}: attribute {name!r} already exists")
         setattr(self, name, module)
+
+    register_module = add_module
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Register ``param`` as the parameter ``name`` (None: a parameter slot that is not set, e.g. a bias)."""
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"{type(self).__name__}.register_parameter({name!r}): expected a Parameter or None, "
+                            f"got {type(param).__name__} (wrap a tensor in nn.Parameter)")
+        _check_name(self, "parameter", name)
+        if hasattr(self, name) and name not in self._parameters:
+            raise KeyError(f"{type(self).__name__}: attribute {name!r} already exists")
+        setattr(self, name, param)
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """Keep ``tensor`` as state that is not trained (e.g. BatchNorm's running statistics): it is in
         ``state_dict()`` unless ``persistent=False``, and ``to()``/``double()`` cast it."""
-        if "." in name or not name:
-            raise KeyError(f"{type(self).__name__}.register_buffer: bad buffer name {name!r}")
+        _check_name(self, "buffer", name)
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"{type(self).__name__}.register_buffer({name!r}): expected a Tensor or None, got "
                             f"{type(tensor).__name__}")
-        if name in self._parameters or name in self._modules:
-            raise KeyError(f"{type(self).__name__}: attribute {name!r} already exists as a parameter or module")
+        if name in self._parameters or name in self._modules or (name in self.__dict__ and name not in
+                                                                 self._buffers):
+            raise KeyError(f"{type(self).__name__}: attribute {name!r} already exists")
         self._buffers[name] = tensor
         if persistent:
             self._non_persistent.discard(name)
@@ -114,61 +198,77 @@ class Module:
             self._non_persistent.add(name)
         object.__setattr__(self, name, tensor)
 
-    # ---- forward
+    # ---- forward and hooks
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self._forward_pre_hooks or self._forward_hooks:
+            return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
 
-    # ---- traversal
-    def named_parameters(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Parameter]]:
-        """(dotted name, parameter) pairs, each parameter once even when shared."""
-        seen: set[int] = set()
-        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
-        for module_name, module in modules:
-            for name, param in module._parameters.items():
-                if id(param) not in seen:
-                    seen.add(id(param))
-                    yield (f"{module_name}.{name}" if module_name else name), param
+    def _call_with_hooks(self, args: tuple, kwargs: dict[str, Any]) -> Any:
+        """forward between its hooks, as torch: a pre-hook may return new arguments, a hook a new output."""
+        options = self._hook_options
+        for key, hook in list(self._forward_pre_hooks.items()):
+            if options.get(key):
+                replaced = hook(self, args, kwargs)
+                if replaced is not None:
+                    if not (isinstance(replaced, tuple) and len(replaced) == 2):
+                        raise TypeError(f"forward pre-hook {hook!r} with_kwargs=True must return None or a tuple "
+                                        f"(args, kwargs), got {type(replaced).__name__}")
+                    args, kwargs = replaced
+            else:
+                replaced = hook(self, args)
+                if replaced is not None:
+                    args = replaced if isinstance(replaced, tuple) else (replaced,)
+        output = self.forward(*args, **kwargs)
+        for key, hook in list(self._forward_hooks.items()):
+            replaced = hook(self, args, kwargs, output) if options.get(key) else hook(self, args, output)
+            if replaced is not None:
+                output = replaced
+        return output
 
-    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
-        for _, param in self.named_parameters(recurse=recurse):
-            yield param
+    def _add_hook(self, hooks_name: str, hook: Callable, prepend: bool, with_kwargs: bool) -> RemovableHandle:
+        if not callable(hook):
+            raise TypeError(f"{type(self).__name__}: a hook must be callable, got {type(hook).__name__}")
+        if "_hook_options" not in self.__dict__:
+            raise AttributeError(f"{type(self).__name__}: call super().__init__() before registering hooks")
+        hooks = self.__dict__[hooks_name]
+        handle = RemovableHandle(hooks, self._hook_options)
+        hooks[handle.id] = hook
+        if prepend:
+            for key in [k for k in hooks if k != handle.id]:
+                hooks[key] = hooks.pop(key)
+        self._hook_options[handle.id] = with_kwargs
+        Module._tree_version += 1
+        return handle
 
-    def named_buffers(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Tensor]]:
-        """(dotted name, buffer) pairs of the buffers that are set (not None)."""
-        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
-        for module_name, module in modules:
-            for name, buffer in module._buffers.items():
-                if buffer is not None:
-                    yield (f"{module_name}.{name}" if module_name else name), buffer
+    def register_forward_pre_hook(self, hook: Callable, *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> RemovableHandle:
+        """Call ``hook(module, args)`` before each forward (``hook(module, args, kwargs)`` with ``with_kwargs``);
+        a result other than None replaces the arguments (a non-tuple is the single argument)."""
+        return self._add_hook("_forward_pre_hooks", hook, prepend, with_kwargs)
 
-    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
-        for _, buffer in self.named_buffers(recurse=recurse):
-            yield buffer
+    def register_forward_hook(self, hook: Callable, *, prepend: bool = False,
+                              with_kwargs: bool = False) -> RemovableHandle:
+        """Call ``hook(module, args, output)`` after each forward (``hook(module, args, kwargs, output)`` with
+        ``with_kwargs``); a result other than None replaces the output."""
+        return self._add_hook("_forward_hooks", hook, prepend, with_kwargs)
 
-    def _persistent_buffers(self) -> Iterator[tuple[str, Tensor]]:
-        for module_name, module in self.named_modules():
-            for name, buffer in module._buffers.items():
-                if buffer is not None and name not in module._non_persistent:
-                    yield (f"{module_name}.{name}" if module_name else name), buffer
-
-    def named_children(self) -> Iterator[tuple[str, Module]]:
-        yield from self._modules.items()
-
-    def children(self) -> Iterator[Module]:
-        yield from self._modules.values()
-
-    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
-        """This module and every descendant, depth first, with dotted names."""
+    # ---- traversal (torch's order: depth first, each module before its children, in registration order)
+    def named_modules(self, memo: set[Module] | None = None, prefix: str = "",
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
+        """This module and every descendant, depth first, with dotted names; a module reached twice is given once
+        (unless ``remove_duplicate=False``; ``memo``: modules to leave out, to which those given are added)."""
+        seen = set() if memo is None else memo
         stack = [(prefix, self)]
-        seen: set[int] = set()
         while stack:
             name, module = stack.pop()
-            if id(module) in seen:
-                continue
-            seen.add(id(module))
+            if remove_duplicate:
+                if module in seen:
+                    continue
+                seen.add(module)
             yield name, module
             stack.extend(reversed([(f"{name}.{child_name}" if name else child_name, child)
                                    for child_name, child in module._modules.items()]))
@@ -177,26 +277,102 @@ class Module:
         for _, module in self.named_modules():
             yield module
 
-    def apply(self, fn: Callable[[Module], None]) -> Module:
-        for module in self.modules():
-            fn(module)
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        """(name, module) of the direct sub-modules, each module once."""
+        seen: set[int] = set()
+        for name, module in self._modules.items():
+            if id(module) not in seen:
+                seen.add(id(module))
+                yield name, module
+
+    def children(self) -> Iterator[Module]:
+        for _, module in self.named_children():
+            yield module
+
+    def _named_members(self, registry: str, prefix: str, recurse: bool,
+                       remove_duplicate: bool) -> Iterator[tuple[str, Any]]:
+        seen: set[int] = set()
+        modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse else \
+            [(prefix, self)]
+        for module_name, module in modules:
+            for name, value in getattr(module, registry).items():
+                if value is None or (remove_duplicate and id(value) in seen):
+                    continue
+                seen.add(id(value))
+                yield (f"{module_name}.{name}" if module_name else name), value
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True,
+                         remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
+        """(dotted name, parameter) pairs, each parameter once even when shared; ``recurse=False``: this
+        module's own."""
+        return self._named_members("_parameters", prefix, recurse, remove_duplicate)
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        for _, param in self.named_parameters(recurse=recurse):
+            yield param
+
+    def named_buffers(self, prefix: str = "", recurse: bool = True,
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
+        """(dotted name, buffer) pairs of the buffers that are set (not None), each once."""
+        return self._named_members("_buffers", prefix, recurse, remove_duplicate)
+
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        for _, buffer in self.named_buffers(recurse=recurse):
+            yield buffer
+
+    def get_submodule(self, target: str) -> Module:
+        """The sub-module at the dotted path ``target`` ("" is this module)."""
+        module = self
+        for part in target.split(".") if target else ():
+            if part not in module._modules:
+                raise AttributeError(f"{type(module).__name__} has no sub-module {part!r} (in {target!r})")
+            module = module._modules[part]
+        return module
+
+    def get_parameter(self, target: str) -> Parameter:
+        """The parameter at the dotted path ``target`` (e.g. "0.weight")."""
+        path, _, name = target.rpartition(".")
+        module = self.get_submodule(path)
+        if name not in module._parameters or module._parameters[name] is None:
+            raise AttributeError(f"{type(module).__name__} has no parameter {name!r} (in {target!r})")
+        return module._parameters[name]
+
+    def get_buffer(self, target: str) -> Tensor:
+        """The buffer at the dotted path ``target`` (e.g. "0.running_mean")."""
+        path, _, name = target.rpartition(".")
+        module = self.get_submodule(path)
+        if module._buffers.get(name) is None:
+            raise AttributeError(f"{type(module).__name__} has no buffer {name!r} (in {target!r})")
+        return module._buffers[name]
+
+    def apply(self, fn: Callable[[Module], Any]) -> Module:
+        """``fn(module)`` for every sub-module, children before their parent (as torch), then this one."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
         return self
 
     # ---- modes and gradients
     def train(self, mode: bool = True) -> Module:
-        for module in self.modules():
-            object.__setattr__(module, "training", mode)
+        """Training mode (``mode=False``: evaluation mode) for this module and, through their own ``train``,
+        its children; returns the module."""
+        if not isinstance(mode, bool):
+            raise ValueError(f"{type(self).__name__}.train: mode must be True or False, got {mode!r}")
+        object.__setattr__(self, "training", mode)
+        for child in self.children():
+            child.train(mode)
         return self
 
     def eval(self) -> Module:
         return self.train(False)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget the parameters' gradients: ``.grad = None``, or (``set_to_none=False``) zeros in place."""
         for param in self.parameters():
             if set_to_none or param.grad is None:
                 param.grad = None
             else:
-                param.grad._data = np.zeros_like(param._data)
+                param.grad._data[...] = 0
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
         for param in self.parameters():
@@ -251,41 +427,74 @@ class Module:
         return next((p._data.dtype for p in self.parameters()), get_default_dtype())
 
     # ---- state
-    def state_dict(self) -> dict[str, np.ndarray]:
-        """Name → a copy of each parameter's and persistent buffer's array."""
-        state = {name: param._data.copy() for name, param in self.named_parameters()}
-        state.update((name, buffer._data.copy()) for name, buffer in self._persistent_buffers())
+    def state_dict(self, destination: dict[str, Any] | None = None, prefix: str = "",
+                   keep_vars: bool = False) -> dict[str, Tensor]:
+        """Name → value of every parameter and persistent buffer, in torch's order (each module's own
+        parameters, then its buffers, then its children's). Values are detached Tensors sharing the model's
+        memory, as torch's (``keep_vars=True``: the Parameters themselves): to keep a snapshot, copy it
+        (``copy.deepcopy(model.state_dict())``)."""
+        state = {} if destination is None else destination
+        for name, value in self._state_items(prefix):
+            state[name] = value if keep_vars else value.detach()
         return state
 
-    def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> LoadResult:
-        """Copy arrays (or Tensors) into the parameters and persistent buffers, cast to each one's dtype; shapes
-        must match."""
-        params = {**dict(self.named_parameters()), **dict(self._persistent_buffers())}
-        missing = [name for name in params if name not in state]
-        unexpected = [name for name in state if name not in params]
-        if strict and (missing or unexpected):
-            raise ValueError(f"load_state_dict for {type(self).__name__}: missing keys {missing}, unexpected keys "
-                             f"{unexpected}")
-        for name, value in state.items():
-            if name not in params:
-                continue
-            array = np.asarray(value._data if isinstance(value, Tensor) else value)
-            param = params[name]
-            if array.shape != param._data.shape:
-                raise ValueError(f"load_state_dict: {name!r} has shape {array.shape} in the state but "
-                                 f"{param._data.shape} in the model")
-            param._data[...] = array  # in place: optimizers keep their views of the parameters
-        return LoadResult(missing, unexpected)
+    def _state_items(self, prefix: str = "") -> Iterator[tuple[str, Tensor]]:
+        """(name, parameter or buffer) of the state, shared modules under each of their names (as torch)."""
+        stack = [(prefix, self)]
+        while stack:
+            path, module = stack.pop()
+            for name, param in module._parameters.items():
+                if param is not None:
+                    yield path + name, param
+            for name, buffer in module._buffers.items():
+                if buffer is not None and name not in module._non_persistent:
+                    yield path + name, buffer
+            stack.extend(reversed([(f"{path}{name}.", child) for name, child in module._modules.items()]))
+
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
+        """Copy arrays (or Tensors) into the parameters and persistent buffers, in place (optimizers keep their
+        views), cast to each one's dtype. Returns the missing and unexpected keys; with ``strict`` any of them,
+        and with or without it a shape that differs, raise StateDictError before anything is copied."""
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"load_state_dict for {type(self).__name__}: expected a dict of arrays, got "
+                            f"{type(state_dict).__name__}")
+        targets = dict(self._state_items())
+        missing = [name for name in targets if name not in state_dict]
+        unexpected = [name for name in state_dict if name not in targets]
+        problems = []
+        if strict and missing:
+            problems.append(f"missing keys {missing}")
+        if strict and unexpected:
+            problems.append(f"unexpected keys {unexpected}")
+        arrays = {}
+        for name, value in state_dict.items():
+            if name in targets:
+                array = np.asarray(value._data if isinstance(value, Tensor) else value)
+                shape = targets[name]._data.shape
+                if array.shape != shape:
+                    problems.append(f"size mismatch for {name!r}: shape {array.shape} in the state, {shape} in "
+                                    f"the model")
+                arrays[name] = array
+        if problems:
+            raise StateDictError(f"load_state_dict for {type(self).__name__}: " + "; ".join(problems))
+        for name, array in arrays.items():
+            targets[name]._data[...] = array
+        return IncompatibleKeys(missing, unexpected)
 
     # ---- description
     def extra_repr(self) -> str:
+        """This module's own settings for ``repr`` (e.g. "in_features=2, out_features=3, bias=True")."""
         return ""
 
     def __repr__(self) -> str:
-        lines = [f"  ({name}): " + repr(child).replace("\n", "\n  ") for name, child in self._modules.items()]
-        if not lines:
-            return f"{type(self).__name__}({self.extra_repr()})"
-        return f"{type(self).__name__}(\n" + "\n".join(lines) + "\n)"
+        extra = self.extra_repr()
+        extra_lines = extra.split("\n") if extra else []
+        child_lines = [f"({name}): " + repr(child).replace("\n", "\n  ") for name, child in self._modules.items()]
+        if len(extra_lines) == 1 and not child_lines:
+            return f"{type(self).__name__}({extra_lines[0]})"
+        lines = extra_lines + child_lines
+        body = "\n  " + "\n  ".join(lines) + "\n" if lines else ""
+        return f"{type(self).__name__}({body})"
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments that rebuild this module (used by ``gn.save``); built-in layers define it."""

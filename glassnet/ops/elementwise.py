@@ -233,14 +233,11 @@ def tan(a: Any) -> Tensor:
     return result(out, (a,), lambda g: (g * (1 + out * out),))
 
 
-_erf = np.frompyfunc(math.erf, 1, 1)
-
-
 def erf(a: Any) -> Tensor:
-    """The error function (2/√π) ∫₀ᵃ e^(−t²) dt; d/da = (2/√π) e^(−a²) (NumPy has none: math.erf per element)."""
+    """The error function (2/√π) ∫₀ᵃ e^(−t²) dt; d/da = (2/√π) e^(−a²) (values from ``activations.erf_array``)."""
+    from .activations import erf_array
     a = floating(a)
-    out = np.asarray(_erf(a._data), dtype=a._data.dtype)
-    return result(out, (a,), lambda g: (g * (2 / math.sqrt(math.pi)) * np.exp(-a._data * a._data),))
+    return result(erf_array(a._data), (a,), lambda g: (g * (2 / math.sqrt(math.pi)) * np.exp(-a._data * a._data),))
 
 
 def _rounding(fn: Any) -> Any:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import copy
 import math
 import os
 import tempfile
@@ -348,7 +349,7 @@ class Session:
             return f"training loss {train_loss:.4g} reached the threshold {state['stopAtLoss']:g}"
         if state["earlyStopping"] and test_loss is not None:
             if self._best is None or test_loss < self._best[0]:
-                self._best = (test_loss, epoch, self.run.model.state_dict())
+                self._best = (test_loss, epoch, copy.deepcopy(self.run.model.state_dict()))
             elif epoch - self._best[1] >= state["patience"]:
                 best_epoch = self._best[1]
                 self.run.model.load_state_dict(self._best[2])
@@ -573,7 +574,7 @@ class Session:
     def _on_set_weight(self, message: Mapping[str, Any]) -> list[dict[str, Any]]:
         _, param, index = self._weight_address(message)
         value = _finite(message, "value", message.get("value"), MAX_WEIGHT)
-        values = self.run.model.state_dict()[param]
+        values = self.run.model.state_dict()[param].numpy().copy()
         values[index] = value
         self.run.model.load_state_dict({param: values}, strict=False)
         self._evaluate()

@@ -1,0 +1,527 @@
+"""The learner's lens: why a network learns or fails, as arrays for any model (``gn.glass`` re-exports these).
+
+- ``loss_landscape``: the loss on a 2-D slice through the current weights, along two filter-normalised random
+  directions (Li et al., 2018) or the two principal directions of the optimizer's trajectory, with the trajectory
+  projected on it; ``interpolate``: the loss on the straight line from the initial weights to the current ones.
+- ``GradientFlow``: a callback recording each layer's gradient norm and update/weight ratio per epoch (vanishing
+  gradients in deep sigmoid nets, exploding ones at too high a learning rate).
+- ``saturation``: per layer, histograms of the weighted sums z and activations a, the share of dead ReLUs and of
+  saturated sigmoid/tanh units (where the derivative is below 1% of its maximum).
+- ``lr_find``: Leslie Smith's learning-rate range test on a copy of the model.
+- ``diagnose``: what the curves and these quantities say, in the course's words, with the experiment that tests it.
+"""
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from . import optim
+from .callbacks import Callback
+from .nn import ActivationLayer, Linear, Module, Sequential, evaluating
+from .tensor import Tensor
+
+__all__ = ["Landscape", "loss_landscape", "interpolate", "random_directions", "GradientFlow", "LayerSaturation",
+           "saturation", "LRFinder", "lr_find", "Finding", "diagnose"]
+
+Directions = tuple[dict[str, np.ndarray], dict[str, np.ndarray]]
+
+
+# ------------------------------------------------------------------------------------------------ landscape
+
+@dataclass
+class Landscape:
+    """``losses[i, j]`` is the loss at weights θ + alphas[j]·d1 + betas[i]·d2; ``path`` (T, 2) is the trajectory's
+    (α, β) coordinates when one was given; ``center_loss`` the loss at θ itself."""
+
+    alphas: np.ndarray
+    betas: np.ndarray
+    losses: np.ndarray
+    center_loss: float
+    directions: Directions
+    path: np.ndarray | None = None
+
+
+def _weights(model: Module) -> dict[str, np.ndarray]:
+    return {name: p._data.copy() for name, p in model.named_parameters()}
+
+
+def random_directions(model: Module, seed: int = 0) -> Directions:
+    """Two filter-normalised random directions: per neuron (row of a weight matrix, filter of a conv), a Gaussian
+    direction rescaled to that neuron's weight norm, so that the slice is comparable across layers and nets; the
+    directions of biases are zero (Li et al., 2018)."""
+    rng = np.random.default_rng(seed)
+    pair = []
+    for _ in range(2):
+        direction = {}
+        for name, p in model.named_parameters():
+            w = p._data
+            if w.ndim < 2:
+                direction[name] = np.zeros_like(w)
+                continue
+            d = rng.standard_normal(w.shape).astype(w.dtype)
+            axes = tuple(range(1, w.ndim))
+            scale = np.linalg.norm(w, axis=axes, keepdims=True) / (np.linalg.norm(d, axis=axes, keepdims=True) + 1e-10)
+            direction[name] = d * scale
+        pair.append(direction)
+    return pair[0], pair[1]
+
+
+def _pca_directions(trajectory: Sequence[Mapping[str, np.ndarray]], center: Mapping[str, np.ndarray]
+                    ) -> Directions:
+    """The first two principal directions of the trajectory's offsets from the current weights."""
+    names = list(center)
+    offsets = np.stack([np.concatenate([np.ravel(step[n]) - np.ravel(center[n]) for n in names])
+                        for step in trajectory])
+    if len(offsets) < 2:
+        raise ValueError("loss_landscape: a trajectory needs at least two weight snapshots for its PCA directions")
+    _, _, vt = np.linalg.svd(offsets, full_matrices=False)
+    vectors = [vt[0], vt[1] if len(vt) > 1 else np.zeros_like(vt[0])]
+    pair = []
+    for vector in vectors:
+        direction, start = {}, 0
+        for n in names:
+            size = np.size(center[n])
+            direction[n] = vector[start:start + size].reshape(np.shape(center[n])).astype(np.asarray(center[n]).dtype)
+            start += size
+        pair.append(direction)
+    return pair[0], pair[1]
+
+
+def _flat(weights: Mapping[str, np.ndarray], names: list[str]) -> np.ndarray:
+    return np.concatenate([np.ravel(weights[n]).astype(np.float64) for n in names])
+
+
+def _dense_plan(model: Module) -> list[tuple[str, str | None, Callable[[np.ndarray], np.ndarray] | None]] | None:
+    """(weight name, bias name, activation) per layer when ``model`` is a Sequential of exact Linear and elementwise
+    activation layers — the nets whose forward can be batched over many weight settings at once — else None."""
+    if type(model) is not Sequential:
+        return None
+    plan: list[tuple[str, str | None, Any]] = []
+    for name, module in model.named_children():
+        if type(module) is Linear:
+            plan.append((f"{name}.weight", f"{name}.bias" if module.bias is not None else None, None))
+        elif isinstance(module, ActivationLayer) and type(module).forward is ActivationLayer.forward and plan \
+                and plan[-1][2] is None:
+            plan[-1] = (plan[-1][0], plan[-1][1], module.activation.forward)
+        else:
+            return None
+    return plan
+
+
+def _batched_loss(loss: Callable, outputs: np.ndarray, y: Any) -> np.ndarray | None:
+    """The mean loss of each of P outputs (P, N, out) against y in one call of the loss's per-element form, for the
+    built-in losses whose "mean" is the plain mean of that form (no class weights, no ignored labels); else None."""
+    function = getattr(loss, "function", None)
+    if function is None or getattr(loss, "reduction", None) != "mean" or any(
+            getattr(loss, name, None) is not None for name in ("weight", "pos_weight")):
+        return None
+    target = np.asarray(y.numpy() if isinstance(y, Tensor) else y)
+    if target.dtype.kind in "iu" and (target < 0).any():  # ignored labels change what the mean divides by
+        return None
+    count = len(outputs)
+    per_element = function(Tensor(outputs.reshape(-1, outputs.shape[-1])), np.concatenate([target] * count),
+                           reduction="none")
+    return np.asarray(per_element._data, dtype=np.float64).reshape(count, -1).mean(axis=1)
+
+
+def _losses_at(model: Module, X: np.ndarray, y: Any, loss: Callable, center: dict[str, np.ndarray],
+               directions: Sequence[Mapping[str, np.ndarray]], coefficients: np.ndarray) -> np.ndarray:
+    """The loss at the weights center + Σ_k coefficients[p, k]·directions[k] for each row p of ``coefficients``
+    (P, k): one batched forward for a plain MLP, else one forward per row."""
+    stacked = {n: np.stack([np.asarray(d[n], dtype=center[n].dtype) for d in directions]) for n in center}
+
+    def weights(n: str) -> np.ndarray:  # (P, *shape): every row's value of parameter n
+        return center[n] + np.tensordot(coefficients.astype(center[n].dtype), stacked[n], axes=1)
+
+    plan = _dense_plan(model)
+    with evaluating(model):
+        if plan is not None:
+            h = X[None]
+            for weight, bias, activation in plan:
+                h = np.matmul(h, np.swapaxes(weights(weight), 1, 2))
+                if bias is not None:
+                    h = h + weights(bias)[:, None, :]
+                if activation is not None:
+                    h = activation(h)
+            batched = _batched_loss(loss, h, y)
+            if batched is not None:
+                return batched
+            return np.array([float(loss(Tensor(output), y)._data) for output in h])
+        params = dict(model.named_parameters())
+        values = np.empty(len(coefficients))
+        try:
+            for i, row in enumerate(coefficients):
+                for name, p in params.items():
+                    p._data[...] = center[name] + np.tensordot(row.astype(center[name].dtype), stacked[name], 1)
+                values[i] = float(loss(model(Tensor(X)), y)._data)
+        finally:
+            for name, p in params.items():
+                p._data[...] = center[name]
+        return values
+
+
+def loss_landscape(model: Module, X: Any, y: Any, loss: Callable, *, resolution: int = 41, span: float = 1.0,
+                   directions: Directions | str = "random", trajectory: Sequence[Mapping[str, np.ndarray]] | None = None,
+                   seed: int = 0) -> Landscape:
+    """The loss on the plane θ + α·d1 + β·d2 through the current weights θ, α and β in [−span, span] on a
+    resolution × resolution grid (the centre is a grid point when resolution is odd).
+
+    ``directions``: "random" (filter-normalised), "pca" (the trajectory's principal directions; needs
+    ``trajectory``, a list of ``{name: array}`` weight snapshots such as a ``GradientFlow``'s or one per epoch), or
+    a pair of ``{parameter name: array}``. The trajectory, when given, is projected on the plane (``path``). X: (N,
+    features); y and loss as for training. The model's weights are unchanged afterwards.
+    """
+    if resolution < 2:
+        raise ValueError(f"loss_landscape: resolution must be ≥ 2, got {resolution}")
+    center = _weights(model)
+    names = list(center)
+    if isinstance(directions, str):
+        if directions == "random":
+            directions = random_directions(model, seed)
+        elif directions == "pca":
+            if trajectory is None:
+                raise ValueError("loss_landscape: directions='pca' needs the trajectory (weight snapshots)")
+            directions = _pca_directions(trajectory, center)
+        else:
+            raise ValueError(f"loss_landscape: directions must be 'random', 'pca' or a pair of dicts, got "
+                             f"{directions!r}")
+    d1, d2 = directions
+    for d in (d1, d2):
+        missing = set(names) - set(d)
+        if missing:
+            raise ValueError(f"loss_landscape: the directions lack parameters {sorted(missing)}")
+    path = None
+    if trajectory is not None:
+        basis = np.stack([_flat(d1, names), _flat(d2, names)], axis=1)
+        offsets = np.stack([_flat(step, names) - _flat(center, names) for step in trajectory])
+        path = np.linalg.lstsq(basis, offsets.T, rcond=None)[0].T
+        if isinstance(span, (int, float)) and path.size:
+            span = max(span, 1.2 * float(np.abs(path).max()))
+    grid = np.linspace(-span, span, resolution)
+    X = np.asarray(X.numpy() if isinstance(X, Tensor) else X, dtype=next(iter(center.values())).dtype)
+    losses = np.empty((resolution, resolution))
+    for i, beta in enumerate(grid):  # one batched forward per row of the grid
+        losses[i] = _losses_at(model, X, y, loss, center, (d1, d2), np.stack([grid, np.full_like(grid, beta)], 1))
+    center_loss = float(_losses_at(model, X, y, loss, center, (d1, d2), np.zeros((1, 2)))[0])
+    return Landscape(grid, grid.copy(), losses, center_loss, (d1, d2), path)
+
+
+def interpolate(model: Module, initial: Mapping[str, np.ndarray], X: Any, y: Any, loss: Callable,
+                steps: int = 51) -> tuple[np.ndarray, np.ndarray]:
+    """(t, loss) along θ(t) = θ_initial + t·(θ_now − θ_initial) for t in [0, 1] (Goodfellow et al.'s 1-D view):
+    t = 0 is the initial weights (e.g. ``model.state_dict()`` before training), t = 1 the current ones."""
+    center = _weights(model)
+    missing = set(center) - set(initial)
+    if missing:
+        raise ValueError(f"interpolate: the initial weights lack parameters {sorted(missing)}")
+    ts = np.linspace(0.0, 1.0, steps)
+    X = np.asarray(X.numpy() if isinstance(X, Tensor) else X, dtype=next(iter(center.values())).dtype)
+    back = {n: np.asarray(initial[n]) - center[n] for n in center}
+    return ts, _losses_at(model, X, y, loss, center, (back,), (1 - ts)[:, None])
+
+
+# ------------------------------------------------------------------------------------------------ gradient flow
+
+def _weight_params(model: Module) -> list[tuple[str, Any]]:
+    return [(name, p) for name, p in model.named_parameters() if p._data.ndim >= 2]
+
+
+class GradientFlow(Callback):
+    """Per weight matrix and epoch: the mean over the epoch's steps of the gradient's norm ‖∂J/∂W‖ and of the update
+    ratio ‖ΔW‖ / ‖W‖ (healthy training moves weights by about 1e-3 of their size a step). With ``snapshots``,
+    also the weights at the end of each epoch (a trajectory for ``loss_landscape(..., directions="pca")``).
+
+    ``grad_norms[name]`` and ``update_ratios[name]`` are lists with one value per epoch."""
+
+    def __init__(self, snapshots: bool = False) -> None:
+        self.snapshots = snapshots
+
+    def on_train_begin(self, logs: Mapping[str, float] | None = None) -> None:
+        self.names = [name for name, _ in _weight_params(self.model)]
+        self.grad_norms: dict[str, list[float]] = {name: [] for name in self.names}
+        self.update_ratios: dict[str, list[float]] = {name: [] for name in self.names}
+        self.trajectory: list[dict[str, np.ndarray]] = [_weights(self.model)] if self.snapshots else []
+
+    def on_epoch_begin(self, epoch: int, logs: Mapping[str, float] | None = None) -> None:
+        self._previous = {name: p._data.copy() for name, p in _weight_params(self.model)}
+        self._sums = {name: [0.0, 0.0] for name in self.names}
+        self._steps = 0
+
+    def on_batch_end(self, batch: int, logs: Mapping[str, float]) -> None:
+        for name, p in _weight_params(self.model):
+            before = self._previous[name]
+            if p.grad is not None:
+                self._sums[name][0] += float(np.linalg.norm(p.grad._data))
+            self._sums[name][1] += float(np.linalg.norm(p._data - before) / (np.linalg.norm(before) + 1e-12))
+            before[...] = p._data
+        self._steps += 1
+
+    def on_epoch_end(self, epoch: int, logs: Mapping[str, float]) -> None:
+        steps = max(self._steps, 1)
+        for name in self.names:
+            self.grad_norms[name].append(self._sums[name][0] / steps)
+            self.update_ratios[name].append(self._sums[name][1] / steps)
+        if self.snapshots:
+            self.trajectory.append(_weights(self.model))
+
+
+# ------------------------------------------------------------------------------------------------ saturation
+
+# |z| beyond which g'(z) < 1% of its maximum: tanh' = 1 − tanh² < 0.01 and σ' = σ(1 − σ) < 0.0025
+SATURATION_Z = {"tanh": math.atanh(math.sqrt(0.99)), "sigmoid": 2 * math.atanh(math.sqrt(0.99))}
+
+
+@dataclass
+class LayerSaturation:
+    """One layer of neurons over a data set: histograms of z and a (``bins`` edges, ``counts``), the share of
+    dead units (ReLU with z ≤ 0 on every example), of saturated units (sigmoid/tanh with |z| beyond the 1%
+    derivative point on at least 95% of examples), and of saturated (example, unit) values."""
+
+    name: str
+    activation: str | None
+    z_counts: np.ndarray
+    z_bins: np.ndarray
+    a_counts: np.ndarray
+    a_bins: np.ndarray
+    dead_units: float
+    saturated_units: float
+    saturated_values: float
+    per_unit: np.ndarray = field(repr=False)
+
+
+def saturation(model: Module, X: Any, bins: int = 30) -> list[LayerSaturation]:
+    """Per layer of neurons of ``model`` (``glass.trace``'s layers), how its units are used over the inputs X."""
+    from .glass import trace
+
+    layers = []
+    for layer in trace(model, X)[1:]:
+        z = np.asarray(layer.z).reshape(len(np.asarray(layer.z)), -1)
+        a = np.asarray(layer.a).reshape(len(z), -1)
+        z_counts, z_bins = np.histogram(z, bins=bins)
+        a_counts, a_bins = np.histogram(a, bins=bins)
+        activation = layer.activation
+        dead = saturated = values = 0.0
+        per_unit = np.zeros(z.shape[1])
+        if activation == "relu":
+            per_unit = (z <= 0).mean(axis=0)
+            dead = float((per_unit == 1).mean())
+            values = float((z <= 0).mean())
+        elif activation in SATURATION_Z:
+            beyond = np.abs(z) > SATURATION_Z[activation]
+            per_unit = beyond.mean(axis=0)
+            saturated = float((per_unit >= 0.95).mean())
+            values = float(beyond.mean())
+        layers.append(LayerSaturation(layer.name, activation, z_counts, z_bins, a_counts, a_bins, dead, saturated,
+                                      values, per_unit))
+    return layers
+
+
+# ------------------------------------------------------------------------------------------------ lr finder
+
+@dataclass
+class LRFinder:
+    """The range test: ``losses[i]`` after a step at ``lrs[i]`` (``smoothed`` their moving average); ``suggestion``
+    the learning rate where the smoothed loss falls fastest per decade; ``diverged_at`` where it blew up, if it
+    did."""
+
+    lrs: np.ndarray
+    losses: np.ndarray
+    smoothed: np.ndarray
+    suggestion: float
+    diverged_at: float | None
+
+
+def lr_find(model: Module, X: Any, y: Any, loss: Callable, *, optimizer: Any = "sgd", start_lr: float = 1e-6,
+            end_lr: float = 10.0, num_iter: int = 100, batch_size: int = 32, beta: float = 0.9,
+            diverge: float = 4.0, seed: int = 0) -> LRFinder:
+    """Leslie Smith's learning-rate range test on a copy of ``model`` (the model and its optimizer are untouched):
+    mini-batch steps with a learning rate growing exponentially from ``start_lr`` to ``end_lr`` over
+    ``num_iter`` steps, stopping early when the smoothed loss exceeds ``diverge`` × its minimum.
+
+    ``optimizer``: a name of a glassnet optimizer ("sgd", "adam", …) or a factory ``params -> Optimizer``.
+    """
+    if not 0 < start_lr < end_lr or not math.isfinite(end_lr):
+        raise ValueError(f"lr_find: need 0 < start_lr < end_lr, got {start_lr} and {end_lr}")
+    if num_iter < 5:
+        raise ValueError(f"lr_find: num_iter must be ≥ 5, got {num_iter}")
+    trial = copy.deepcopy(model)
+    if isinstance(optimizer, str):
+        classes = {name.lower(): cls for name, cls in vars(optim).items()
+                   if isinstance(cls, type) and issubclass(cls, optim.Optimizer) and cls is not optim.Optimizer}
+        if optimizer.lower() not in classes:
+            raise ValueError(f"lr_find: unknown optimizer {optimizer!r}; choose one of {sorted(classes)}")
+        opt = classes[optimizer.lower()](trial.parameters(), lr=start_lr)
+    else:
+        opt = optimizer(trial.parameters())
+    X = np.asarray(X.numpy() if isinstance(X, Tensor) else X, dtype=trial.dtype)
+    y = np.asarray(y.numpy() if isinstance(y, Tensor) else y)
+    if getattr(loss, "takes_class_indices", False):
+        y = y.astype(np.int64)
+    elif y.ndim == 1:
+        y = y.astype(trial.dtype).reshape(-1, 1)
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(X))
+    lrs = start_lr * (end_lr / start_lr) ** (np.arange(num_iter) / (num_iter - 1))
+    losses, smoothed, average, best, diverged = [], [], 0.0, math.inf, None
+    trial.train()
+    for i, lr in enumerate(lrs):
+        start = (i * batch_size) % len(X)
+        if start + batch_size > len(X):
+            order = rng.permutation(len(X))
+        batch = order[start:start + batch_size]
+        for group in opt.param_groups:
+            group["lr"] = float(lr)
+        opt.zero_grad()
+        value = loss(trial(Tensor(X[batch])), y[batch])
+        current = float(value._data)
+        if math.isfinite(current):
+            value.backward()
+            opt.step()
+        losses.append(current)
+        average = beta * average + (1 - beta) * current
+        smoothed.append(average / (1 - beta ** (i + 1)))
+        if not math.isfinite(smoothed[-1]) or smoothed[-1] > diverge * best:
+            diverged = float(lr)
+            break
+        best = min(best, smoothed[-1])
+    lrs = lrs[:len(losses)]
+    curve = np.asarray(smoothed)
+    finite = np.isfinite(curve)
+    logs = np.log10(lrs)
+    slopes = np.gradient(np.where(finite, curve, np.nanmax(np.where(finite, curve, np.nan))), logs)
+    window = slice(len(slopes) // 10, max(len(slopes) - 2, len(slopes) // 10 + 1))
+    suggestion = float(lrs[window][int(np.argmin(slopes[window]))])
+    return LRFinder(lrs, np.asarray(losses), curve, suggestion, diverged)
+
+
+# ------------------------------------------------------------------------------------------------ diagnosis
+
+@dataclass
+class Finding:
+    """One diagnosis: ``kind`` (underfitting, overfitting, ideal_fit, lr_too_low, lr_too_high, vanishing_gradients,
+    exploding_gradients, dead_relus, local_minimum), what shows it (``evidence``), what to do (``advice``), and a
+    one-click ``experiment``: the settings (playground state keys) that test the advice."""
+
+    kind: str
+    title: str
+    evidence: str
+    advice: str
+    experiment: dict[str, Any] = field(default_factory=dict)
+
+
+def _curve(history: Any, key: str) -> np.ndarray | None:
+    logs = history.history if hasattr(history, "history") else history
+    values = logs.get(key)
+    return None if not values else np.asarray(values, dtype=float)
+
+
+def _relative_change(values: np.ndarray) -> float:
+    """How much the last third of a curve moved, relative to its level."""
+    tail = values[-max(3, len(values) // 3):]
+    return float(abs(tail[0] - tail[-1]) / (abs(tail).mean() + 1e-12))
+
+
+def diagnose(history: Any, *, gradient_flow: GradientFlow | None = None,
+             saturation_report: Sequence[LayerSaturation] | None = None,
+             restart_losses: Sequence[float] | None = None, patience: int = 5) -> list[Finding]:
+    """Name what a training run shows, in the course's terms, from its curves (``History`` or a dict of lists:
+    "loss", optionally "val_loss") and, when given, its ``GradientFlow``, ``saturation`` report and the final
+    losses of restarts from new random weights (``Restarts.scores``). Findings come most serious first."""
+    train = _curve(history, "loss")
+    stop_reason = str(getattr(history, "stop_reason", "") or "")
+    blew_up = "nan" in stop_reason.lower() or "inf" in stop_reason.lower()
+    if train is None or (len(train) < 2 and not blew_up):
+        raise ValueError("diagnose: the history needs a training loss over at least two epochs")
+    val = _curve(history, "val_loss")
+    findings: list[Finding] = []
+    first, last = float(train[0]), float(train[-1])
+    finite = train[np.isfinite(train)]
+    if blew_up or not math.isfinite(last) or (len(finite) and last > 2 * finite.min() and last > first):
+        findings.append(Finding(
+            "lr_too_high", "Learning rate too high: the loss diverges",
+            stop_reason if blew_up else f"the training loss went from {first:.3g} to {last:.3g} (lowest "
+                                        f"{finite.min():.3g})",
+            "Each step overshoots the valley of the cost surface: lower the learning rate (÷10).",
+            {"learningRate": "lower"}))
+        return findings
+    steps = np.diff(train)
+    swings = int(np.sum(np.sign(steps[1:]) != np.sign(steps[:-1])))
+    if len(steps) >= 6 and swings > 0.5 * len(steps) and np.abs(steps).mean() > 0.05 * abs(train).mean():
+        findings.append(Finding(
+            "lr_too_high", "Learning rate too high: the loss oscillates",
+            f"the training loss changed direction {swings} times in {len(steps)} epochs, by "
+            f"{np.abs(steps).mean() / abs(train).mean():.0%} of its level on average",
+            "The steps jump across the valley instead of down it: lower the learning rate.",
+            {"learningRate": "lower"}))
+    if val is not None and len(val) > patience + 1:
+        best = int(np.argmin(val))
+        if best < len(val) - patience and val[-1] > 1.1 * val[best] and train[-1] < train[best]:
+            findings.append(Finding(
+                "overfitting", "Overfitting: the test loss rises while the training loss falls",
+                f"the validation loss was lowest ({val[best]:.3g}) at epoch {best} and is {val[-1]:.3g} now, while "
+                f"the training loss fell from {train[best]:.3g} to {train[-1]:.3g}; early stopping with patience "
+                f"{patience} would have stopped at epoch {best + patience}",
+                "The network learns the noise of the training points. Cures: L2 regularization, dropout, early "
+                "stopping, more data, or fewer neurons.",
+                {"regularization": "L2", "regularizationRate": 0.03}))
+    tail = np.diff(train[-max(4, len(train) // 3):])
+    still_falling = (tail < 0).mean() >= 0.8 and _relative_change(train) > 0.02
+    if still_falling and swings <= 0.2 * len(steps):
+        findings.append(Finding(
+            "lr_too_low", "Still learning slowly: the learning rate may be too low",
+            f"the training loss fell smoothly and is still falling ({_relative_change(train):.1%} over the last "
+            f"third of training)",
+            "Steady but slow descent: raise the learning rate (×3–10) or train for more epochs.",
+            {"learningRate": "higher"}))
+    elif last >= 0.6 * first and not any(f.kind == "overfitting" for f in findings):
+        findings.append(Finding(
+            "underfitting", "Underfitting: the losses stay high",
+            f"the training loss is still {last / first:.0%} of where it started ({last:.3g}) and no longer "
+            f"falling" + (f"; the validation loss is {val[-1]:.3g}" if val is not None else ""),
+            "The network lacks the capacity to fit the data: add neurons or hidden layers, or better features "
+            "(e.g. x1², x2² for a circle), or use a non-linear activation.",
+            {"networkShape": "wider"}))
+    if gradient_flow is not None and len(gradient_flow.names) >= 2:
+        norms = [np.mean(gradient_flow.grad_norms[name]) for name in gradient_flow.names]
+        ratio = norms[0] / (norms[-1] + 1e-30)
+        if ratio < 0.01:
+            findings.append(Finding(
+                "vanishing_gradients", "Vanishing gradients: the first layers barely learn",
+                f"the first layer's gradient norm is {ratio:.1e} of the last layer's",
+                "Each sigmoid/tanh layer multiplies the gradient by at most 0.25/1 on the way back: use ReLU, "
+                "fewer layers, or a better initialisation.",
+                {"activation": "relu"}))
+        growth = [g[-1] / (g[0] + 1e-30) for g in gradient_flow.grad_norms.values() if len(g) > 1]
+        if growth and (max(growth) > 100 or max(max(g) for g in gradient_flow.grad_norms.values()) > 1e3):
+            findings.append(Finding(
+                "exploding_gradients", "Exploding gradients",
+                f"gradient norms grew by up to {max(growth):.3g}× during training",
+                "Lower the learning rate, or clip the gradients.", {"learningRate": "lower"}))
+    if saturation_report:
+        worst = max(saturation_report, key=lambda layer: layer.dead_units)
+        if worst.dead_units > 0.5:
+            findings.append(Finding(
+                "dead_relus", "Dead ReLUs",
+                f"{worst.dead_units:.0%} of the units of layer {worst.name} output 0 for every input (z ≤ 0)",
+                "A dead ReLU has gradient 0 and never recovers: lower the learning rate, use leaky ReLU, or "
+                "restart from new random weights.", {"activation": "tanh"}))
+    if restart_losses:
+        finite_restarts = [v for v in restart_losses if math.isfinite(v)]
+        if finite_restarts and min(finite_restarts) < 0.5 * last:
+            findings.append(Finding(
+                "local_minimum", "A local minimum: other initial weights reach much lower losses",
+                f"this run ended at {last:.3g}; the best of {len(restart_losses)} restarts reached "
+                f"{min(finite_restarts):.3g}",
+                "Networks are non-convex: train several times from new random weights and keep the best.",
+                {"restarts": 10}))
+    if not findings:
+        gap = "" if val is None else f" and the validation loss {val[-1]:.3g}"
+        findings.append(Finding(
+            "ideal_fit", "A good fit", f"the training loss settled at {last:.3g}{gap}",
+            "Nothing to fix: the training and test losses are low and close."))
+    return findings
