@@ -16,7 +16,7 @@ __all__ = ["module_html"]
 
 
 def _count(module: Any) -> int:
-    return sum(int(p.size) for p in module.parameters())
+    return sum(p.numel() for p in module.parameters())
 
 
 def _first_in_features(module: Any) -> int | None:
@@ -65,7 +65,7 @@ def module_html(module: Any, input_shape: Sequence[int] | None = None) -> str:
         f"<td>{html.escape(shape)}</td><td style='text-align:right'>{_count(child):,}</td></tr>"
         for (name, child), shape in zip(children, shapes))
     total = _count(module)
-    trainable = sum(int(p.size) for p in module.parameters() if p.requires_grad)
+    trainable = sum(p.numel() for p in module.parameters() if p.requires_grad)
     return (f"<div class='glassnet-module'><b>{html.escape(type(module).__name__)}</b>"
             f"<table><thead><tr><th>#</th><th>layer</th><th>output shape</th><th>parameters</th></tr></thead>"
             f"<tbody>{rows}</tbody></table>"

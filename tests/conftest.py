@@ -92,6 +92,18 @@ def check(shapes: Sequence[tuple[int, ...]] | None, torch_fn: Callable, gn_fn: C
                                        err_msg=f"grad of input {i} vs finite differences")
 
 
+def leaf_pair(values: Any, requires_grad: bool = True, dtype: Any = np.float64) -> tuple[Any, Any]:
+    """The same leaf in glassnet and torch (float64 by default), from separate copies of ``values``."""
+    import torch
+    array = np.asarray(values, dtype=dtype)
+    return gn.tensor(array.copy(), requires_grad=requires_grad), torch.tensor(array, requires_grad=requires_grad)
+
+
+def assert_same(mine: Any, theirs: Any) -> None:
+    """A glassnet tensor equals a torch tensor to 1e-12 (the same computation in float64)."""
+    np.testing.assert_allclose(mine._data, theirs.detach().numpy(), rtol=1e-12, atol=1e-12)
+
+
 def torch_copy(model: gn.nn.Sequential) -> Any:
     """The same network as a ``torch.nn.Sequential`` (float64), weights copied from the glassnet Sequential."""
     import torch
@@ -126,6 +138,16 @@ def numerical_grad_fixture() -> Callable:
 @pytest.fixture(scope="session", name="torch_copy")
 def torch_copy_fixture() -> Callable:
     return torch_copy
+
+
+@pytest.fixture(scope="session", name="leaf_pair")
+def leaf_pair_fixture() -> Callable:
+    return leaf_pair
+
+
+@pytest.fixture(scope="session", name="assert_same")
+def assert_same_fixture() -> Callable:
+    return assert_same
 
 
 @pytest.fixture(scope="session", name="to_torch")

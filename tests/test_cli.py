@@ -176,7 +176,7 @@ def test_inspect_shows_layers_parameters_preprocessing_and_history(flower_model,
     assert cli.main(["inspect", str(flower_model)]) == 0
     text = capsys.readouterr().out
     trained = load_model(str(flower_model))
-    total = sum(p.size for p in trained.model.parameters())
+    total = sum(p.numel() for p in trained.model.parameters())
     assert f"{total:,} parameters" in text and total == 5 * 16 + 16 + 16 * 16 + 16 + 16 * 3 + 3
     assert "(N, 16)" in text and "(N, 3)" in text
     assert "one-hot over 3: blue, green, red" in text and "size" in text and "numeric" in text

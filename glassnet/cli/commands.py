@@ -187,7 +187,7 @@ def inspect(model_path: str) -> None:
         layers.add_column(column, justify="right" if column in ("#", "parameters") else "left")
     width, total = trained.architecture["inputs"], 0
     for index, layer in enumerate(trained.model):
-        count = sum(p.size for p in layer.parameters())
+        count = sum(p.numel() for p in layer.parameters())
         total += count
         width = getattr(layer, "out_features", width)
         layers.add_row(str(index), repr(layer), f"(N, {width})", f"{count:,}")

@@ -12,9 +12,10 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .. import tensor as _engine
+from ..autograd import gradient_buffer
 from ..ops import (ACTIVATIONS, Activation, elu, gelu, leaky_relu, log_softmax, relu, sigmoid, silu, softmax, softplus,
                    tanh)
-from ..tensor import Tensor, as_tensor, claim_gradient, result
+from ..tensor import Tensor, as_tensor, result
 
 __all__ = [
     "linear", "dense_stack", "Dense", "dropout", "relu", "tanh", "sigmoid", "leaky_relu", "softmax", "log_softmax",
@@ -92,9 +93,9 @@ def dense_stack(x: Tensor, layers: Sequence[Dense]) -> Tensor:
 
 
 def _dot_for(param: Tensor, a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
-    """a · b, the gradient of ``param``: written straight into its gradient store when it can be (then None: the
-    engine has nothing left to add), else returned."""
-    out = claim_gradient(param, a.dtype)
+    """a · b, the gradient of ``param``: written straight into the buffer the parameter offers when it can be
+    (``autograd.gradient_buffer``; then None: the engine has nothing left to add), else returned."""
+    out = gradient_buffer(param, a.dtype)
     if out is None:
         return _dot(a, b)
     _dot(a, b, out=out)

@@ -7,7 +7,9 @@ from typing import Any, Callable, Iterator, Mapping, NamedTuple
 
 import numpy as np
 
-from ..tensor import Tensor, get_default_dtype, no_grad
+from ..autograd import offer_buffer
+from ..tensor import Tensor, _check_device, get_default_dtype, no_grad
+from ..tensor import device as _device
 
 __all__ = ["Module", "Parameter", "evaluating", "RemovableHandle", "IncompatibleKeys", "StateDictError"]
 
@@ -15,7 +17,8 @@ __all__ = ["Module", "Parameter", "evaluating", "RemovableHandle", "Incompatible
 class Parameter(Tensor):
     """A Tensor that a Module owns and an optimizer trains (``requires_grad=True``).
 
-    ``_grad_store`` is set by the optimizer: a view of its flat gradient buffer that backward writes into.
+    ``_grad_store`` is the buffer offered for its first gradient (by the optimizer: a view of its flat gradient
+    buffer; see ``autograd.offer_buffer``), which backward writes into.
     """
 
     __slots__ = ("_grad_store",)
@@ -377,19 +380,39 @@ class Module:
         return self
 
     # ---- dtype
-    def to(self, dtype: Any) -> Module:
-        """Cast every parameter (and its gradient) to ``dtype`` (e.g. np.float64)."""
+    def to(self, *args: Any, dtype: Any = None, device: Any = None, non_blocking: bool = False) -> Module:
+        """``to(dtype)``, ``to("cpu")``, ``to(device, dtype)`` or ``to(tensor)``: cast every parameter (and its
+        gradient) and floating buffer to the dtype; the device must be the CPU (one clear error otherwise)."""
+        for arg in args:
+            if isinstance(arg, Tensor):
+                dtype = arg._data.dtype
+            elif isinstance(arg, (str, _device)):
+                device = arg
+            else:
+                dtype = arg
+        _check_device(device)
+        if dtype is None:
+            return self
         dtype = np.dtype(dtype)
         if dtype.kind != "f":
             raise TypeError(f"parameters must have a floating dtype, got {dtype}")
         for param in self.parameters():
+            if param._data.dtype == dtype:
+                continue
             param._data = param._data.astype(dtype)
-            param._grad_store = None  # of the old dtype: the optimizer makes a new one at its next step
+            offer_buffer(param, None)  # of the old dtype: the optimizer offers a new one at its next step
             if param.grad is not None:
                 param.grad._data = param.grad._data.astype(dtype)
         for buffer in self.buffers():
             if buffer._data.dtype.kind == "f":  # counters (e.g. num_batches_tracked) keep their integer type
                 buffer._data = buffer._data.astype(dtype)
+        return self
+
+    def cpu(self) -> Module:
+        return self
+
+    def cuda(self, device: Any = None) -> Module:
+        _check_device("cuda")
         return self
 
     def double(self) -> Module:

@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from ..nn.module import Parameter
+from ..autograd import mark_changed, offer_buffer
 from ..tensor import Tensor, enable_grad
 
 __all__ = ["Optimizer"]
@@ -26,8 +26,8 @@ SLICE = 1 << 16  # elements of one slice of a large group's update (256 KiB per 
 class _FlatGroup:
     """One param group's parameters, gradients and state buffers, each in one contiguous array.
 
-    Each Parameter's ``_grad_store`` is its view of the flat gradient, where backward writes a first gradient (see
-    ``tensor.claim_gradient``): when every gradient is found there, ``step`` reads them without gathering them.
+    Each parameter is offered its view of the flat gradient, where backward writes a first gradient (see
+    ``autograd``'s gradient buffer): when every gradient is found there, ``step`` reads them without gathering them.
     """
 
     def __init__(self, params: list[Tensor], buffer_names: tuple[str, ...], initial: dict[str, float]) -> None:
@@ -58,8 +58,7 @@ class _FlatGroup:
         for p, (start, end) in zip(self.params, self.spans):
             self._data[start:end] = p._data.reshape(-1)
             p._data = self._data[start:end].reshape(p._data.shape)
-            if isinstance(p, Parameter):
-                p._grad_store = self.grad[start:end].reshape(p._data.shape)
+            offer_buffer(p, self.grad[start:end].reshape(p._data.shape))
         self.views = [p._data for p in self.params]
         for name, buffer in self.buffers.items():
             self.buffers[name] = buffer.astype(dtype, copy=False)
@@ -76,7 +75,7 @@ class _FlatGroup:
             grad = p.grad
             if grad is None:
                 return None
-            if grad._data is not p._grad_store or grad._data.base is not self.grad:  # not in this group's store
+            if grad._data.base is not self.grad:  # not in this group's buffer (only offered views are views of it)
                 in_place = False
         if not in_place:
             np.concatenate([p.grad._data for p in self.params], axis=None, out=self.grad)
@@ -185,6 +184,7 @@ class Optimizer:
                         self.update(group, p._data, grad.astype(p._data.dtype, copy=False), flat.buffer_views(i),
                                     flat.steps[i], flat.view(flat.scratch, i))
                 flat.uniform = len(set(flat.steps)) == 1
+            mark_changed(flat._data)  # one stamp for the group's parameters (views of this buffer)
             flat.updates += 1
             if flat.updates % FLUSH_EVERY == 0:
                 flat.flush_subnormals(self.decaying_buffers)
