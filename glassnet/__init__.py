@@ -14,6 +14,7 @@ from .serialization import load, save
 from .tensor import (Generator, GraphError, Tensor, enable_grad, get_default_dtype, is_grad_enabled, manual_seed,
                      no_grad, set_default_dtype, tensor)
 from .train import History, evaluate, fit, predict, restarts
+from . import utils  # gn.utils.data: Dataset, TensorDataset, DataLoader, random_split (torch.utils.data)
 
 __version__ = "0.1.0"
 
