@@ -156,7 +156,7 @@ def test_parameter_without_gradient_in_some_steps(name, optimizer, kwargs, set_t
     for p, t in zip(mine, theirs):
         np.testing.assert_allclose(p._data, t.detach().numpy(), rtol=0, atol=1e-6)
     assert_same_state(opt, topt, mine, theirs)
-    if set_to_none:  # the skipped parameters took fewer steps
+    if set_to_none and optimizer != "SGD":  # the skipped parameters took fewer steps (SGD keeps no step, as torch)
         assert [opt.state[p]["step"] for p in mine] == [STEPS, 7, STEPS - 5]
 
 
@@ -192,6 +192,163 @@ def test_state_dict_round_trip_continues_identically(torch_copy, name, optimizer
     for index, entry in snapshot["state"].items():  # the saved state is a copy, not a view that kept moving
         for key, value in entry.items():
             np.testing.assert_array_equal(saved["state"][index][key], value)
+
+
+# --- state dicts in PyTorch's layout, both ways ------------------------------------------------------------------
+
+def torch_to_arrays(state_dict):
+    """A torch optimizer's state dict with every tensor as a NumPy array (what a user converts, or gn.load reads)."""
+    return {"state": {index: {key: value.numpy().copy() for key, value in entry.items()}
+                      for index, entry in state_dict["state"].items()},
+            "param_groups": copy.deepcopy(state_dict["param_groups"])}
+
+
+def arrays_to_torch(state_dict):
+    """glassnet's state dict with every array as a torch tensor (numbers, such as step, stay numbers)."""
+    return {"state": {index: {key: torch.from_numpy(value.copy()) if isinstance(value, np.ndarray) else value
+                              for key, value in entry.items()}
+                      for index, entry in state_dict["state"].items()},
+            "param_groups": copy.deepcopy(state_dict["param_groups"])}
+
+
+def assert_same_layout(mine, theirs):
+    """Same parameter indices with the same state keys, and the same group keys and hyper-parameters."""
+    assert list(mine) == ["state", "param_groups"]
+    assert sorted(mine["state"]) == sorted(theirs["state"])
+    for index, entry in theirs["state"].items():
+        assert set(mine["state"][index]) == set(entry), f"parameter {index}: {set(mine['state'][index])}"
+        for key, value in entry.items():
+            np.testing.assert_allclose(np.asarray(mine["state"][index][key]), value.numpy(), rtol=0, atol=1e-6,
+                                       err_msg=f"{index}.{key}")
+    for mine_group, their_group in zip(mine["param_groups"], theirs["param_groups"]):
+        assert set(mine_group) == set(their_group), set(mine_group) ^ set(their_group)
+        for key, value in their_group.items():
+            assert mine_group[key] == (list(value) if isinstance(value, tuple) and key != "betas" else value), key
+
+
+CONVERSIONS = [  # (id, optimizer, keyword arguments): every optimizer, each with state in all its buffers
+    ("SGD momentum", "SGD", dict(lr=0.1, momentum=0.9, dampening=0.1)),
+    ("SGD nesterov", "SGD", dict(lr=0.05, momentum=0.8, nesterov=True, weight_decay=0.01)),
+    ("Adam", "Adam", dict(lr=0.01)),
+    ("Adam amsgrad", "Adam", dict(lr=0.01, amsgrad=True, weight_decay=0.05)),
+    ("AdamW", "AdamW", dict(lr=0.02, weight_decay=0.3)),
+    ("Adagrad", "Adagrad", dict(lr=0.1, lr_decay=0.01, initial_accumulator_value=0.2)),
+    ("Adadelta", "Adadelta", dict(lr=0.5, rho=0.8)),
+    ("RMSprop", "RMSprop", dict(lr=0.01)),
+    ("RMSprop centered momentum", "RMSprop", dict(lr=0.005, centered=True, momentum=0.5)),
+]
+
+
+def _two_groups(model, optimizer, kwargs, lib):
+    """The optimizer over two param groups (the second with its own lr), as a torch user writes it."""
+    first, second = (list(model[0].parameters()), list(model[2].parameters()))
+    namespace = optim if lib is gn else torch.optim
+    return getattr(namespace, optimizer)([{"params": first}, {"params": second, "lr": kwargs["lr"] / 2}], **kwargs)
+
+
+@pytest.mark.parametrize("name, optimizer, kwargs", CONVERSIONS, ids=[c[0] for c in CONVERSIONS])
+def test_a_torch_optimizers_state_dict_loads_and_training_continues_identically(torch_copy, name, optimizer, kwargs):
+    model, reference = make_models(torch_copy)
+    topt = _two_groups(reference, optimizer, kwargs, torch)
+    for x, y in BATCHES[:10]:
+        torch_step(reference, topt, x, y)
+    model.load_state_dict({key: value.detach().numpy().copy() for key, value in reference.state_dict().items()})
+    opt = _two_groups(model, optimizer, dict(kwargs, lr=0.7), gn)  # lr and state come from the state dict
+    opt.load_state_dict(torch_to_arrays(topt.state_dict()))
+    assert_same_layout(opt.state_dict(), topt.state_dict())
+    for x, y in BATCHES[10:]:
+        gn_step(model, opt, x, y)
+        torch_step(reference, topt, x, y)
+    assert_same_parameters(model, reference)
+    assert_same_layout(opt.state_dict(), topt.state_dict())
+
+
+@pytest.mark.parametrize("name, optimizer, kwargs", CONVERSIONS, ids=[c[0] for c in CONVERSIONS])
+def test_glassnets_state_dict_loads_into_torch_and_training_continues_identically(torch_copy, name, optimizer,
+                                                                                   kwargs):
+    model, reference = make_models(torch_copy)
+    opt = _two_groups(model, optimizer, kwargs, gn)
+    for x, y in BATCHES[:10]:
+        gn_step(model, opt, x, y)
+    reference.load_state_dict({key: torch.from_numpy(np.array(value)) for key, value in
+                               model.state_dict().items()})
+    topt = _two_groups(reference, optimizer, dict(kwargs, lr=0.7), torch)
+    topt.load_state_dict(arrays_to_torch(opt.state_dict()))
+    assert_same_layout(opt.state_dict(), topt.state_dict())
+    for x, y in BATCHES[10:]:
+        gn_step(model, opt, x, y)
+        torch_step(reference, topt, x, y)
+    assert_same_parameters(model, reference)
+
+
+def test_state_dict_before_any_step_is_torchs():
+    for optimizer, kwargs in [("SGD", dict(momentum=0.9)), ("Adam", {}), ("Adagrad", dict(lr=0.1))]:
+        mine = getattr(optim, optimizer)([nn.Parameter(np.ones(2))], **kwargs).state_dict()
+        theirs = getattr(torch.optim, optimizer)([torch.nn.Parameter(torch.ones(2, dtype=torch.float64))],
+                                                 **kwargs).state_dict()
+        assert_same_layout(mine, theirs)
+
+
+def test_load_state_dict_names_what_does_not_fit():
+    p, q = nn.Parameter(np.zeros(2)), nn.Parameter(np.zeros(3))
+    adam = optim.Adam([p, q])
+    p.grad, q.grad = gn.tensor(np.ones(2)), gn.tensor(np.ones(3))
+    adam.step()
+    saved = adam.state_dict()
+    with pytest.raises(ValueError, match="1 param group.*2"):
+        optim.Adam([{"params": [p]}, {"params": [q]}]).load_state_dict(saved)
+    with pytest.raises(ValueError, match="group 0 has 2 parameters in the state dict, 1"):
+        optim.Adam([p]).load_state_dict(saved)
+    with pytest.raises(ValueError, match=r"exp_avg of parameter 0 has shape \(2,\), the parameter \(3,\)"):
+        optim.Adam([q, p]).load_state_dict(saved)
+    with pytest.raises(ValueError, match=r"betas.*amsgrad|option"):
+        optim.SGD([p, q], momentum=0.9).load_state_dict(saved)
+    bad = copy.deepcopy(saved)
+    bad["param_groups"][0]["lr"] = float("nan")
+    with pytest.raises(ValueError, match="lr"):
+        optim.Adam([p, q]).load_state_dict(bad)
+
+
+def test_add_param_group_after_steps_matches_torch(torch_copy):
+    """Unfreezing a layer: the second layer joins with its own lr after 5 steps, without state, as in torch."""
+    model, reference = make_models(torch_copy)
+    opt = optim.Adam(model[0].parameters(), lr=0.01)
+    topt = torch.optim.Adam(reference[0].parameters(), lr=0.01)
+    for step, (x, y) in enumerate(BATCHES):
+        if step == 5:
+            opt.add_param_group({"params": list(model[2].parameters()), "lr": 0.05})
+            topt.add_param_group({"params": list(reference[2].parameters()), "lr": 0.05})
+        gn_step(model, opt, x, y)
+        torch_step(reference, topt, x, y)
+    assert_same_parameters(model, reference)
+    assert_same_layout(opt.state_dict(), topt.state_dict())
+    assert [g["lr"] for g in opt.param_groups] == [0.01, 0.05]
+    with pytest.raises(ValueError, match="more than one param group"):
+        opt.add_param_group({"params": [model[0].weight]})
+    with pytest.raises(TypeError, match="not a set"):
+        opt.add_param_group({"params": {nn.Parameter(np.zeros(1))}})
+    with pytest.raises(ValueError, match="not a leaf"):
+        opt.add_param_group({"params": [nn.Parameter(np.zeros(1)) * 2]})
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -float("inf")])
+@pytest.mark.parametrize("optimizer, option", [("SGD", "lr"), ("SGD", "momentum"), ("Adam", "lr"), ("Adam", "eps"),
+                                               ("AdamW", "weight_decay"), ("Adagrad", "lr_decay"),
+                                               ("Adadelta", "rho"), ("RMSprop", "alpha"), ("Adam", "betas")])
+def test_nan_and_inf_hyper_parameters_are_refused_naming_the_option(optimizer, option, value):
+    kwargs = {option: (0.9, value) if option == "betas" else value}
+    with pytest.raises(ValueError, match=option):
+        getattr(optim, optimizer)([nn.Parameter(np.zeros(2))], **kwargs)
+    with pytest.raises(ValueError, match=option):  # in a param group too
+        getattr(optim, optimizer)([{"params": [nn.Parameter(np.zeros(2))], **kwargs}])
+
+
+def test_torchs_implementation_switches_are_accepted_and_differentiable_is_refused():
+    p = nn.Parameter(np.zeros(2))
+    opt = optim.Adam([p], foreach=True, fused=False, capturable=True)
+    assert opt.param_groups[0]["foreach"] is True
+    with pytest.raises(NotImplementedError, match="differentiable"):
+        optim.SGD([p], differentiable=True)
 
 
 def test_optimizer_keeps_working_after_model_double(torch_copy):
@@ -476,13 +633,13 @@ def test_subnormal_state_is_flushed_to_zero_every_few_steps():
     opt = optim.Adam([w], lr=1e-3)
     w.grad = gn.tensor(np.ones(4, dtype=np.float32))
     opt.step()
-    state = opt.state[w]
-    state["exp_avg"][:2] = [1e-39, -3e-40]  # subnormal in float32
-    normal = state["exp_avg"][2:].copy() * 0.9 ** (FLUSH_EVERY - 1)
+    exp_avg = opt.state[w]["exp_avg"]._data  # the optimizer's own buffer
+    exp_avg[:2] = [1e-39, -3e-40]  # subnormal in float32
+    normal = exp_avg[2:].copy() * 0.9 ** (FLUSH_EVERY - 1)
     w.grad = gn.tensor(np.zeros(4, dtype=np.float32))
     for _ in range(FLUSH_EVERY - 1):
         opt.step()
-    state = opt.state[w]
+    state = {key: np.asarray(value) for key, value in opt.state[w].items()}
     assert np.all(state["exp_avg"][:2] == 0)
     np.testing.assert_allclose(state["exp_avg"][2:], normal, rtol=1e-5)
     assert np.all(state["exp_avg_sq"] > 0)
