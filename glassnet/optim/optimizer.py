@@ -346,12 +346,12 @@ def _finite(value: Any) -> bool:
 
 def _positive(optimizer: Optimizer, name: str, value: Any) -> None:
     if not _finite(value) or value <= 0:
-        raise ValueError(f"{type(optimizer).__name__}: {name} must be a finite number > 0, got {value!r}")
+        raise ValueError(f"{type(optimizer).__name__}: {name} must be a number > 0, got {value!r}")
 
 
 def _at_least_zero(optimizer: Optimizer, name: str, value: Any) -> None:
     if not _finite(value) or value < 0:
-        raise ValueError(f"{type(optimizer).__name__}: {name} must be a finite number ≥ 0, got {value!r}")
+        raise ValueError(f"{type(optimizer).__name__}: {name} must be a number ≥ 0, got {value!r}")
 
 
 def _fraction(optimizer: Optimizer, name: str, value: Any) -> None:
