@@ -498,6 +498,23 @@ SCHEDULES = [  # (id, scheduler, keyword arguments, metric per epoch or None)
     ("Plateau cooldown", "ReduceLROnPlateau", dict(patience=0, cooldown=3, factor=0.5), DESCENDING),
     ("Plateau min_lr", "ReduceLROnPlateau", dict(patience=0, factor=0.3, min_lr=0.005), DESCENDING),
     ("Plateau eps", "ReduceLROnPlateau", dict(patience=0, factor=0.9, eps=0.003), 0.5 + 0.0 * DESCENDING),
+    ("Plateau min_lr per group", "ReduceLROnPlateau", dict(patience=0, factor=0.5, min_lr=[0.02, 0.001]),
+     DESCENDING),
+    ("MultiStepLR", "MultiStepLR", dict(milestones=[3, 7, 7, 12]), None),
+    ("MultiStepLR gamma", "MultiStepLR", dict(milestones=[12, 2], gamma=0.5), None),
+    ("CosineAnnealingLR", "CosineAnnealingLR", dict(T_max=10), None),
+    ("CosineAnnealingLR eta_min", "CosineAnnealingLR", dict(T_max=7, eta_min=0.004), None),
+    ("LambdaLR", "LambdaLR", dict(lr_lambda=lambda epoch: 0.9 ** epoch), None),
+    ("LambdaLR per group", "LambdaLR", dict(lr_lambda=[lambda e: 1 / (1 + e), lambda e: min(1.0, (e + 1) / 5)]),
+     None),
+    ("LinearLR warm-up", "LinearLR", dict(), None),
+    ("LinearLR decay", "LinearLR", dict(start_factor=1.0, end_factor=0.1, total_iters=12), None),
+    ("OneCycleLR", "OneCycleLR", dict(max_lr=0.5, total_steps=30), None),
+    ("OneCycleLR per group, linear", "OneCycleLR",
+     dict(max_lr=[0.5, 0.2], epochs=3, steps_per_epoch=10, anneal_strategy="linear", pct_start=0.4), None),
+    ("OneCycleLR three phase", "OneCycleLR", dict(max_lr=0.3, total_steps=30, three_phase=True, div_factor=10.0),
+     None),
+    ("OneCycleLR no momentum", "OneCycleLR", dict(max_lr=0.3, total_steps=30, cycle_momentum=False), None),
 ]
 
 
@@ -507,6 +524,90 @@ def test_scheduler_lr_sequence_matches_torch(name, scheduler, kwargs, metrics):
     theirs = _scheduled(_torch_pair, scheduler, kwargs, metrics)
     np.testing.assert_allclose(mine, theirs, rtol=1e-12, atol=0)
     assert len({tuple(lrs) for lrs in mine}) > 1, "the schedule never changed the lr: nothing was tested"
+
+
+@pytest.mark.parametrize("optimizer, kwargs, momentum", [("SGD", dict(lr=0.1, momentum=0.9), "momentum"),
+                                                         ("Adam", dict(lr=0.01), "betas")])
+def test_one_cycle_moves_momentum_or_beta1_as_torch(optimizer, kwargs, momentum):
+    mine_opt = getattr(optim, optimizer)([nn.Parameter(np.zeros(2))], **kwargs)
+    their_opt = getattr(torch.optim, optimizer)([torch.nn.Parameter(torch.zeros(2))], **kwargs)
+    mine = optim.OneCycleLR(mine_opt, max_lr=0.4, total_steps=20, three_phase=True, max_momentum=0.9)
+    theirs = torch.optim.lr_scheduler.OneCycleLR(their_opt, max_lr=0.4, total_steps=20, three_phase=True,
+                                                 max_momentum=0.9)
+    seen = set()
+    for _ in range(20):
+        mine_opt.step()
+        their_opt.step()
+        mine.step()
+        theirs.step()
+        ours, reference = mine_opt.param_groups[0], their_opt.param_groups[0]
+        np.testing.assert_allclose(np.ravel(ours[momentum]), np.ravel(reference[momentum]), rtol=1e-12)
+        np.testing.assert_allclose(ours["lr"], reference["lr"], rtol=1e-12)
+        seen.add(np.ravel(ours[momentum])[0])
+    assert len(seen) > 5
+    with pytest.raises(ValueError, match="total_steps is 20"):
+        mine.step()
+
+
+def _scheduler_pair(lib, scheduler, kwargs):
+    return (_gn_pair if lib is gn else _torch_pair)(scheduler, kwargs)
+
+
+def _torch_optimizer_to_arrays(state_dict):
+    return {"state": {i: {k: v.numpy().copy() for k, v in e.items()} for i, e in state_dict["state"].items()},
+            "param_groups": copy.deepcopy(state_dict["param_groups"])}
+
+
+@pytest.mark.parametrize("direction", ["torch to glassnet", "glassnet to torch"])
+@pytest.mark.parametrize("name, scheduler, kwargs, metrics", [c for c in SCHEDULES if "LambdaLR" not in c[1]]
+                         + [("LambdaLR", "LambdaLR", dict(lr_lambda=lambda e: 0.9 ** e), None)],
+                         ids=[c[0] for c in SCHEDULES if "LambdaLR" not in c[1]] + ["LambdaLR"])
+def test_scheduler_state_dict_moves_between_torch_and_glassnet(name, scheduler, kwargs, metrics, direction):
+    """After 7 epochs of one library, the other library's scheduler (and optimizer) loads both state dicts and
+    continues with the same learning rates."""
+    source, target = (torch, gn) if direction == "torch to glassnet" else (gn, torch)
+    source_opt, source_sched = _scheduler_pair(source, scheduler, kwargs)
+    extra = lambda epoch: [metrics[epoch]] if metrics is not None else []  # noqa: E731
+    for epoch in range(7):
+        source_opt.step()
+        source_sched.step(*extra(epoch))
+    target_opt, target_sched = _scheduler_pair(target, scheduler, kwargs)
+    if target is gn:
+        target_opt.load_state_dict(_torch_optimizer_to_arrays(source_opt.state_dict()))
+    else:
+        target_opt.load_state_dict(copy.deepcopy(source_opt.state_dict()))
+    target_sched.load_state_dict(copy.deepcopy(source_sched.state_dict()))
+    assert target_sched.get_last_lr() == source_sched.get_last_lr()
+    for epoch in range(7, 25):
+        for opt, sched in ((source_opt, source_sched), (target_opt, target_sched)):
+            opt.step()
+            sched.step(*extra(epoch))
+        np.testing.assert_allclose(target_sched.get_last_lr(), source_sched.get_last_lr(), rtol=1e-12)
+        np.testing.assert_allclose([g["lr"] for g in target_opt.param_groups],
+                                   [g["lr"] for g in source_opt.param_groups], rtol=1e-12)
+
+
+def test_lambda_lr_state_dict_keeps_callable_objects_state_as_torch():
+    class Decay:
+        def __init__(self, rate):
+            self.rate = rate
+
+        def __call__(self, epoch):
+            return self.rate ** epoch
+
+    opt = optim.SGD([nn.Parameter(np.zeros(1))], lr=1.0)
+    sched = optim.LambdaLR(opt, Decay(0.5))
+    saved = sched.state_dict()
+    assert saved["lr_lambdas"] == [{"rate": 0.5}]
+    other = optim.LambdaLR(optim.SGD([nn.Parameter(np.zeros(1))], lr=1.0), Decay(0.9))
+    other.load_state_dict(saved)
+    assert other.lr_lambdas[0].rate == 0.5
+    assert optim.LambdaLR(opt, lambda e: 1.0).state_dict()["lr_lambdas"] == [None]
+
+
+def test_resuming_a_schedule_needs_initial_lr():
+    with pytest.raises(KeyError, match="initial_lr"):
+        optim.StepLR(optim.SGD([nn.Parameter(np.zeros(1))], lr=0.1), step_size=2, last_epoch=3)
 
 
 def test_scheduled_lr_is_the_one_the_optimizer_uses():
@@ -533,6 +634,26 @@ def test_scheduler_bad_arguments():
         optim.ReduceLROnPlateau(opt, factor=1.5)
     with pytest.raises(ValueError, match="threshold_mode"):
         optim.ReduceLROnPlateau(opt, threshold_mode="relative")
+    with pytest.raises(ValueError, match="min_lr has 2 values for 1 param groups"):
+        optim.ReduceLROnPlateau(opt, min_lr=[0.1, 0.2])
+    with pytest.raises(ValueError, match="milestones"):
+        optim.MultiStepLR(opt, milestones=[2, -1])
+    with pytest.raises(ValueError, match="T_max"):
+        optim.CosineAnnealingLR(opt, T_max=0)
+    with pytest.raises(ValueError, match="start_factor"):
+        optim.LinearLR(opt, start_factor=0)
+    with pytest.raises(ValueError, match="total_iters"):
+        optim.LinearLR(opt, total_iters=0)
+    with pytest.raises(ValueError, match="lr_lambda has 2 values for 1 param groups"):
+        optim.LambdaLR(opt, [lambda e: 1.0, lambda e: 1.0])
+    with pytest.raises(ValueError, match="total_steps, or epochs and steps_per_epoch"):
+        optim.OneCycleLR(opt, max_lr=0.1)
+    with pytest.raises(ValueError, match="pct_start"):
+        optim.OneCycleLR(opt, max_lr=0.1, total_steps=10, pct_start=1.5)
+    with pytest.raises(ValueError, match="cycle_momentum"):
+        optim.OneCycleLR(optim.Adagrad([nn.Parameter(np.zeros(1))]), max_lr=0.1, total_steps=10)
+    with pytest.raises(TypeError, match="Optimizer"):
+        optim.CosineAnnealingLR(torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))]), T_max=3)
 
 
 # --- where gradients live, scratch and subnormal numbers ---------------------------------------------------------

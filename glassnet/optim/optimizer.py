@@ -20,6 +20,8 @@ from ..tensor import Tensor, enable_grad
 
 __all__ = ["Optimizer"]
 
+# what learning-rate schedulers keep in a param group besides the optimizer's options (PyTorch's names)
+SCHEDULE_KEYS = frozenset({"initial_lr", "max_lr", "min_lr", "max_momentum", "base_momentum"})
 FLUSH_EVERY = 16  # steps between two flushes of subnormal numbers from the state buffers (a flush: 3 passes)
 SLICE = 1 << 16  # elements of one slice of a large group's update (256 KiB per float32 array)
 
@@ -156,7 +158,7 @@ class Optimizer:
                 raise ValueError(f"{type(self).__name__}: parameter {i} appears in more than one param group")
         if len({id(p) for p in params}) != len(params):
             raise ValueError(f"{type(self).__name__}: a parameter appears twice in one param group")
-        unknown = set(group) - set(self.defaults) - {"params", "initial_lr"}
+        unknown = set(group) - set(self.defaults) - {"params"} - SCHEDULE_KEYS
         if unknown:
             raise TypeError(f"{type(self).__name__}: unknown option(s) {sorted(unknown)}; options are "
                             f"{sorted(self.defaults)}")
@@ -293,7 +295,7 @@ class Optimizer:
             if len(saved["params"]) != len(group["params"]):
                 raise ValueError(f"{name}.load_state_dict: param group {k} has {len(saved['params'])} parameters "
                                  f"in the state dict, {len(group['params'])} in the optimizer")
-            unknown = set(saved) - set(self.defaults) - {"params", "initial_lr"}
+            unknown = set(saved) - set(self.defaults) - {"params"} - SCHEDULE_KEYS
             if unknown:
                 raise ValueError(f"{name}.load_state_dict: param group {k} has option(s) {sorted(unknown)} that "
                                  f"{name} does not have (a state dict of another optimizer?)")
