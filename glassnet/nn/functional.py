@@ -217,17 +217,24 @@ def _reduce(loss: str, per_element: np.ndarray | tuple[Any, Any], local_grad: Ca
     return result(value, parents, lambda g: (local_grad(float(g) / n), target_grad(float(g) / n)))
 
 
+def _target(target: Any) -> tuple[np.ndarray, Tensor | None]:
+    """(the target's array, the target when it is a Tensor that requires grad, else None)."""
+    node = None
+    if isinstance(target, Tensor):
+        node = target if target.requires_grad else None
+        target = target._data
+    return (target if type(target) is np.ndarray else np.asarray(target)), node
+
+
 def _pair(loss: str, input: Any, target: Any) -> tuple[Tensor, np.ndarray, Tensor | None]:
     """(input, target's array in input's dtype, target when it is a Tensor that requires grad) of an elementwise
     loss, whose input and target have one shape."""
     if type(input) is not Tensor:
         input = as_tensor(input)
-    node = None
-    if isinstance(target, Tensor):
-        node = target if target.requires_grad else None
-        target = target._data
-    if type(target) is not np.ndarray:
-        target = np.asarray(target)
+    if type(target) is Tensor:  # the common case inline: this is the hot path of MSELoss (W1)
+        target, node = target._data, (target if target.requires_grad else None)
+    else:
+        target, node = _target(target)
     if input._data.shape != target.shape:
         raise ValueError(f"{loss}: input shape {input._data.shape} and target shape {target.shape} differ; "
                          f"they must be equal (reshape the target, e.g. y.reshape(-1, 1) for one output)")
@@ -501,12 +508,7 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, *, ignore_index: 
     loss = "CrossEntropyLoss"
     if type(input) is not Tensor:
         input = as_tensor(input)
-    node = None
-    if isinstance(target, Tensor):
-        node = target if target.requires_grad else None
-        target = target._data
-    if type(target) is not np.ndarray:
-        target = np.asarray(target)
+    target, node = _target(target)  # only probabilities can have a gradient
     if not 0 <= label_smoothing <= 1:
         raise ValueError(f"{loss}: label_smoothing must lie in [0, 1], got {label_smoothing!r}")
     z, restore = _classes_last(loss, input._data)
@@ -592,8 +594,7 @@ def nll_loss(input: Any, target: Any, weight: Any = None, *, ignore_index: int =
         input = as_tensor(input)
     x, restore = _classes_last(loss, input._data)
     class_weight = None if weight is None else _class_weight(loss, weight, x.shape[1], x.dtype)
-    target = np.asarray(target._data if isinstance(target, Tensor) else target)
-    labels, shape = _class_targets(loss, input, target)
+    labels, shape = _class_targets(loss, input, _target(target)[0])
     rows, labels, picked, kept = _pick(loss, x, labels, ignore_index)
     weights = _row_weights(class_weight, labels, kept, x.dtype)
     per = -picked if weights is None else -picked * weights

@@ -18,7 +18,7 @@ __all__ = ["Loss", "MSELoss", "HalfMSELoss", "L1Loss", "SmoothL1Loss", "HuberLos
 class Loss(Module):
     """A loss: ``loss(input, target)`` → a Tensor, reduced by ``reduction`` ("mean", "sum" or "none").
 
-    Subclasses set ``function`` (called with ``reduction=`` and the keywords of ``options()``)."""
+    Subclasses set ``function`` (called with ``reduction=``; see ``_LossWithOptions`` for more keywords)."""
 
     function = staticmethod(F.mse_loss)
     takes_class_indices = False  # targets are integer labels (cross-entropy, NLL) rather than values
@@ -31,12 +31,8 @@ class Loss(Module):
                              f"{self.reductions}")
         self.reduction = reduction
 
-    def options(self) -> dict[str, Any]:
-        """The function's keyword arguments besides ``reduction`` (class weights, ignore_index, …)."""
-        return {}
-
     def forward(self, input: Any, target: Any) -> Tensor:
-        return self.function(input, target, reduction=self.reduction, **self.options())
+        return self.function(input, target, reduction=self.reduction)
 
     def extra_repr(self) -> str:
         return ", ".join(f"{key}={value!r}" for key, value in self.get_config().items()
@@ -50,12 +46,23 @@ _DEFAULTS = {"reduction": "mean", "ignore_index": -100, "label_smoothing": 0.0, 
              "log_target": False}
 
 
+class _LossWithOptions(Loss):
+    """A loss whose function takes keywords besides ``reduction`` (class weights, ignore_index, …): ``options()``.
+    (A separate class, so that the plain losses of the hot path pay nothing for it.)"""
+
+    def options(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def forward(self, input: Any, target: Any) -> Tensor:
+        return self.function(input, target, reduction=self.reduction, **self.options())
+
+
 def _buffer(value: Any) -> Tensor | None:
     """A weight argument as the Tensor a loss keeps as a buffer (moved by ``.to()``/``.double()``, as PyTorch)."""
     return value if value is None or isinstance(value, Tensor) else tensor(value)
 
 
-class _WeightedLoss(Loss):
+class _WeightedLoss(_LossWithOptions):
     """A loss with an optional ``weight`` buffer, passed on to its function."""
 
     def __init__(self, weight: Any = None, reduction: str = "mean") -> None:
@@ -85,7 +92,7 @@ class L1Loss(Loss):
     function = staticmethod(F.l1_loss)
 
 
-class SmoothL1Loss(Loss):
+class SmoothL1Loss(_LossWithOptions):
     """½d²/beta where |d| < beta, else |d| − ½beta, for d = input − target."""
 
     function = staticmethod(F.smooth_l1_loss)
@@ -103,7 +110,7 @@ class SmoothL1Loss(Loss):
         return {**super().get_config(), "beta": self.beta}
 
 
-class HuberLoss(Loss):
+class HuberLoss(_LossWithOptions):
     """½d² where |d| < delta, else delta·(|d| − ½delta), for d = input − target."""
 
     function = staticmethod(F.huber_loss)
@@ -185,7 +192,7 @@ class NLLLoss(_WeightedLoss):
         return {**super().get_config(), "ignore_index": self.ignore_index}
 
 
-class KLDivLoss(Loss):
+class KLDivLoss(_LossWithOptions):
     """Kullback–Leibler divergence of the targets from log-probabilities ``input``; use reduction="batchmean"
     for the divergence per sample (PyTorch's "mean" divides by the number of elements)."""
 
