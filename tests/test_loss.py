@@ -161,6 +161,23 @@ def test_elementwise_loss_options_vs_torch(check, name, loss, reference, bounds,
           low=bounds[0], high=bounds[1])
 
 
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("name, function, reference", [
+    ("mse", lambda x, y, w, r: F.mse_loss(x, y, reduction=r, weight=w),
+     lambda x, y, w, r: TF.mse_loss(x, y, reduction=r, weight=w)),
+    ("l1", lambda x, y, w, r: F.l1_loss(x, y, reduction=r, weight=w),
+     lambda x, y, w, r: TF.l1_loss(x, y, reduction=r, weight=w)),
+    ("huber", lambda x, y, w, r: F.huber_loss(x, y, r, 0.4, w), lambda x, y, w, r: TF.huber_loss(x, y, r, 0.4, w)),
+], ids=["mse", "l1", "huber"])
+def test_elementwise_weights_of_torch_2_13(check, name, function, reference, reduction):
+    """mse_loss, l1_loss and huber_loss take a weight of the input's shape (the mean divides by Σ weight for
+    mse and l1, by the count for huber, as torch); the input and the target get their gradients."""
+    check([(5, 3), (5, 3)], lambda x, y: reference(x, y, t(WEIGHT), reduction),
+          lambda x, y: function(x, y, WEIGHT, reduction))
+    with pytest.raises(ValueError, match=r"weight of shape \(3,\)"):
+        function(gn.tensor(VALUES), VALUES, WEIGHT[0], reduction)
+
+
 def test_kl_div_batchmean_is_the_sum_over_the_batch_size(check):
     for log_target in (False, True):
         target = np.log(SOFT) if log_target else SOFT

@@ -264,8 +264,13 @@ def _check_unit_interval(loss: str, target: np.ndarray) -> None:
                          f"to {target.max()}")
 
 
-def mse_loss(input: Any, target: Any, *, reduction: str = "mean") -> Tensor:
-    """Mean squared error (input − target)²; input and target of one shape."""
+def mse_loss(input: Any, target: Any, *, reduction: str = "mean", weight: Any = None) -> Tensor:
+    """Mean squared error (input − target)²; input and target of one shape. With ``weight`` (the input's shape)
+    each element's error is weighed, and the mean divides by Σ weight (as PyTorch)."""
+    if weight is not None:
+        input, target, node = _pair("MSELoss", input, target)
+        diff = input._data - target
+        return _weighted("MSELoss", input, node, reduction, diff * diff, lambda: 2 * diff, weight, True)
     return _squared_error("MSELoss", input, target, reduction, 1.0)
 
 
@@ -289,20 +294,37 @@ def _squared_error(loss: str, input: Any, target: Any, reduction: str, factor: f
                    lambda w: diff * (-2 * factor * w))
 
 
-def l1_loss(input: Any, target: Any, *, reduction: str = "mean") -> Tensor:
-    """Mean absolute error |input − target|."""
+def _weighted(loss: str, input: Tensor, node: Tensor | None, reduction: str, per: np.ndarray,
+              slope: Callable[[], np.ndarray], weight: Any, mean_over_weights: bool) -> Tensor:
+    """weight · per-element losses ``per`` of (input − target), whose derivative is ``slope()``; the mean divides
+    by Σ weight or by the count, as PyTorch's loss does."""
+    weight = np.asarray(weight._data if isinstance(weight, Tensor) else weight, dtype=input._data.dtype)
+    if weight.shape != input._data.shape:
+        raise ValueError(f"{loss}: weight of shape {weight.shape} must have the input's shape {input._data.shape}")
+    per = per * weight
+    if reduction == "mean" and mean_over_weights:
+        per = (np.add.reduce(per, axis=None), np.add.reduce(weight, axis=None))
+    return _reduce(loss, per, lambda w: slope() * weight * w, reduction, input, node,
+                   lambda w: slope() * weight * -w)
+
+
+def l1_loss(input: Any, target: Any, *, reduction: str = "mean", weight: Any = None) -> Tensor:
+    """Mean absolute error |input − target|; ``weight`` as in ``mse_loss``."""
     input, target, node = _pair("L1Loss", input, target)
     diff = input._data - target
+    if weight is not None:
+        return _weighted("L1Loss", input, node, reduction, np.abs(diff), lambda: np.sign(diff), weight, True)
     return _reduce("L1Loss", np.abs(diff), lambda w: np.sign(diff) * w, reduction, input, node,
                    lambda w: np.sign(diff) * -w)
 
 
-def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 1.0) -> Tensor:
+def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 1.0, weight: Any = None) -> Tensor:
     """½d² where |d| < delta, else delta·(|d| − ½delta), for d = input − target: quadratic near 0, linear
-    (gradient ±delta) beyond."""
+    (gradient ±delta) beyond. With ``weight`` (the input's shape) the mean is the mean of the weighted losses
+    (as PyTorch's)."""
     if not delta > 0:
         raise ValueError(f"HuberLoss: delta must be > 0, got {delta!r}")
-    return _huber("HuberLoss", input, target, reduction, delta, 1.0)
+    return _huber("HuberLoss", input, target, reduction, delta, 1.0, weight)
 
 
 def smooth_l1_loss(input: Any, target: Any, *, reduction: str = "mean", beta: float = 1.0) -> Tensor:
@@ -315,7 +337,8 @@ def smooth_l1_loss(input: Any, target: Any, *, reduction: str = "mean", beta: fl
     return _huber("SmoothL1Loss", input, target, reduction, beta, 1.0 / beta)
 
 
-def _huber(loss: str, input: Any, target: Any, reduction: str, delta: float, scale: float) -> Tensor:
+def _huber(loss: str, input: Any, target: Any, reduction: str, delta: float, scale: float,
+           weight: Any = None) -> Tensor:
     """scale · Huber_delta(input − target), one node."""
     input, target, node = _pair(loss, input, target)
     diff = input._data - target
@@ -327,6 +350,8 @@ def _huber(loss: str, input: Any, target: Any, reduction: str, delta: float, sca
 
     def slope() -> np.ndarray:  # ∂loss/∂input of each element
         return np.where(small, diff, delta * np.sign(diff)) * scale
+    if weight is not None:
+        return _weighted(loss, input, node, reduction, per, slope, weight, False)
     return _reduce(loss, per, lambda w: slope() * w, reduction, input, node, lambda w: slope() * -w)
 
 
