@@ -343,6 +343,17 @@ def test_nan_and_inf_hyper_parameters_are_refused_naming_the_option(optimizer, o
         getattr(optim, optimizer)([{"params": [nn.Parameter(np.zeros(2))], **kwargs}])
 
 
+def test_named_parameters_keep_their_names_in_the_groups_as_torch():
+    gn.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 3))
+    reference = torch.nn.Sequential(torch.nn.Linear(2, 3))
+    mine, theirs = optim.SGD(model.named_parameters(), lr=0.1), torch.optim.SGD(reference.named_parameters(), lr=0.1)
+    assert mine.param_groups[0]["param_names"] == ["0.weight", "0.bias"] == theirs.param_groups[0]["param_names"]
+    assert_same_layout(mine.state_dict(), theirs.state_dict())
+    mine.load_state_dict(theirs.state_dict())
+    assert mine.param_groups[0]["params"] == list(model.parameters())
+
+
 def test_torchs_implementation_switches_are_accepted_and_differentiable_is_refused():
     p = nn.Parameter(np.zeros(2))
     opt = optim.Adam([p], foreach=True, fused=False, capturable=True)

@@ -22,6 +22,7 @@ __all__ = ["Optimizer"]
 
 # what learning-rate schedulers keep in a param group besides the optimizer's options (PyTorch's names)
 SCHEDULE_KEYS = frozenset({"initial_lr", "max_lr", "min_lr", "max_momentum", "base_momentum"})
+GROUP_KEYS = SCHEDULE_KEYS | {"params", "param_names"}  # a group's keys besides the optimizer's options
 FLUSH_EVERY = 16  # steps between two flushes of subnormal numbers from the state buffers (a flush: 3 passes)
 SLICE = 1 << 16  # elements of one slice of a large group's update (256 KiB per float32 array)
 
@@ -146,6 +147,9 @@ class Optimizer:
             raise TypeError(f"{type(self).__name__}: parameters must be given in an ordered collection (a list), "
                             f"not a set, whose order changes between runs")
         params = [params] if isinstance(params, Tensor) else list(params)
+        if params and all(isinstance(p, tuple) and len(p) == 2 for p in params):  # model.named_parameters()
+            group["param_names"] = [name for name, _ in params]
+            params = [p for _, p in params]
         taken = {id(p) for g in self.param_groups for p in g["params"]}
         for i, p in enumerate(params):
             if not isinstance(p, Tensor) or not p.requires_grad:
@@ -158,7 +162,7 @@ class Optimizer:
                 raise ValueError(f"{type(self).__name__}: parameter {i} appears in more than one param group")
         if len({id(p) for p in params}) != len(params):
             raise ValueError(f"{type(self).__name__}: a parameter appears twice in one param group")
-        unknown = set(group) - set(self.defaults) - {"params"} - SCHEDULE_KEYS
+        unknown = set(group) - set(self.defaults) - GROUP_KEYS
         if unknown:
             raise TypeError(f"{type(self).__name__}: unknown option(s) {sorted(unknown)}; options are "
                             f"{sorted(self.defaults)}")
@@ -295,7 +299,7 @@ class Optimizer:
             if len(saved["params"]) != len(group["params"]):
                 raise ValueError(f"{name}.load_state_dict: param group {k} has {len(saved['params'])} parameters "
                                  f"in the state dict, {len(group['params'])} in the optimizer")
-            unknown = set(saved) - set(self.defaults) - {"params"} - SCHEDULE_KEYS
+            unknown = set(saved) - set(self.defaults) - GROUP_KEYS
             if unknown:
                 raise ValueError(f"{name}.load_state_dict: param group {k} has option(s) {sorted(unknown)} that "
                                  f"{name} does not have (a state dict of another optimizer?)")
