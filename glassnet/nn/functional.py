@@ -587,6 +587,13 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, *, ignore_index: 
             grad[rows, labels] -= 1
             grad *= _column(_per_row(w, weights))
             return grad if restore is None else restore(grad)
+    return _reduce_labelled(loss, per, shape, weights, local_grad, reduction, input)
+
+
+def _reduce_labelled(loss: str, per: np.ndarray, shape: tuple[int, ...], weights: np.ndarray | None,
+                     local_grad: Callable[[Any], np.ndarray], reduction: str, input: Tensor) -> Tensor:
+    """``_reduce`` of the per-row losses of class-index targets: "none" in the targets' shape, "mean" divided by
+    the rows' summed weights (the count when all weigh 1)."""
     if reduction == "none":
         per = per.reshape(shape)
     elif weights is not None:
@@ -628,8 +635,4 @@ def nll_loss(input: Any, target: Any, weight: Any = None, *, ignore_index: int =
         grad = np.zeros_like(x)
         grad[rows, labels] = -_per_row(w, weights)
         return grad if restore is None else restore(grad)
-    if reduction == "none":
-        per = per.reshape(shape)
-    elif weights is not None:
-        per = (np.add.reduce(per, axis=None), np.add.reduce(weights, axis=None))
-    return _reduce(loss, per, local_grad, reduction, input)
+    return _reduce_labelled(loss, per, shape, weights, local_grad, reduction, input)
