@@ -227,6 +227,7 @@ def assert_same_layout(mine, theirs):
 
 
 CONVERSIONS = [  # (id, optimizer, keyword arguments): every optimizer, each with state in all its buffers
+    ("SGD", "SGD", dict(lr=0.1, weight_decay=0.01)),
     ("SGD momentum", "SGD", dict(lr=0.1, momentum=0.9, dampening=0.1)),
     ("SGD nesterov", "SGD", dict(lr=0.05, momentum=0.8, nesterov=True, weight_decay=0.01)),
     ("Adam", "Adam", dict(lr=0.01)),

@@ -247,11 +247,13 @@ class Optimizer:
 
     # ---- state
     def _entries(self) -> Iterator[tuple[int, dict[str, Any], _FlatGroup, int]]:
-        """(index across the groups, group, flat group, index in the group) of every parameter with state."""
+        """(index across the groups, group, flat group, index in the group) of every parameter with state (none
+        before its first step, except for Adagrad; none for SGD without momentum, as PyTorch)."""
         index = 0
         for group, flat in zip(self.param_groups, self._flat):
+            kept = self.counts_steps or self.state_names(group)
             for i in range(len(group["params"])):
-                if flat.steps[i] or self.state_from_start:
+                if kept and (flat.steps[i] or self.state_from_start):
                     yield index, group, flat, i
                 index += 1
 
