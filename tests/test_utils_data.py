@@ -64,6 +64,22 @@ def test_batches_and_collation_are_torchs(name, batch_size):
         assert_same(as_numpy(a), as_numpy(b))
 
 
+def test_batches_of_subsets_of_a_tensor_dataset_equal_collating_the_samples():
+    """Subsets (of random_split, nested) are gathered from the tensors at once: the same batches as collating the
+    samples one by one."""
+    data = D.TensorDataset(np.arange(40.0).reshape(20, 2), np.arange(20) % 3)
+    train, _ = D.random_split(data, [0.7, 0.3], generator=gn.Generator().manual_seed(1))
+    nested = D.Subset(train, [5, 0, 9, 2, 13, 7, 7])
+    for dataset in (train, nested):
+        fast = list(D.DataLoader(dataset, batch_size=4))
+        slow = list(D.DataLoader(dataset, batch_size=4, collate_fn=lambda samples: D.default_collate(samples)))
+        assert len(fast) == len(slow)
+        for a, b in zip(fast, slow):
+            assert_same(as_numpy(a), as_numpy(b))
+    assert [row.tolist() for row in next(iter(D.DataLoader(nested, batch_size=2)))[0]] == \
+        [data[train.indices[5]][0].tolist(), data[train.indices[0]][0].tolist()]
+
+
 @pytest.mark.parametrize("n, batch_size, drop_last", [(10, 3, False), (10, 3, True), (9, 3, True), (2, 5, True)])
 def test_len_and_drop_last_as_torch(n, batch_size, drop_last):
     ours = D.DataLoader(D.TensorDataset(np.arange(n)), batch_size, drop_last=drop_last)

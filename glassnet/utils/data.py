@@ -328,16 +328,19 @@ class DataLoader:
     def __iter__(self) -> Iterator[Any]:
         if self.batch_sampler is None:  # no batching: one converted sample at a time
             return (self.collate_fn(self.dataset[i]) for i in self.sampler)
-        if self.collate_fn is default_collate and isinstance(self.dataset, (TensorDataset, _ArrayDataset)):
-            return self._indexed_batches()
+        rows = _rows_of(self.dataset)
+        if self.collate_fn is default_collate and rows is not None:
+            return self._indexed_batches(*rows)
         return (self.collate_fn([self.dataset[i] for i in batch]) for batch in self.batch_sampler)
 
-    def _indexed_batches(self) -> Iterator[Any]:
+    def _indexed_batches(self, tensors: tuple[Tensor, ...], single: bool,
+                         indices: np.ndarray | None) -> Iterator[Any]:
         """Each batch by one gather per tensor: what default_collate of the samples gives (a list of Tensors;
         one Tensor for a single array)."""
-        tensors, single = self.dataset.tensors, getattr(self.dataset, "single", False)
         for batch in self.batch_sampler:
             index = np.asarray(batch, dtype=np.intp)
+            if indices is not None:
+                index = indices[index]
             parts = [Tensor._wrap(t._data[index]) for t in tensors]
             yield parts[0] if single else parts
 
@@ -345,6 +348,19 @@ class DataLoader:
         return (f"DataLoader(dataset={type(self.dataset).__name__} of {len(self.dataset)}, batch_size="
                 f"{self.batch_size}, sampler={type(self.sampler).__name__}, drop_last={self.drop_last}, "
                 f"batches={len(self)})")
+
+
+def _rows_of(dataset: Any) -> tuple[tuple[Tensor, ...], bool, np.ndarray | None] | None:
+    """(tensors, single, indices) when each sample of ``dataset`` is a row of the same tensors: a TensorDataset
+    or arrays, also through Subsets (e.g. of random_split), sample i being row indices[i]; else None."""
+    indices = None
+    while isinstance(dataset, Subset):
+        outer = np.asarray(dataset.indices, dtype=np.intp)
+        indices = outer if indices is None else outer[indices]
+        dataset = dataset.dataset
+    if not isinstance(dataset, (TensorDataset, _ArrayDataset)):
+        return None
+    return dataset.tensors, getattr(dataset, "single", False), indices
 
 
 def _is_array(value: Any) -> bool:
