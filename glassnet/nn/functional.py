@@ -8,7 +8,7 @@ the loss from elementwise ops.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, NamedTuple, Sequence
 
 import numpy as np
 
@@ -521,6 +521,16 @@ def _column(w: Any) -> Any:
     return w if type(w) is float else w[:, None]
 
 
+class _Softmax(NamedTuple):
+    """The softmax of score rows, in the parts the cross-entropy and its gradient use."""
+
+    shifted: np.ndarray  # z − max z of each row
+    e: np.ndarray  # exp(shifted)
+    total: np.ndarray  # Σ e of each row, as a column
+    log_total: np.ndarray  # log total: log softmax = shifted − log_total
+    restore: Callable[[np.ndarray], np.ndarray] | None  # rows back to the input's shape (see _classes_last)
+
+
 def cross_entropy(input: Any, target: Any, weight: Any = None, *, ignore_index: int = -100,
                   reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
     """Softmax + negative log-likelihood in one stable node.
@@ -542,33 +552,13 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, *, ignore_index: 
     shifted = z - np.maximum.reduce(z, axis=-1, keepdims=True)
     e = np.exp(shifted)
     total = np.add.reduce(e, axis=-1, keepdims=True)
-    log_total = np.log(total)
-    if target.shape == input._data.shape:  # class probabilities
-        if target.dtype.kind != "f":
-            raise TypeError(f"{loss}: a target of the input's shape {target.shape} holds class probabilities and "
-                            f"must be floating point, got dtype {target.dtype}; class indices have shape "
-                            f"{input._data.shape[:1] + input._data.shape[2:]}")
-        if ignore_index != -100:
-            raise ValueError(f"{loss}: ignore_index={ignore_index} needs class-index targets; these are class "
-                             f"probabilities (the input's shape {target.shape})")
-        t, _ = _classes_last(loss, target.astype(z.dtype, copy=False))
-        coefficient = 1.0 if class_weight is None else class_weight  # of t in the mass of each class
-        if label_smoothing:
-            t = t * (1 - label_smoothing) + label_smoothing / classes
-            coefficient = coefficient * (1 - label_smoothing)
-        mass = t if class_weight is None else t * class_weight
-        per, local_grad = _soft_cross_entropy(shifted, log_total, e, total, mass, restore)
-        shape = input._data.shape[:1] + input._data.shape[2:] if input._data.ndim != 1 else ()
-        per = per.reshape(shape) if reduction == "none" else (np.add.reduce(per, axis=None), len(z))
-
-        def target_grad(w: Any) -> np.ndarray:  # ∂/∂t = −coefficient·log p
-            grad = (log_total - shifted) * coefficient
-            grad *= _column(_per_row(w))
-            return grad if restore is None else restore(grad)
-        return _reduce(loss, per, local_grad, reduction, input, node, target_grad)
+    softmax = _Softmax(shifted, e, total, np.log(total), restore)
+    if target.shape == input._data.shape:
+        return _cross_entropy_of_probabilities(input, target, node, class_weight, ignore_index, reduction,
+                                               label_smoothing, softmax)
     labels, shape = _class_targets(loss, input, target)
     rows, labels, picked, kept = _pick(loss, shifted, labels, ignore_index)
-    weights = _row_weights(class_weight, labels, kept, z.dtype)
+    weights = None if class_weight is None and kept is None else _row_weights(class_weight, labels, kept, z.dtype)
     if label_smoothing:  # a probability target per row: (1 − ε)·one-hot + ε/C, each class by its weight
         mass = np.full(z.shape, label_smoothing / classes, z.dtype)
         if class_weight is not None:
@@ -576,9 +566,9 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, *, ignore_index: 
         if kept is not None:
             mass *= kept[:, None]
         mass[rows, labels] += (1 - label_smoothing) * (1 if weights is None else weights)
-        per, local_grad = _soft_cross_entropy(shifted, log_total, e, total, mass, restore)
+        per, local_grad = _soft_cross_entropy(softmax, mass)
     else:
-        per = log_total[:, 0] - picked
+        per = softmax.log_total[:, 0] - picked
         if weights is not None:
             per *= weights
 
@@ -588,6 +578,35 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, *, ignore_index: 
             grad *= _column(_per_row(w, weights))
             return grad if restore is None else restore(grad)
     return _reduce_labelled(loss, per, shape, weights, local_grad, reduction, input)
+
+
+def _cross_entropy_of_probabilities(input: Tensor, target: np.ndarray, node: Tensor | None,
+                                    class_weight: np.ndarray | None, ignore_index: int, reduction: str,
+                                    label_smoothing: float, softmax: _Softmax) -> Tensor:
+    """Cross-entropy with class probabilities ``target`` (the input's shape): −Σ_c weight_c·t_c·log softmax_c per
+    row, the mean over the rows; a target that requires grad gets ∂/∂t = −weight·(1 − ε)·log softmax."""
+    loss = "CrossEntropyLoss"
+    if target.dtype.kind != "f":
+        raise TypeError(f"{loss}: a target of the input's shape {target.shape} holds class probabilities and must "
+                        f"be floating point, got dtype {target.dtype}; class indices have shape "
+                        f"{input._data.shape[:1] + input._data.shape[2:]}")
+    if ignore_index != -100:
+        raise ValueError(f"{loss}: ignore_index={ignore_index} needs class-index targets; these are class "
+                         f"probabilities (the input's shape {target.shape})")
+    t, _ = _classes_last(loss, target.astype(softmax.e.dtype, copy=False))
+    coefficient = 1.0 if class_weight is None else class_weight  # of t in the mass of each class
+    if label_smoothing:
+        t = t * (1 - label_smoothing) + label_smoothing / t.shape[1]
+        coefficient = coefficient * (1 - label_smoothing)
+    per, local_grad = _soft_cross_entropy(softmax, t if class_weight is None else t * class_weight)
+    shape = input._data.shape[:1] + input._data.shape[2:] if input._data.ndim != 1 else ()
+    per = per.reshape(shape) if reduction == "none" else (np.add.reduce(per, axis=None), len(t))
+
+    def target_grad(w: Any) -> np.ndarray:
+        grad = (softmax.log_total - softmax.shifted) * coefficient
+        grad *= _column(_per_row(w))
+        return grad if softmax.restore is None else softmax.restore(grad)
+    return _reduce(loss, per, local_grad, reduction, input, node, target_grad)
 
 
 def _reduce_labelled(loss: str, per: np.ndarray, shape: tuple[int, ...], weights: np.ndarray | None,
@@ -601,18 +620,17 @@ def _reduce_labelled(loss: str, per: np.ndarray, shape: tuple[int, ...], weights
     return _reduce(loss, per, local_grad, reduction, input)
 
 
-def _soft_cross_entropy(shifted: np.ndarray, log_total: np.ndarray, e: np.ndarray, total: np.ndarray,
-                        mass: np.ndarray, restore: Callable | None) -> tuple[np.ndarray, Callable]:
+def _soft_cross_entropy(softmax: _Softmax, mass: np.ndarray) -> tuple[np.ndarray, Callable]:
     """Per-row −Σ_c mass_c·log softmax_c, and its local gradient softmax·Σ_c mass_c − mass (the targets' mass need
     not sum to 1)."""
-    per = np.add.reduce((log_total - shifted) * mass, axis=-1)
+    per = np.add.reduce((softmax.log_total - softmax.shifted) * mass, axis=-1)
 
     def local_grad(w: Any) -> np.ndarray:
-        grad = e / total
+        grad = softmax.e / softmax.total
         grad *= np.add.reduce(mass, axis=-1, keepdims=True)
         grad -= mass
         grad *= _column(_per_row(w))
-        return grad if restore is None else restore(grad)
+        return grad if softmax.restore is None else softmax.restore(grad)
     return per, local_grad
 
 

@@ -167,8 +167,9 @@ class CrossEntropyLoss(_WeightedLoss):
             raise ValueError(f"CrossEntropyLoss: label_smoothing must lie in [0, 1], got {label_smoothing!r}")
         self.ignore_index, self.label_smoothing = int(ignore_index), float(label_smoothing)
 
-    def options(self) -> dict[str, Any]:
-        return {"weight": self.weight, "ignore_index": self.ignore_index, "label_smoothing": self.label_smoothing}
+    def forward(self, input: Any, target: Any) -> Tensor:  # options spelled out, no dict: the hot path of W2/W3
+        return F.cross_entropy(input, target, self.weight, ignore_index=self.ignore_index, reduction=self.reduction,
+                               label_smoothing=self.label_smoothing)
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "ignore_index": self.ignore_index, "label_smoothing": self.label_smoothing}
