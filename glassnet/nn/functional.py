@@ -243,10 +243,8 @@ def _pair(loss: str, input: Any, target: Any) -> tuple[Tensor, np.ndarray, Tenso
     return input, target, node
 
 
-def _elementwise_weight(loss: str, name: str, weight: Any, input: Tensor) -> np.ndarray | None:
+def _elementwise_weight(loss: str, name: str, weight: Any, input: Tensor) -> np.ndarray:
     """A rescaling weight (``weight``, ``pos_weight``) that broadcasts to the input, in the input's dtype."""
-    if weight is None:
-        return None
     weight = np.asarray(weight._data if isinstance(weight, Tensor) else weight, dtype=input._data.dtype)
     try:
         fits = np.broadcast_shapes(weight.shape, input._data.shape) == input._data.shape
@@ -360,7 +358,8 @@ def binary_cross_entropy(input: Any, target: Any, weight: Any = None, *, reducti
     broadcasts to the input."""
     input, target, node = _pair("BCELoss", input, target)
     _check_unit_interval("BCELoss", target)
-    weight = _elementwise_weight("BCELoss", "weight", weight, input)
+    if weight is not None:
+        weight = _elementwise_weight("BCELoss", "weight", weight, input)
     p = input._data
     if p.size and (p.min() < 0 or p.max() > 1):
         raise ValueError("BCELoss: inputs must be probabilities in [0, 1]; for raw scores use BCEWithLogitsLoss")
@@ -383,12 +382,17 @@ def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None
     weighs the positive targets; both weights broadcast to the input."""
     input, target, node = _pair("BCEWithLogitsLoss", input, target)
     _check_unit_interval("BCEWithLogitsLoss", target)
-    weight = _elementwise_weight("BCEWithLogitsLoss", "weight", weight, input)
-    pos_weight = _elementwise_weight("BCEWithLogitsLoss", "pos_weight", pos_weight, input)
+    if weight is not None:
+        weight = _elementwise_weight("BCEWithLogitsLoss", "weight", weight, input)
+    if pos_weight is not None:
+        pos_weight = _elementwise_weight("BCEWithLogitsLoss", "pos_weight", pos_weight, input)
     z = input._data
     sigmoid_of = ACTIVATIONS["sigmoid"].forward
     if pos_weight is None:
         per = np.maximum(z, 0) - z * target + np.log1p(np.exp(-np.abs(z)))
+        if weight is None:  # the plain loss, without the weights' indirections: a hot path (playground, W-benches)
+            return _reduce("BCEWithLogitsLoss", per, lambda w: (sigmoid_of(z) - target) * w, reduction, input,
+                           node, lambda w: z * -w)
         slope = lambda: sigmoid_of(z) - target  # noqa: E731  (∂/∂input, then ∂/∂target)
         target_slope = lambda: -z  # noqa: E731
     else:

@@ -148,8 +148,9 @@ class BCEWithLogitsLoss(_WeightedLoss):
         super().__init__(weight, reduction)
         self.register_buffer("pos_weight", _buffer(pos_weight))
 
-    def options(self) -> dict[str, Any]:
-        return {"weight": self.weight, "pos_weight": self.pos_weight}
+    def forward(self, input: Any, target: Any) -> Tensor:  # options spelled out, no dict: a hot path
+        return F.binary_cross_entropy_with_logits(input, target, self.weight, reduction=self.reduction,
+                                                  pos_weight=self.pos_weight)
 
 
 class CrossEntropyLoss(_WeightedLoss):
