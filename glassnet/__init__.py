@@ -7,7 +7,7 @@ learner's view into a network (``gn.glass``) and the playground's data sets (``g
 from importlib import import_module
 from typing import Any
 
-from . import autograd, callbacks, glass, nn, ops, optim, train
+from . import autograd, callbacks, glass, lens, nn, ops, optim, train, utils
 from .ops import *  # noqa: F401,F403  (torch's namespace functions: gn.zeros, gn.cat, gn.exp, gn.max, …)
 from .ops import __all__ as _ops
 from .serialization import load, save
@@ -22,7 +22,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Tensor", "Generator", "tensor", "no_grad", "enable_grad", "is_grad_enabled", "manual_seed", "set_default_dtype",
-    "get_default_dtype", "GraphError", "nn", "optim", "train", "callbacks", "glass", "data", "fit", "evaluate",
+    "get_default_dtype", "GraphError", "nn", "optim", "train", "callbacks", "glass", "lens", "utils", "data", "fit",
+    "evaluate",
     "predict", "restarts", "History", "Trainer", "save", "load", "autograd", "ops", "ShapeError", "DtypeError", "DeviceError",
     "device", "cuda", "accelerator", "default_generator", "set_grad_enabled", "inference_mode",
     "is_inference_mode_enabled", "is_tensor", "is_floating_point", "numel", "result_type", "promote_types",

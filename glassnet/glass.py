@@ -229,3 +229,12 @@ def chain(model: Module, x: Any, y: Any, loss: Callable, param_name: str, index:
                 grad._data = data
     product = float(np.sum(dJ_da * da_dz * dz_dw))
     return ChainRule(param_name, index, layer_name, neuron, source, dJ_da, da_dz, dz_dw, product, autodiff, paths)
+
+
+# The learner's lens (loss landscape, gradient flow, saturation, lr finder, diagnosis) is part of the view:
+from .lens import (Finding, GradientFlow, Landscape, LayerSaturation, LRFinder, diagnose,  # noqa: E402
+                   interpolate, loss_landscape, lr_find, random_directions, saturation)
+
+__all__ += ["Landscape", "loss_landscape", "interpolate", "random_directions", "GradientFlow", "LayerSaturation",
+            "saturation", "LRFinder", "lr_find", "Finding", "diagnose"]
+

@@ -156,7 +156,7 @@ def test_parameter_without_gradient_in_some_steps(name, optimizer, kwargs, set_t
     for p, t in zip(mine, theirs):
         np.testing.assert_allclose(p._data, t.detach().numpy(), rtol=0, atol=1e-6)
     assert_same_state(opt, topt, mine, theirs)
-    if set_to_none:  # the skipped parameters took fewer steps
+    if set_to_none and optimizer != "SGD":  # the skipped parameters took fewer steps (SGD keeps no step, as torch)
         assert [opt.state[p]["step"] for p in mine] == [STEPS, 7, STEPS - 5]
 
 
@@ -192,6 +192,175 @@ def test_state_dict_round_trip_continues_identically(torch_copy, name, optimizer
     for index, entry in snapshot["state"].items():  # the saved state is a copy, not a view that kept moving
         for key, value in entry.items():
             np.testing.assert_array_equal(saved["state"][index][key], value)
+
+
+# --- state dicts in PyTorch's layout, both ways ------------------------------------------------------------------
+
+def torch_to_arrays(state_dict):
+    """A torch optimizer's state dict with every tensor as a NumPy array (what a user converts, or gn.load reads)."""
+    return {"state": {index: {key: value.numpy().copy() for key, value in entry.items()}
+                      for index, entry in state_dict["state"].items()},
+            "param_groups": copy.deepcopy(state_dict["param_groups"])}
+
+
+def arrays_to_torch(state_dict):
+    """glassnet's state dict with every array as a torch tensor (numbers, such as step, stay numbers)."""
+    return {"state": {index: {key: torch.from_numpy(value.copy()) if isinstance(value, np.ndarray) else value
+                              for key, value in entry.items()}
+                      for index, entry in state_dict["state"].items()},
+            "param_groups": copy.deepcopy(state_dict["param_groups"])}
+
+
+def assert_same_layout(mine, theirs):
+    """Same parameter indices with the same state keys, and the same group keys and hyper-parameters."""
+    assert list(mine) == ["state", "param_groups"]
+    assert sorted(mine["state"]) == sorted(theirs["state"])
+    for index, entry in theirs["state"].items():
+        assert set(mine["state"][index]) == set(entry), f"parameter {index}: {set(mine['state'][index])}"
+        for key, value in entry.items():
+            np.testing.assert_allclose(np.asarray(mine["state"][index][key]), value.numpy(), rtol=0, atol=1e-6,
+                                       err_msg=f"{index}.{key}")
+    for mine_group, their_group in zip(mine["param_groups"], theirs["param_groups"]):
+        assert set(mine_group) == set(their_group), set(mine_group) ^ set(their_group)
+        for key, value in their_group.items():
+            assert mine_group[key] == (list(value) if isinstance(value, tuple) and key != "betas" else value), key
+
+
+CONVERSIONS = [  # (id, optimizer, keyword arguments): every optimizer, each with state in all its buffers
+    ("SGD", "SGD", dict(lr=0.1, weight_decay=0.01)),
+    ("SGD momentum", "SGD", dict(lr=0.1, momentum=0.9, dampening=0.1)),
+    ("SGD nesterov", "SGD", dict(lr=0.05, momentum=0.8, nesterov=True, weight_decay=0.01)),
+    ("Adam", "Adam", dict(lr=0.01)),
+    ("Adam amsgrad", "Adam", dict(lr=0.01, amsgrad=True, weight_decay=0.05)),
+    ("AdamW", "AdamW", dict(lr=0.02, weight_decay=0.3)),
+    ("Adagrad", "Adagrad", dict(lr=0.1, lr_decay=0.01, initial_accumulator_value=0.2)),
+    ("Adadelta", "Adadelta", dict(lr=0.5, rho=0.8)),
+    ("RMSprop", "RMSprop", dict(lr=0.01)),
+    ("RMSprop centered momentum", "RMSprop", dict(lr=0.005, centered=True, momentum=0.5)),
+]
+
+
+def _two_groups(model, optimizer, kwargs, lib):
+    """The optimizer over two param groups (the second with its own lr), as a torch user writes it."""
+    first, second = (list(model[0].parameters()), list(model[2].parameters()))
+    namespace = optim if lib is gn else torch.optim
+    return getattr(namespace, optimizer)([{"params": first}, {"params": second, "lr": kwargs["lr"] / 2}], **kwargs)
+
+
+@pytest.mark.parametrize("name, optimizer, kwargs", CONVERSIONS, ids=[c[0] for c in CONVERSIONS])
+def test_a_torch_optimizers_state_dict_loads_and_training_continues_identically(torch_copy, name, optimizer, kwargs):
+    model, reference = make_models(torch_copy)
+    topt = _two_groups(reference, optimizer, kwargs, torch)
+    for x, y in BATCHES[:10]:
+        torch_step(reference, topt, x, y)
+    model.load_state_dict({key: value.detach().numpy().copy() for key, value in reference.state_dict().items()})
+    opt = _two_groups(model, optimizer, dict(kwargs, lr=0.7), gn)  # lr and state come from the state dict
+    opt.load_state_dict(torch_to_arrays(topt.state_dict()))
+    assert_same_layout(opt.state_dict(), topt.state_dict())
+    for x, y in BATCHES[10:]:
+        gn_step(model, opt, x, y)
+        torch_step(reference, topt, x, y)
+    assert_same_parameters(model, reference)
+    assert_same_layout(opt.state_dict(), topt.state_dict())
+
+
+@pytest.mark.parametrize("name, optimizer, kwargs", CONVERSIONS, ids=[c[0] for c in CONVERSIONS])
+def test_glassnets_state_dict_loads_into_torch_and_training_continues_identically(torch_copy, name, optimizer,
+                                                                                   kwargs):
+    model, reference = make_models(torch_copy)
+    opt = _two_groups(model, optimizer, kwargs, gn)
+    for x, y in BATCHES[:10]:
+        gn_step(model, opt, x, y)
+    reference.load_state_dict({key: torch.from_numpy(np.array(value)) for key, value in
+                               model.state_dict().items()})
+    topt = _two_groups(reference, optimizer, dict(kwargs, lr=0.7), torch)
+    topt.load_state_dict(arrays_to_torch(opt.state_dict()))
+    assert_same_layout(opt.state_dict(), topt.state_dict())
+    for x, y in BATCHES[10:]:
+        gn_step(model, opt, x, y)
+        torch_step(reference, topt, x, y)
+    assert_same_parameters(model, reference)
+
+
+def test_state_dict_before_any_step_is_torchs():
+    for optimizer, kwargs in [("SGD", dict(momentum=0.9)), ("Adam", {}), ("Adagrad", dict(lr=0.1))]:
+        mine = getattr(optim, optimizer)([nn.Parameter(np.ones(2))], **kwargs).state_dict()
+        theirs = getattr(torch.optim, optimizer)([torch.nn.Parameter(torch.ones(2, dtype=torch.float64))],
+                                                 **kwargs).state_dict()
+        assert_same_layout(mine, theirs)
+
+
+def test_load_state_dict_names_what_does_not_fit():
+    p, q = nn.Parameter(np.zeros(2)), nn.Parameter(np.zeros(3))
+    adam = optim.Adam([p, q])
+    p.grad, q.grad = gn.tensor(np.ones(2)), gn.tensor(np.ones(3))
+    adam.step()
+    saved = adam.state_dict()
+    with pytest.raises(ValueError, match="1 param group.*2"):
+        optim.Adam([{"params": [p]}, {"params": [q]}]).load_state_dict(saved)
+    with pytest.raises(ValueError, match="group 0 has 2 parameters in the state dict, 1"):
+        optim.Adam([p]).load_state_dict(saved)
+    with pytest.raises(ValueError, match=r"exp_avg of parameter 0 has shape \(2,\), the parameter \(3,\)"):
+        optim.Adam([q, p]).load_state_dict(saved)
+    with pytest.raises(ValueError, match=r"betas.*amsgrad|option"):
+        optim.SGD([p, q], momentum=0.9).load_state_dict(saved)
+    bad = copy.deepcopy(saved)
+    bad["param_groups"][0]["lr"] = float("nan")
+    with pytest.raises(ValueError, match="lr"):
+        optim.Adam([p, q]).load_state_dict(bad)
+
+
+def test_add_param_group_after_steps_matches_torch(torch_copy):
+    """Unfreezing a layer: the second layer joins with its own lr after 5 steps, without state, as in torch."""
+    model, reference = make_models(torch_copy)
+    opt = optim.Adam(model[0].parameters(), lr=0.01)
+    topt = torch.optim.Adam(reference[0].parameters(), lr=0.01)
+    for step, (x, y) in enumerate(BATCHES):
+        if step == 5:
+            opt.add_param_group({"params": list(model[2].parameters()), "lr": 0.05})
+            topt.add_param_group({"params": list(reference[2].parameters()), "lr": 0.05})
+        gn_step(model, opt, x, y)
+        torch_step(reference, topt, x, y)
+    assert_same_parameters(model, reference)
+    assert_same_layout(opt.state_dict(), topt.state_dict())
+    assert [g["lr"] for g in opt.param_groups] == [0.01, 0.05]
+    with pytest.raises(ValueError, match="more than one param group"):
+        opt.add_param_group({"params": [model[0].weight]})
+    with pytest.raises(TypeError, match="not a set"):
+        opt.add_param_group({"params": {nn.Parameter(np.zeros(1))}})
+    with pytest.raises(ValueError, match="not a leaf"):
+        opt.add_param_group({"params": [nn.Parameter(np.zeros(1)) * 2]})
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -float("inf")])
+@pytest.mark.parametrize("optimizer, option", [("SGD", "lr"), ("SGD", "momentum"), ("Adam", "lr"), ("Adam", "eps"),
+                                               ("AdamW", "weight_decay"), ("Adagrad", "lr_decay"),
+                                               ("Adadelta", "rho"), ("RMSprop", "alpha"), ("Adam", "betas")])
+def test_nan_and_inf_hyper_parameters_are_refused_naming_the_option(optimizer, option, value):
+    kwargs = {option: (0.9, value) if option == "betas" else value}
+    with pytest.raises(ValueError, match=option):
+        getattr(optim, optimizer)([nn.Parameter(np.zeros(2))], **kwargs)
+    with pytest.raises(ValueError, match=option):  # in a param group too
+        getattr(optim, optimizer)([{"params": [nn.Parameter(np.zeros(2))], **kwargs}])
+
+
+def test_named_parameters_keep_their_names_in_the_groups_as_torch():
+    gn.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 3))
+    reference = torch.nn.Sequential(torch.nn.Linear(2, 3))
+    mine, theirs = optim.SGD(model.named_parameters(), lr=0.1), torch.optim.SGD(reference.named_parameters(), lr=0.1)
+    assert mine.param_groups[0]["param_names"] == ["0.weight", "0.bias"] == theirs.param_groups[0]["param_names"]
+    assert_same_layout(mine.state_dict(), theirs.state_dict())
+    mine.load_state_dict(theirs.state_dict())
+    assert mine.param_groups[0]["params"] == list(model.parameters())
+
+
+def test_torchs_implementation_switches_are_accepted_and_differentiable_is_refused():
+    p = nn.Parameter(np.zeros(2))
+    opt = optim.Adam([p], foreach=True, fused=False, capturable=True)
+    assert opt.param_groups[0]["foreach"] is True
+    with pytest.raises(NotImplementedError, match="differentiable"):
+        optim.SGD([p], differentiable=True)
 
 
 def test_optimizer_keeps_working_after_model_double(torch_copy):
@@ -341,6 +510,23 @@ SCHEDULES = [  # (id, scheduler, keyword arguments, metric per epoch or None)
     ("Plateau cooldown", "ReduceLROnPlateau", dict(patience=0, cooldown=3, factor=0.5), DESCENDING),
     ("Plateau min_lr", "ReduceLROnPlateau", dict(patience=0, factor=0.3, min_lr=0.005), DESCENDING),
     ("Plateau eps", "ReduceLROnPlateau", dict(patience=0, factor=0.9, eps=0.003), 0.5 + 0.0 * DESCENDING),
+    ("Plateau min_lr per group", "ReduceLROnPlateau", dict(patience=0, factor=0.5, min_lr=[0.02, 0.001]),
+     DESCENDING),
+    ("MultiStepLR", "MultiStepLR", dict(milestones=[3, 7, 7, 12]), None),
+    ("MultiStepLR gamma", "MultiStepLR", dict(milestones=[12, 2], gamma=0.5), None),
+    ("CosineAnnealingLR", "CosineAnnealingLR", dict(T_max=10), None),
+    ("CosineAnnealingLR eta_min", "CosineAnnealingLR", dict(T_max=7, eta_min=0.004), None),
+    ("LambdaLR", "LambdaLR", dict(lr_lambda=lambda epoch: 0.9 ** epoch), None),
+    ("LambdaLR per group", "LambdaLR", dict(lr_lambda=[lambda e: 1 / (1 + e), lambda e: min(1.0, (e + 1) / 5)]),
+     None),
+    ("LinearLR warm-up", "LinearLR", dict(), None),
+    ("LinearLR decay", "LinearLR", dict(start_factor=1.0, end_factor=0.1, total_iters=12), None),
+    ("OneCycleLR", "OneCycleLR", dict(max_lr=0.5, total_steps=30), None),
+    ("OneCycleLR per group, linear", "OneCycleLR",
+     dict(max_lr=[0.5, 0.2], epochs=3, steps_per_epoch=10, anneal_strategy="linear", pct_start=0.4), None),
+    ("OneCycleLR three phase", "OneCycleLR", dict(max_lr=0.3, total_steps=30, three_phase=True, div_factor=10.0),
+     None),
+    ("OneCycleLR no momentum", "OneCycleLR", dict(max_lr=0.3, total_steps=30, cycle_momentum=False), None),
 ]
 
 
@@ -350,6 +536,90 @@ def test_scheduler_lr_sequence_matches_torch(name, scheduler, kwargs, metrics):
     theirs = _scheduled(_torch_pair, scheduler, kwargs, metrics)
     np.testing.assert_allclose(mine, theirs, rtol=1e-12, atol=0)
     assert len({tuple(lrs) for lrs in mine}) > 1, "the schedule never changed the lr: nothing was tested"
+
+
+@pytest.mark.parametrize("optimizer, kwargs, momentum", [("SGD", dict(lr=0.1, momentum=0.9), "momentum"),
+                                                         ("Adam", dict(lr=0.01), "betas")])
+def test_one_cycle_moves_momentum_or_beta1_as_torch(optimizer, kwargs, momentum):
+    mine_opt = getattr(optim, optimizer)([nn.Parameter(np.zeros(2))], **kwargs)
+    their_opt = getattr(torch.optim, optimizer)([torch.nn.Parameter(torch.zeros(2))], **kwargs)
+    mine = optim.OneCycleLR(mine_opt, max_lr=0.4, total_steps=20, three_phase=True, max_momentum=0.9)
+    theirs = torch.optim.lr_scheduler.OneCycleLR(their_opt, max_lr=0.4, total_steps=20, three_phase=True,
+                                                 max_momentum=0.9)
+    seen = set()
+    for _ in range(20):
+        mine_opt.step()
+        their_opt.step()
+        mine.step()
+        theirs.step()
+        ours, reference = mine_opt.param_groups[0], their_opt.param_groups[0]
+        np.testing.assert_allclose(np.ravel(ours[momentum]), np.ravel(reference[momentum]), rtol=1e-12)
+        np.testing.assert_allclose(ours["lr"], reference["lr"], rtol=1e-12)
+        seen.add(np.ravel(ours[momentum])[0])
+    assert len(seen) > 5
+    with pytest.raises(ValueError, match="total_steps is 20"):
+        mine.step()
+
+
+def _scheduler_pair(lib, scheduler, kwargs):
+    return (_gn_pair if lib is gn else _torch_pair)(scheduler, kwargs)
+
+
+def _torch_optimizer_to_arrays(state_dict):
+    return {"state": {i: {k: v.numpy().copy() for k, v in e.items()} for i, e in state_dict["state"].items()},
+            "param_groups": copy.deepcopy(state_dict["param_groups"])}
+
+
+@pytest.mark.parametrize("direction", ["torch to glassnet", "glassnet to torch"])
+@pytest.mark.parametrize("name, scheduler, kwargs, metrics", [c for c in SCHEDULES if "LambdaLR" not in c[1]]
+                         + [("LambdaLR", "LambdaLR", dict(lr_lambda=lambda e: 0.9 ** e), None)],
+                         ids=[c[0] for c in SCHEDULES if "LambdaLR" not in c[1]] + ["LambdaLR"])
+def test_scheduler_state_dict_moves_between_torch_and_glassnet(name, scheduler, kwargs, metrics, direction):
+    """After 7 epochs of one library, the other library's scheduler (and optimizer) loads both state dicts and
+    continues with the same learning rates."""
+    source, target = (torch, gn) if direction == "torch to glassnet" else (gn, torch)
+    source_opt, source_sched = _scheduler_pair(source, scheduler, kwargs)
+    extra = lambda epoch: [metrics[epoch]] if metrics is not None else []  # noqa: E731
+    for epoch in range(7):
+        source_opt.step()
+        source_sched.step(*extra(epoch))
+    target_opt, target_sched = _scheduler_pair(target, scheduler, kwargs)
+    if target is gn:
+        target_opt.load_state_dict(_torch_optimizer_to_arrays(source_opt.state_dict()))
+    else:
+        target_opt.load_state_dict(copy.deepcopy(source_opt.state_dict()))
+    target_sched.load_state_dict(copy.deepcopy(source_sched.state_dict()))
+    assert target_sched.get_last_lr() == source_sched.get_last_lr()
+    for epoch in range(7, 25):
+        for opt, sched in ((source_opt, source_sched), (target_opt, target_sched)):
+            opt.step()
+            sched.step(*extra(epoch))
+        np.testing.assert_allclose(target_sched.get_last_lr(), source_sched.get_last_lr(), rtol=1e-12)
+        np.testing.assert_allclose([g["lr"] for g in target_opt.param_groups],
+                                   [g["lr"] for g in source_opt.param_groups], rtol=1e-12)
+
+
+def test_lambda_lr_state_dict_keeps_callable_objects_state_as_torch():
+    class Decay:
+        def __init__(self, rate):
+            self.rate = rate
+
+        def __call__(self, epoch):
+            return self.rate ** epoch
+
+    opt = optim.SGD([nn.Parameter(np.zeros(1))], lr=1.0)
+    sched = optim.LambdaLR(opt, Decay(0.5))
+    saved = sched.state_dict()
+    assert saved["lr_lambdas"] == [{"rate": 0.5}]
+    other = optim.LambdaLR(optim.SGD([nn.Parameter(np.zeros(1))], lr=1.0), Decay(0.9))
+    other.load_state_dict(saved)
+    assert other.lr_lambdas[0].rate == 0.5
+    assert optim.LambdaLR(opt, lambda e: 1.0).state_dict()["lr_lambdas"] == [None]
+
+
+def test_resuming_a_schedule_needs_initial_lr():
+    with pytest.raises(KeyError, match="initial_lr"):
+        optim.StepLR(optim.SGD([nn.Parameter(np.zeros(1))], lr=0.1), step_size=2, last_epoch=3)
 
 
 def test_scheduled_lr_is_the_one_the_optimizer_uses():
@@ -376,6 +646,26 @@ def test_scheduler_bad_arguments():
         optim.ReduceLROnPlateau(opt, factor=1.5)
     with pytest.raises(ValueError, match="threshold_mode"):
         optim.ReduceLROnPlateau(opt, threshold_mode="relative")
+    with pytest.raises(ValueError, match="min_lr has 2 values for 1 param groups"):
+        optim.ReduceLROnPlateau(opt, min_lr=[0.1, 0.2])
+    with pytest.raises(ValueError, match="milestones"):
+        optim.MultiStepLR(opt, milestones=[2, -1])
+    with pytest.raises(ValueError, match="T_max"):
+        optim.CosineAnnealingLR(opt, T_max=0)
+    with pytest.raises(ValueError, match="start_factor"):
+        optim.LinearLR(opt, start_factor=0)
+    with pytest.raises(ValueError, match="total_iters"):
+        optim.LinearLR(opt, total_iters=0)
+    with pytest.raises(ValueError, match="lr_lambda has 2 values for 1 param groups"):
+        optim.LambdaLR(opt, [lambda e: 1.0, lambda e: 1.0])
+    with pytest.raises(ValueError, match="total_steps, or epochs and steps_per_epoch"):
+        optim.OneCycleLR(opt, max_lr=0.1)
+    with pytest.raises(ValueError, match="pct_start"):
+        optim.OneCycleLR(opt, max_lr=0.1, total_steps=10, pct_start=1.5)
+    with pytest.raises(ValueError, match="cycle_momentum"):
+        optim.OneCycleLR(optim.Adagrad([nn.Parameter(np.zeros(1))]), max_lr=0.1, total_steps=10)
+    with pytest.raises(TypeError, match="Optimizer"):
+        optim.CosineAnnealingLR(torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))]), T_max=3)
 
 
 # --- where gradients live, scratch and subnormal numbers ---------------------------------------------------------
@@ -476,13 +766,13 @@ def test_subnormal_state_is_flushed_to_zero_every_few_steps():
     opt = optim.Adam([w], lr=1e-3)
     w.grad = gn.tensor(np.ones(4, dtype=np.float32))
     opt.step()
-    state = opt.state[w]
-    state["exp_avg"][:2] = [1e-39, -3e-40]  # subnormal in float32
-    normal = state["exp_avg"][2:].copy() * 0.9 ** (FLUSH_EVERY - 1)
+    exp_avg = opt.state[w]["exp_avg"]._data  # the optimizer's own buffer
+    exp_avg[:2] = [1e-39, -3e-40]  # subnormal in float32
+    normal = exp_avg[2:].copy() * 0.9 ** (FLUSH_EVERY - 1)
     w.grad = gn.tensor(np.zeros(4, dtype=np.float32))
     for _ in range(FLUSH_EVERY - 1):
         opt.step()
-    state = opt.state[w]
+    state = {key: np.asarray(value) for key, value in opt.state[w].items()}
     assert np.all(state["exp_avg"][:2] == 0)
     np.testing.assert_allclose(state["exp_avg"][2:], normal, rtol=1e-5)
     assert np.all(state["exp_avg_sq"] > 0)

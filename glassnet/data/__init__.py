@@ -1,6 +1,6 @@
-"""``glassnet.data``: toy data sets, features, splitting, batching and CSV points (NumPy only).
+"""``glassnet.data``: toy data sets, features, splitting, batching and CSV points.
 
-Nothing here imports the rest of glassnet.
+An outer ring: the core never imports it; its ``DataLoader`` is the core's ``glassnet.utils.data.DataLoader``.
 """
 
 from .datasets import DATASETS, NOISE_MAX, DatasetInfo, make_dataset

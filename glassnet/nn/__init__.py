@@ -11,8 +11,8 @@ from .dropout import Dropout
 from .flatten import Flatten, Unflatten
 from .layernorm import LayerNorm
 from .linear import Identity, Linear
-from .losses import (PROBLEMS, BCELoss, BCEWithLogitsLoss, CategoricalCrossEntropyLoss, CrossEntropyLoss,
-                     HalfMSELoss, Head, L1Loss, Loss, MSELoss, NLLLoss, head_for)
+from .loss import (PROBLEMS, BCELoss, BCEWithLogitsLoss, CategoricalCrossEntropyLoss, CrossEntropyLoss,
+                   HalfMSELoss, Head, HuberLoss, KLDivLoss, L1Loss, Loss, MSELoss, NLLLoss, SmoothL1Loss, head_for)
 from .module import Module, Parameter, evaluating
 from .registry import register_module
 from .regularization import l1_penalty, l2_penalty, penalty, weights
@@ -34,7 +34,7 @@ __all__ = [
     "LogSoftmax",
     # losses and heads
     "Loss", "MSELoss", "HalfMSELoss", "L1Loss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss",
-    "CategoricalCrossEntropyLoss", "Head", "head_for", "PROBLEMS",
+    "CategoricalCrossEntropyLoss", "SmoothL1Loss", "HuberLoss", "KLDivLoss", "Head", "head_for", "PROBLEMS",
     # regularization
     "l1_penalty", "l2_penalty", "penalty", "weights",
 ]

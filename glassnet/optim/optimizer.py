@@ -9,8 +9,9 @@ without a gradient is skipped).
 """
 from __future__ import annotations
 
+import math
 from numbers import Real
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -19,6 +20,9 @@ from ..tensor import Tensor, enable_grad
 
 __all__ = ["Optimizer"]
 
+# what learning-rate schedulers keep in a param group besides the optimizer's options (PyTorch's names)
+SCHEDULE_KEYS = frozenset({"initial_lr", "max_lr", "min_lr", "max_momentum", "base_momentum"})
+GROUP_KEYS = SCHEDULE_KEYS | {"params", "param_names"}  # a group's keys besides the optimizer's options
 FLUSH_EVERY = 16  # steps between two flushes of subnormal numbers from the state buffers (a flush: 3 passes)
 SLICE = 1 << 16  # elements of one slice of a large group's update (256 KiB per float32 array)
 
@@ -107,10 +111,18 @@ class _FlatGroup:
 
 
 class Optimizer:
-    """Base class. Subclasses set ``defaults``-checked hyper-parameters, ``buffer_names`` and ``update``."""
+    """Base class. Subclasses set ``defaults``-checked hyper-parameters, ``buffer_names`` and ``update``.
+
+    ``state_dict()`` has PyTorch's layout, so that a torch optimizer's state dict (tensors converted to arrays)
+    loads here and glassnet's loads into torch: ``{"state": {index: {"step": float, buffer: array, …}},
+    "param_groups": [{hyper-parameter: value, …, "params": [index, …]}]}``, parameters numbered across the groups
+    in order, each with the buffers PyTorch keeps for its group's options (``state_names``).
+    """
 
     buffer_names: tuple[str, ...] = ()
     decaying_buffers: tuple[str, ...] = ()  # the buffers that decay while a gradient is 0 (see flush_subnormals)
+    counts_steps = True  # PyTorch keeps "step" in a parameter's state (SGD keeps none)
+    state_from_start = False  # PyTorch has a state for every parameter from the start (Adagrad), not its first step
 
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
         self.defaults = defaults
@@ -123,17 +135,33 @@ class Optimizer:
             self.add_param_group(group)
 
     def add_param_group(self, group: dict[str, Any]) -> None:
+        """Add a group of parameters with its own hyper-parameters (the others from ``defaults``), also after
+        steps (e.g. when unfreezing layers); its parameters start without state, as in PyTorch."""
+        if not isinstance(group, dict) or "params" not in group:
+            raise TypeError(f"{type(self).__name__}.add_param_group: expected a dict with a 'params' list, got "
+                            f"{type(group).__name__}")
         group = dict(group)
         params = group["params"]
+        if isinstance(params, (set, frozenset)):
+            raise TypeError(f"{type(self).__name__}: parameters must be given in an ordered collection (a list), "
+                            f"not a set, whose order changes between runs")
         params = [params] if isinstance(params, Tensor) else list(params)
+        if params and all(isinstance(p, tuple) and len(p) == 2 for p in params):  # model.named_parameters()
+            group["param_names"] = [name for name, _ in params]
+            params = [p for _, p in params]
         taken = {id(p) for g in self.param_groups for p in g["params"]}
         for i, p in enumerate(params):
             if not isinstance(p, Tensor) or not p.requires_grad:
                 raise TypeError(f"{type(self).__name__}: parameter {i} must be a Tensor with requires_grad=True, "
                                 f"got {type(p).__name__}")
+            if not p.is_leaf:
+                raise ValueError(f"{type(self).__name__}: parameter {i} is not a leaf (it is computed from other "
+                                 f"tensors); optimize the tensors it is computed from, or detach() it")
             if id(p) in taken:
                 raise ValueError(f"{type(self).__name__}: parameter {i} appears in more than one param group")
-        unknown = set(group) - set(self.defaults) - {"params", "initial_lr"}
+        if len({id(p) for p in params}) != len(params):
+            raise ValueError(f"{type(self).__name__}: a parameter appears twice in one param group")
+        unknown = set(group) - set(self.defaults) - GROUP_KEYS
         if unknown:
             raise TypeError(f"{type(self).__name__}: unknown option(s) {sorted(unknown)}; options are "
                             f"{sorted(self.defaults)}")
@@ -148,6 +176,13 @@ class Optimizer:
     def check(self, group: dict[str, Any]) -> None:
         """Validate a group's hyper-parameters (raise ValueError naming the bad one)."""
         _positive(self, "lr", group["lr"])
+        if group.get("differentiable"):
+            raise NotImplementedError(f"{type(self).__name__}: differentiable=True (autograd through the "
+                                      f"optimizer's step) is not supported")
+
+    def state_names(self, group: dict[str, Any]) -> tuple[str, ...]:
+        """The buffers PyTorch keeps for each parameter of ``group`` (its state's keys besides ``step``)."""
+        return self.buffer_names
 
     def initial_buffers(self, group: dict[str, Any]) -> dict[str, float]:
         """Starting value of each state buffer that does not start at 0."""
@@ -211,42 +246,98 @@ class Optimizer:
                     p.grad._data = np.zeros_like(p._data)
 
     # ---- state
+    def _entries(self) -> Iterator[tuple[int, dict[str, Any], _FlatGroup, int]]:
+        """(index across the groups, group, flat group, index in the group) of every parameter with state (none
+        before its first step, except for Adagrad; none for SGD without momentum, as PyTorch)."""
+        index = 0
+        for group, flat in zip(self.param_groups, self._flat):
+            kept = self.counts_steps or self.state_names(group)
+            for i in range(len(group["params"])):
+                if kept and (flat.steps[i] or self.state_from_start):
+                    yield index, group, flat, i
+                index += 1
+
+    def _entry(self, group: dict[str, Any], flat: _FlatGroup, i: int) -> dict[str, Any]:
+        """Parameter i's state as PyTorch keeps it: ``step`` (a float, as torch's) and the group's buffers (views)."""
+        entry: dict[str, Any] = {"step": float(flat.steps[i])} if self.counts_steps else {}
+        views = flat.buffer_views(i)
+        entry.update((name, views[name]) for name in self.state_names(group))
+        return entry
+
     @property
     def state(self) -> dict[Tensor, dict[str, Any]]:
-        """Per-parameter state as in PyTorch (``step`` and the rule's buffers, as views), for stepped params."""
+        """Per-parameter state as in PyTorch, for the parameters that have one: ``step`` and the rule's buffers
+        (Tensors sharing the optimizer's memory)."""
         state = {}
-        for group, flat in zip(self.param_groups, self._flat):
-            for i, p in enumerate(group["params"]):
-                if flat.steps[i]:
-                    state[p] = {"step": flat.steps[i], **flat.buffer_views(i)}
+        for _, group, flat, i in self._entries():
+            entry = self._entry(group, flat, i)
+            state[group["params"][i]] = {key: Tensor._wrap(value) if isinstance(value, np.ndarray) else value
+                                         for key, value in entry.items()}
         return state
 
     def state_dict(self) -> dict[str, Any]:
-        """``{"state": {index: {step, buffers…}}, "param_groups": [{hyper-parameters…, "params": [index…]}]}``."""
-        state, groups, index = {}, [], 0
-        for group, flat in zip(self.param_groups, self._flat):
-            indices = list(range(index, index + len(group["params"])))
-            for i, k in enumerate(indices):
-                if flat.steps[i]:
-                    state[k] = {"step": flat.steps[i],
-                                **{name: v.copy() for name, v in flat.buffer_views(i).items()}}
-            groups.append({**{key: v for key, v in group.items() if key != "params"}, "params": indices})
-            index += len(indices)
+        """``{"state": {index: {"step": …, buffer: array…}}, "param_groups": [{hyper-parameters…, "params":
+        [index…]}]}`` in PyTorch's layout; the arrays are copies."""
+        state = {index: {key: value.copy() if isinstance(value, np.ndarray) else value
+                         for key, value in self._entry(group, flat, i).items()}
+                 for index, group, flat, i in self._entries()}
+        groups, start = [], 0
+        for group in self.param_groups:
+            count = len(group["params"])
+            groups.append({**{key: v for key, v in group.items() if key != "params"},
+                           "params": list(range(start, start + count))})
+            start += count
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        groups = state_dict["param_groups"]
-        if len(groups) != len(self.param_groups) or any(
-                len(g["params"]) != len(mine["params"]) for g, mine in zip(groups, self.param_groups)):
-            raise ValueError("optimizer state_dict does not match: different numbers of param groups or parameters")
+        """Load a state dict of ``state_dict()``'s layout (also a torch optimizer's, its tensors converted to
+        arrays): the hyper-parameters of each group, and each parameter's step and buffers."""
+        name = type(self).__name__
+        groups, entries = state_dict["param_groups"], state_dict.get("state", {})
+        if len(groups) != len(self.param_groups):
+            raise ValueError(f"{name}.load_state_dict: the state dict has {len(groups)} param group(s), the "
+                             f"optimizer {len(self.param_groups)}")
+        for k, (saved, group) in enumerate(zip(groups, self.param_groups)):
+            if len(saved["params"]) != len(group["params"]):
+                raise ValueError(f"{name}.load_state_dict: param group {k} has {len(saved['params'])} parameters "
+                                 f"in the state dict, {len(group['params'])} in the optimizer")
+            unknown = set(saved) - set(self.defaults) - GROUP_KEYS
+            if unknown:
+                raise ValueError(f"{name}.load_state_dict: param group {k} has option(s) {sorted(unknown)} that "
+                                 f"{name} does not have (a state dict of another optimizer?)")
+            self.check({**group, **saved})
         for saved, group, flat in zip(groups, self.param_groups, self._flat):
-            group.update({k: v for k, v in saved.items() if k != "params"})
-            for i, k in enumerate(saved["params"]):
-                entry = state_dict["state"].get(k, state_dict["state"].get(str(k)))
-                flat.steps[i] = 0 if entry is None else int(entry["step"])
-                for name, view in flat.buffer_views(i).items():
-                    view[...] = np.asarray(entry[name]) if entry is not None else 0.0
+            options = {key: v for key, v in saved.items() if key != "params"}
+            if "betas" in options:
+                options["betas"] = tuple(options["betas"])
+            group.update(options)
+            initial = self.initial_buffers(group)
+            for i, index in enumerate(saved["params"]):
+                entry = entries.get(index, entries.get(str(index)))
+                flat.steps[i] = self._load_entry(group, flat, i, index, entry, initial)
             flat.uniform = len(set(flat.steps)) == 1
+
+    def _load_entry(self, group: dict[str, Any], flat: _FlatGroup, i: int, index: Any, entry: dict[str, Any] | None,
+                    initial: dict[str, float]) -> int:
+        """Write one parameter's saved buffers into the flat state; returns its step count."""
+        name, views = type(self).__name__, flat.buffer_views(i)
+        entry = entry or {}
+        unknown = set(entry) - set(self.buffer_names) - {"step"}
+        if unknown:
+            raise ValueError(f"{name}.load_state_dict: the state of parameter {index} has {sorted(unknown)}, which "
+                             f"{name} does not keep (it keeps {sorted(self.state_names(group))})")
+        for buffer, view in views.items():
+            if buffer not in entry:
+                view[...] = initial.get(buffer, 0.0)
+                continue
+            value = np.asarray(entry[buffer])
+            if value.shape != view.shape:
+                raise ValueError(f"{name}.load_state_dict: {buffer} of parameter {index} has shape {value.shape}, "
+                                 f"the parameter {view.shape}")
+            view[...] = value
+        if "step" in entry:
+            return int(float(np.asarray(entry["step"])))
+        return 1 if entry else 0  # SGD keeps no step: a momentum buffer means it has stepped
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
@@ -256,16 +347,21 @@ class Optimizer:
         return "\n".join(lines + [")"])
 
 
+def _finite(value: Any) -> bool:
+    """Whether value is a finite real number (NaN and ±inf are refused with the other bad values)."""
+    return isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def _positive(optimizer: Optimizer, name: str, value: Any) -> None:
-    if not isinstance(value, Real) or value <= 0:
+    if not _finite(value) or value <= 0:
         raise ValueError(f"{type(optimizer).__name__}: {name} must be a number > 0, got {value!r}")
 
 
 def _at_least_zero(optimizer: Optimizer, name: str, value: Any) -> None:
-    if not isinstance(value, Real) or value < 0:
+    if not _finite(value) or value < 0:
         raise ValueError(f"{type(optimizer).__name__}: {name} must be a number ≥ 0, got {value!r}")
 
 
 def _fraction(optimizer: Optimizer, name: str, value: Any) -> None:
-    if not isinstance(value, Real) or not 0 <= value < 1:
+    if not _finite(value) or not 0 <= value < 1:
         raise ValueError(f"{type(optimizer).__name__}: {name} must lie in [0, 1), got {value!r}")

@@ -1,5 +1,9 @@
-"""SGD (with momentum/Nesterov), Adam, AdamW, Adagrad, Adadelta and RMSprop with PyTorch's defaults and update
-rules. Each ``update`` works in place on arrays: the whole group's flat buffer, or one parameter."""
+"""SGD (with momentum/Nesterov), Adam, AdamW, Adagrad, Adadelta and RMSprop with PyTorch's signatures, defaults and
+update rules. Each ``update`` works in place on arrays: the whole group's flat buffer, or one parameter.
+
+PyTorch's implementation switches (``foreach``, ``fused``, ``capturable``) are accepted and kept in the param groups,
+as torch keeps them, and change nothing here: every rule runs one in-place implementation.
+``differentiable=True`` is refused."""
 from __future__ import annotations
 
 import math
@@ -28,11 +32,17 @@ class SGD(Optimizer):
     """p ← p − lr·g, with optional weight decay, (dampened) momentum and Nesterov momentum."""
 
     buffer_names = decaying_buffers = ("momentum_buffer",)
+    counts_steps = False
 
-    def __init__(self, params: Iterable[Any], lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
-                 weight_decay: float = 0.0, nesterov: bool = False, maximize: bool = False) -> None:
+    def __init__(self, params: Iterable[Any], lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
+                 weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False,
+                 foreach: bool | None = None, differentiable: bool = False, fused: bool | None = None) -> None:
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
-                                      nesterov=nesterov, maximize=maximize))
+                                      nesterov=nesterov, maximize=maximize, foreach=foreach,
+                                      differentiable=differentiable, fused=fused))
+
+    def state_names(self, group: dict[str, Any]) -> tuple[str, ...]:
+        return self.buffer_names if group["momentum"] else ()
 
     def check(self, group: dict[str, Any]) -> None:
         super().check(group)
@@ -66,12 +76,18 @@ class Adam(Optimizer):
 
     buffer_names = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")  # the last is used by amsgrad groups only
     decaying_buffers = ("exp_avg", "exp_avg_sq")
-    decoupled_weight_decay = False
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False, maximize: bool = False) -> None:
+                 eps: float = 1e-8, weight_decay: float = 0, amsgrad: bool = False, *, foreach: bool | None = None,
+                 maximize: bool = False, capturable: bool = False, differentiable: bool = False,
+                 fused: bool | None = None, decoupled_weight_decay: bool = False) -> None:
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
-                                      amsgrad=amsgrad, maximize=maximize))
+                                      amsgrad=amsgrad, maximize=maximize, foreach=foreach, capturable=capturable,
+                                      differentiable=differentiable, fused=fused,
+                                      decoupled_weight_decay=decoupled_weight_decay))
+
+    def state_names(self, group: dict[str, Any]) -> tuple[str, ...]:
+        return self.buffer_names if group["amsgrad"] else self.buffer_names[:2]
 
     def check(self, group: dict[str, Any]) -> None:
         super().check(group)
@@ -83,7 +99,7 @@ class Adam(Optimizer):
     def update(self, group: dict[str, Any], param: np.ndarray, grad: np.ndarray, buffers: Buffers,
                step: int, scratch: np.ndarray) -> None:
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-        if self.decoupled_weight_decay:
+        if group["decoupled_weight_decay"]:
             param *= 1 - lr * group["weight_decay"]
         else:
             grad = _with_weight_decay(group, param, grad)
@@ -107,23 +123,28 @@ class Adam(Optimizer):
 class AdamW(Adam):
     """Adam with decoupled weight decay: p ← p·(1 − lr·weight_decay) before the Adam step."""
 
-    decoupled_weight_decay = True
-
     def __init__(self, params: Iterable[Any], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False, maximize: bool = False) -> None:
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize)
+                 eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False, *, maximize: bool = False,
+                 foreach: bool | None = None, capturable: bool = False, differentiable: bool = False,
+                 fused: bool | None = None) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize, foreach=foreach,
+                         capturable=capturable, differentiable=differentiable, fused=fused,
+                         decoupled_weight_decay=True)
 
 
 class Adagrad(Optimizer):
     """Per-weight learning rates from the sum of squared gradients: p ← p − lr·g / (√Σg² + ε)."""
 
     buffer_names = ("sum",)
+    state_from_start = True
 
-    def __init__(self, params: Iterable[Any], lr: float = 1e-2, lr_decay: float = 0.0, weight_decay: float = 0.0,
-                 initial_accumulator_value: float = 0.0, eps: float = 1e-10, maximize: bool = False) -> None:
+    def __init__(self, params: Iterable[Any], lr: float = 1e-2, lr_decay: float = 0, weight_decay: float = 0,
+                 initial_accumulator_value: float = 0, eps: float = 1e-10, foreach: bool | None = None, *,
+                 maximize: bool = False, differentiable: bool = False, fused: bool | None = None) -> None:
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value, eps=eps,
-                                      maximize=maximize))
+                                      foreach=foreach, maximize=maximize, differentiable=differentiable,
+                                      fused=fused))
 
     def check(self, group: dict[str, Any]) -> None:
         super().check(group)
@@ -151,8 +172,10 @@ class Adadelta(Optimizer):
     buffer_names = decaying_buffers = ("square_avg", "acc_delta")
 
     def __init__(self, params: Iterable[Any], lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
-                 weight_decay: float = 0.0, maximize: bool = False) -> None:
-        super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize))
+                 weight_decay: float = 0, foreach: bool | None = None, *, capturable: bool = False,
+                 maximize: bool = False, differentiable: bool = False) -> None:
+        super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize,
+                                      capturable=capturable, foreach=foreach, differentiable=differentiable))
 
     def check(self, group: dict[str, Any]) -> None:
         super().check(group)
@@ -186,10 +209,15 @@ class RMSprop(Optimizer):
     buffer_names = decaying_buffers = ("square_avg", "momentum_buffer", "grad_avg")
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
-                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False,
-                 maximize: bool = False) -> None:
+                 weight_decay: float = 0, momentum: float = 0, centered: bool = False, capturable: bool = False,
+                 foreach: bool | None = None, maximize: bool = False, differentiable: bool = False) -> None:
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
-                                      centered=centered, maximize=maximize))
+                                      centered=centered, capturable=capturable, foreach=foreach, maximize=maximize,
+                                      differentiable=differentiable))
+
+    def state_names(self, group: dict[str, Any]) -> tuple[str, ...]:
+        return (("square_avg",) + (("momentum_buffer",) if group["momentum"] > 0 else ())
+                + (("grad_avg",) if group["centered"] else ()))
 
     def check(self, group: dict[str, Any]) -> None:
         super().check(group)
