@@ -4,13 +4,18 @@ from . import functional
 from . import init
 from .activation import ActivationLayer, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .container import Sequential
-from .dropout import Dropout
+from .conv import Conv1d, Conv2d, ConvTranspose2d
+from .dropout import Dropout, Dropout2d
 from .flatten import Flatten
 from .linear import Identity, Linear
 from .losses import (PROBLEMS, BCELoss, BCEWithLogitsLoss, CategoricalCrossEntropyLoss, CrossEntropyLoss,
                      HalfMSELoss, Head, L1Loss, Loss, MSELoss, NLLLoss, head_for)
 from .module import Module, Parameter, evaluating
+from .normalization import BatchNorm1d, BatchNorm2d
+from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from .regularization import l1_penalty, l2_penalty, penalty, weights
+from .sparse import Embedding
+from .upsampling import Upsample
 
 __all__ = [
     "functional", "init", "Module", "Parameter", "evaluating", "Linear", "Sequential", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Identity",
@@ -18,4 +23,6 @@ __all__ = [
     "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss", "CategoricalCrossEntropyLoss", "Head", "head_for",
     "PROBLEMS",
     "l1_penalty", "l2_penalty", "penalty", "weights",
+    "Conv1d", "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Upsample", "BatchNorm1d",
+    "BatchNorm2d", "Dropout2d", "Embedding",
 ]

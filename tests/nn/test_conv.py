@@ -1,0 +1,178 @@
+"""Conv1d, Conv2d, ConvTranspose2d and their F versions against PyTorch (float64, 1e-6) over random
+configurations, finite differences on small cases, initialisation, state_dict round trips, errors."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import glassnet as gn
+import glassnet.nn.functional as F
+
+
+def random_conv2d(seed: int) -> tuple[dict, tuple[int, ...]]:
+    """Constructor arguments of a random Conv2d and an input shape that fits it."""
+    rng = np.random.default_rng(seed)
+    groups = int(rng.choice([1, 1, 2, 3]))
+    kernel = tuple(int(k) for k in rng.integers(1, 4, 2))
+    stride = tuple(int(s) for s in rng.integers(1, 3, 2))
+    dilation = tuple(int(d) for d in rng.integers(1, 3, 2))
+    padding = rng.choice(["ints", "pair", "same", "valid"])
+    if padding == "same" and stride != (1, 1):
+        padding = "ints"
+    padding = {"ints": int(rng.integers(0, 3)), "pair": tuple(int(p) for p in rng.integers(0, 3, 2)),
+               "same": "same", "valid": "valid"}[padding]
+    args = dict(in_channels=groups * int(rng.integers(1, 3)), out_channels=groups * int(rng.integers(1, 3)),
+                kernel_size=kernel, stride=stride, padding=padding, dilation=dilation, groups=groups,
+                bias=bool(rng.integers(0, 2)))
+    span = [d * (k - 1) + 1 for k, d in zip(kernel, dilation)]
+    shape = (int(rng.integers(1, 4)), args["in_channels"], span[0] + int(rng.integers(0, 5)),
+             span[1] + int(rng.integers(0, 5)))
+    return args, shape
+
+
+@pytest.mark.parametrize("seed", range(24))
+def test_conv2d_matches_torch(seed, check_layer):
+    args, shape = random_conv2d(seed)
+    x = np.random.default_rng(seed).standard_normal(shape)
+    check_layer(gn.nn.Conv2d(**args), torch.nn.Conv2d(**args), x, seed=seed)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_conv2d_gradients_match_finite_differences(seed, check_layer, numerical_grad):
+    args, shape = random_conv2d(100 + seed)
+    x = np.random.default_rng(seed).standard_normal(shape)
+    check_layer(gn.nn.Conv2d(**args), torch.nn.Conv2d(**args), x, numerical_grad, seed=seed)
+
+
+def test_conv2d_unbatched_input_is_a_batch_of_one(check_layer):
+    x = np.random.default_rng(0).standard_normal((2, 6, 5))
+    out = check_layer(gn.nn.Conv2d(2, 3, 3, padding=1), torch.nn.Conv2d(2, 3, 3, padding=1), x)
+    assert out.shape == (3, 6, 5)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_conv1d_matches_torch(seed, check_layer):
+    rng = np.random.default_rng(seed)
+    groups = int(rng.choice([1, 2]))
+    k, s, d = (int(v) for v in rng.integers(1, 4, 3))
+    padding = "same" if s == 1 and rng.integers(0, 2) else int(rng.integers(0, 3))
+    args = dict(in_channels=groups * int(rng.integers(1, 3)), out_channels=groups * int(rng.integers(1, 3)),
+                kernel_size=k, stride=s, padding=padding, dilation=d, groups=groups, bias=bool(rng.integers(0, 2)))
+    x = rng.standard_normal((int(rng.integers(1, 4)), args["in_channels"], d * (k - 1) + 1 + int(rng.integers(0, 6))))
+    check_layer(gn.nn.Conv1d(**args), torch.nn.Conv1d(**args), x, seed=seed)
+
+
+def test_conv1d_gradients_match_finite_differences(check_layer, numerical_grad):
+    args = dict(in_channels=2, out_channels=2, kernel_size=3, stride=2, padding=1, dilation=1)
+    x = np.random.default_rng(1).standard_normal((2, 2, 7))
+    check_layer(gn.nn.Conv1d(**args), torch.nn.Conv1d(**args), x, numerical_grad)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_conv_transpose2d_matches_torch(seed, check_layer):
+    rng = np.random.default_rng(seed)
+    groups = int(rng.choice([1, 2]))
+    kernel = tuple(int(k) for k in rng.integers(1, 4, 2))
+    stride = tuple(int(s) for s in rng.integers(1, 3, 2))
+    dilation = tuple(int(d) for d in rng.integers(1, 3, 2))
+    output_padding = tuple(int(rng.integers(0, max(s, d))) for s, d in zip(stride, dilation))
+    padding = tuple(int(rng.integers(0, 2)) for _ in range(2))
+    args = dict(in_channels=groups * int(rng.integers(1, 3)), out_channels=groups * int(rng.integers(1, 3)),
+                kernel_size=kernel, stride=stride, padding=padding, output_padding=output_padding, groups=groups,
+                bias=bool(rng.integers(0, 2)), dilation=dilation)
+    x = rng.standard_normal((int(rng.integers(1, 3)), args["in_channels"], *(int(n) for n in rng.integers(3, 6, 2))))
+    check_layer(gn.nn.ConvTranspose2d(**args), torch.nn.ConvTranspose2d(**args), x, seed=seed)
+
+
+def test_conv_transpose2d_gradients_match_finite_differences(check_layer, numerical_grad):
+    args = dict(in_channels=2, out_channels=1, kernel_size=3, stride=2, padding=1, output_padding=1)
+    x = np.random.default_rng(2).standard_normal((1, 2, 3, 2))
+    check_layer(gn.nn.ConvTranspose2d(**args), torch.nn.ConvTranspose2d(**args), x, numerical_grad)
+
+
+def test_functional_conv2d_and_conv1d(check):
+    check([(2, 4, 7, 6), (6, 2, 3, 2), (6,)],
+          lambda x, w, b: torch.nn.functional.conv2d(x, w, b, stride=(2, 1), padding=1, groups=2),
+          lambda x, w, b: F.conv2d(x, w, b, stride=(2, 1), padding=1, groups=2), fd=False)
+    check([(2, 3, 9), (4, 3, 3)], lambda x, w: torch.nn.functional.conv1d(x, w, padding="same", dilation=2),
+          lambda x, w: F.conv1d(x, w, padding="same", dilation=2))
+    check([(1, 2, 3, 3), (2, 3, 2, 2)], lambda x, w: torch.nn.functional.conv_transpose2d(x, w, stride=2),
+          lambda x, w: F.conv_transpose2d(x, w, stride=2))
+
+
+def test_a_convolution_is_one_graph_node():
+    conv = gn.nn.Conv2d(2, 3, 3)
+    out = conv(gn.tensor(np.ones((1, 2, 5, 5), np.float32)))
+    assert set(map(id, out._parents)) == {id(p) for p in (conv.weight, conv.bias)} | {id(out._parents[0])}
+    assert out._parents[0]._backward is None  # the input leaf, no intermediate nodes
+
+
+def test_float32_stays_float32():
+    conv = gn.nn.Conv2d(1, 2, 3, padding=1)
+    x = gn.tensor(np.ones((2, 1, 4, 4), np.float32), requires_grad=True)
+    out = conv(x)
+    out.sum().backward()
+    assert out.dtype == x.grad.dtype == conv.weight.grad.dtype == conv.bias.grad.dtype == np.float32
+
+
+def test_initialisation_is_torchs_kaiming_uniform():
+    conv = gn.nn.Conv2d(4, 64, (3, 5), groups=2)
+    assert conv.weight.shape == (64, 2, 3, 5) and conv.bias.shape == (64,)
+    bound = 1 / math.sqrt(2 * 3 * 5)  # kaiming_uniform_(a=√5) gives 1/√fan_in
+    for p in (conv.weight, conv.bias):
+        assert np.abs(p._data).max() <= bound and np.abs(p._data).max() > 0.9 * bound
+    assert abs(np.std(conv.weight._data) - bound / math.sqrt(3)) < 0.1 * bound
+    transposed = gn.nn.ConvTranspose2d(4, 6, 3, groups=2)
+    assert transposed.weight.shape == (4, 3, 3, 3)
+    assert np.abs(transposed.weight._data).max() <= 1 / math.sqrt(3 * 9)
+
+
+@pytest.mark.parametrize("make", [
+    lambda lib: lib.nn.Conv2d(4, 6, 3, groups=2, bias=False),
+    lambda lib: lib.nn.Conv1d(2, 3, 4),
+    lambda lib: lib.nn.ConvTranspose2d(2, 4, (2, 3), stride=2),
+])
+def test_state_dict_round_trip_with_torch(make, round_trip):
+    round_trip(make(gn), make(torch))
+
+
+def test_repr_like_torch():
+    for args in [dict(in_channels=1, out_channels=6, kernel_size=5, padding=2),
+                 dict(in_channels=4, out_channels=2, kernel_size=(1, 3), stride=2, groups=2, bias=False),
+                 dict(in_channels=4, out_channels=2, kernel_size=3, padding="same", dilation=2)]:
+        assert repr(gn.nn.Conv2d(**args)) == repr(torch.nn.Conv2d(**args))
+
+
+def test_conv2d_fed_n_h_w_names_the_expected_shape():
+    conv = gn.nn.Conv2d(1, 6, 5)
+    with pytest.raises(ValueError, match=r"\(N, 1, H, W\).*\(64, 28, 28\)"):
+        conv(gn.tensor(np.zeros((64, 28, 28), np.float32)))
+    with pytest.raises(ValueError, match=r"\(N, C, H, W\).*\(28, 28\)"):
+        conv(gn.tensor(np.zeros((28, 28), np.float32)))
+
+
+def test_wrong_channel_count_names_both():
+    conv = gn.nn.Conv2d(3, 6, 3)
+    with pytest.raises(ValueError, match=r"expects 3 input channels.*\(8, 4, 10, 10\).*C=4"):
+        conv(gn.tensor(np.zeros((8, 4, 10, 10), np.float32)))
+    with pytest.raises(ValueError, match="expects 2 input channels"):
+        gn.nn.Conv1d(2, 3, 3)(gn.tensor(np.zeros((1, 3, 10), np.float32)))
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="padding='same' is not supported for strided"):
+        gn.nn.Conv2d(1, 1, 3, stride=2, padding="same")
+    with pytest.raises(ValueError, match="divisible by groups"):
+        gn.nn.Conv2d(3, 4, 3, groups=2)
+    with pytest.raises(ValueError, match="kernel_size"):
+        gn.nn.Conv2d(1, 1, 0)
+    with pytest.raises(ValueError, match="smaller than the kernel"):
+        gn.nn.Conv2d(1, 1, 5)(gn.tensor(np.zeros((1, 1, 3, 3), np.float32)))
+    with pytest.raises(NotImplementedError, match="reflect"):
+        gn.nn.Conv2d(1, 1, 3, padding_mode="reflect")
+    with pytest.raises(ValueError, match="output_padding"):
+        F.conv_transpose2d(gn.tensor(np.zeros((1, 1, 3, 3))), gn.tensor(np.zeros((1, 1, 3, 3))), stride=2,
+                           output_padding=2)
