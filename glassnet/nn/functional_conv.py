@@ -314,19 +314,19 @@ def _pool_setup(layer: str, input: Any, kernel_size: Any, stride: Any, padding: 
         pair(f"{layer}: stride", stride)
     padding = pair(f"{layer}: padding", padding, minimum=0)
     dilation = pair(f"{layer}: dilation", dilation)
-    for p, k, d in zip(padding, kernel, dilation):
-        if p > (d * (k - 1) + 1) // 2:
-            raise ValueError(f"{layer}: padding {padding} should be at most half of the effective kernel size "
-                             f"(kernel_size {kernel}, dilation {dilation})")
+    if any(p > k // 2 for p, k in zip(padding, kernel)):
+        raise ValueError(f"{layer}: padding {padding} should be at most half of kernel_size {kernel}")
     X = _batched(x, unbatched)
     out_hw = tuple(pool_out_size(layer, n, k, s, p, d, ceil_mode)
                    for n, k, s, p, d in zip(X.shape[2:], kernel, stride, padding, dilation))
     return x, unbatched, X, kernel, stride, padding, dilation, out_hw
 
 
-def _window_extent(out_hw: Pair, kernel: Pair, stride: Pair, dilation: Pair) -> Pair:
-    """(rows, columns) of padded input that the windows reach."""
-    return tuple((o - 1) * s + d * (k - 1) + 1 for o, k, s, d in zip(out_hw, kernel, stride, dilation))
+def _pool_extent(in_hw: Pair, out_hw: Pair, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair) -> Pair:
+    """(rows, columns) of the padded input: as far as the windows reach (in ceil mode past the input), and at
+    least the input after its leading padding."""
+    return tuple(max((o - 1) * s + d * (k - 1) + 1, p + n)
+                 for n, o, k, s, p, d in zip(in_hw, out_hw, kernel, stride, padding, dilation))
 
 
 def max_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
@@ -339,7 +339,7 @@ def max_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 
         layer, input, kernel_size, stride, padding, dilation, ceil_mode)
     N, C, H, W = X.shape
     pads = tuple((p, 0) for p in padding)
-    xp = padded(to_chwn(X), pads, _window_extent(out_hw, kernel, stride, dilation), -np.inf)
+    xp = padded(to_chwn(X), pads, _pool_extent((H, W), out_hw, kernel, stride, padding, dilation), -np.inf)
     windows = offsets(kernel, stride, dilation, out_hw)
     best = xp[:, windows[0][2], windows[0][3]].copy()
     winner = np.zeros(best.shape, np.uint16 if len(windows) > 255 else np.uint8)  # offset number of the max
@@ -395,7 +395,7 @@ def avg_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 
                   for n, o, k, s, p in zip((H, W), out_hw, kernel, stride, padding))
         scale = (1.0 / (dh[:, None] * dw[None, :])).astype(X.dtype)[None, :, :, None]
     pads = tuple((p, 0) for p in padding)
-    xp = padded(to_chwn(X), pads, _window_extent(out_hw, kernel, stride, dilation))
+    xp = padded(to_chwn(X), pads, _pool_extent((H, W), out_hw, kernel, stride, padding, dilation))
     windows = offsets(kernel, stride, dilation, out_hw)
     total = xp[:, windows[0][2], windows[0][3]].copy()
     for _, _, rows, cols in windows[1:]:
