@@ -176,3 +176,54 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="output_padding"):
         F.conv_transpose2d(gn.tensor(np.zeros((1, 1, 3, 3))), gn.tensor(np.zeros((1, 1, 3, 3))), stride=2,
                            output_padding=2)
+
+
+def cnn() -> gn.nn.Sequential:
+    nn = gn.nn
+    return nn.Sequential(nn.Conv2d(1, 4, 3, padding="same"), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Dropout2d(0.1), nn.Upsample(scale_factor=2), nn.AvgPool2d(2), nn.Conv2d(4, 8, 3),
+                         nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 2))
+
+
+def bars(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """8×8 images of one vertical (class 0) or horizontal (class 1) bar at a random place, with noise."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 2, n)
+    images = rng.normal(0, 0.1, (n, 1, 8, 8)).astype(np.float32)
+    for image, label, where in zip(images, labels, rng.integers(1, 7, n)):
+        if label:
+            image[0, where] += 1
+        else:
+            image[0, :, where] += 1
+    return images, labels
+
+
+def test_a_cnn_learns_vertical_from_horizontal_bars():
+    model = cnn()
+    opt = gn.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    loss_fn = gn.nn.CrossEntropyLoss()
+    X, y = bars(256, 0)
+    for epoch in range(6):
+        for i in range(0, len(X), 32):
+            opt.zero_grad()
+            loss = loss_fn(model(gn.tensor(X[i:i + 32])), gn.tensor(y[i:i + 32]))
+            loss.backward()
+            opt.step()
+    X_test, y_test = bars(200, 1)
+    with gn.nn.evaluating(model):
+        accuracy = np.mean(np.argmax(model(gn.tensor(X_test))._data, axis=1) == y_test)
+    assert accuracy >= 0.95, accuracy
+
+
+def test_a_cnn_saves_and_loads_whole(tmp_path):
+    model = cnn()
+    X, _ = bars(6, 2)
+    model(gn.tensor(X))  # a training step moves the running statistics
+    model.eval()
+    expected = model(gn.tensor(X))._data
+    gn.save(model, tmp_path / "cnn.gn")
+    loaded = gn.load(tmp_path / "cnn.gn")
+    loaded.eval()
+    assert repr(loaded) == repr(model)
+    np.testing.assert_array_equal(loaded(gn.tensor(X))._data, expected)
+    np.testing.assert_array_equal(loaded[1].running_var._data, model[1].running_var._data)
