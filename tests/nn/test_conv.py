@@ -47,6 +47,18 @@ def test_conv2d_gradients_match_finite_differences(seed, check_layer, numerical_
     check_layer(gn.nn.Conv2d(**args), torch.nn.Conv2d(**args), x, numerical_grad, seed=seed)
 
 
+@pytest.mark.parametrize("args,size,work,columns", [
+    (dict(in_channels=3, out_channels=8, kernel_size=3), 40, 8 * 27, 38 * 38 * 4),
+    (dict(in_channels=8, out_channels=16, kernel_size=3, groups=2, stride=(1, 2)), 60, 8 * 36, 58 * 29 * 4)])
+def test_conv2d_large_enough_for_blocked_gemms(args, size, work, columns, check_layer):
+    """Shapes whose GEMMs (per group: out/groups × in/groups·kh·kw by OH·OW·N) exceed SMALL_GEMM: they run in
+    blocks."""
+    from glassnet.nn import functional_conv
+    assert functional_conv._blocks(work, columns) > 1
+    x = np.random.default_rng(0).standard_normal((4, args["in_channels"], size, size))
+    check_layer(gn.nn.Conv2d(**args), torch.nn.Conv2d(**args), x)
+
+
 def test_conv2d_unbatched_input_is_a_batch_of_one(check_layer):
     x = np.random.default_rng(0).standard_normal((2, 6, 5))
     out = check_layer(gn.nn.Conv2d(2, 3, 3, padding=1), torch.nn.Conv2d(2, 3, 3, padding=1), x)
