@@ -147,7 +147,20 @@ class ConvTranspose2d(_ConvNd):
                          padding_mode, output_padding, dtype)
 
     def forward(self, x: Any, output_size: Any = None) -> Tensor:
-        if output_size is not None:
-            raise NotImplementedError("ConvTranspose2d: output_size= is not implemented; set output_padding")
-        return K.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding, self.output_padding,
+        """``output_size`` ((OH, OW), or a full shape ending in them) picks among the sizes that the stride makes
+        possible: it sets the output padding for this call."""
+        output_padding = self.output_padding if output_size is None else self._output_padding(x, output_size)
+        return K.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding, output_padding,
                                   self.groups, self.dilation)
+
+    def _output_padding(self, x: Any, output_size: Any) -> tuple[int, ...]:
+        wanted = tuple(int(n) for n in tuple(output_size)[-2:])
+        padding = []
+        for n, want, k, s, p, d in zip(x.shape[-2:], wanted, self.kernel_size, self.stride, self.padding,
+                                       self.dilation):
+            smallest = (n - 1) * s - 2 * p + d * (k - 1) + 1
+            if not smallest <= want < smallest + s:
+                raise ValueError(f"{self!r}: output_size {wanted} is impossible for input {tuple(x.shape)}: each "
+                                 f"size must lie in [{smallest}, {smallest + s - 1}] here")
+            padding.append(want - smallest)
+        return tuple(padding)

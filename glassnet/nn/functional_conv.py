@@ -183,6 +183,8 @@ def _spatial_input(layer: str, x: Any, dims: int, channels: int | None = None) -
     unbatched = len(shape) == dims + 1
     if channels is not None and shape[0 if unbatched else 1] != channels:
         read_as = f"read as unbatched (C={shape[0]}, {', '.join(letters)})" if unbatched else f"C={shape[1]}"
+        if unbatched and channels == 1:
+            read_as += f"; give a batch of one-channel inputs its channel axis: x.reshape(N, 1, {', '.join(letters)})"
         raise ValueError(f"{layer} expects {channels} input channels, input (N, C, {', '.join(letters)}) = "
                          f"(N, {channels}, {', '.join(letters)}), but got shape {shape} ({read_as})")
     if x._data.dtype.kind != "f":

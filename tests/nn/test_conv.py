@@ -105,6 +105,19 @@ def test_conv_transpose2d_gradients_match_finite_differences(check_layer, numeri
     check_layer(gn.nn.ConvTranspose2d(**args), torch.nn.ConvTranspose2d(**args), x, numerical_grad)
 
 
+def test_conv_transpose2d_output_size_sets_the_output_padding():
+    x = np.random.default_rng(0).standard_normal((1, 2, 4, 5))
+    layer, reference = gn.nn.ConvTranspose2d(2, 3, 3, stride=3, padding=1), torch.nn.ConvTranspose2d(2, 3, 3, stride=3,
+                                                                                                  padding=1)
+    layer.load_state_dict({k: v.numpy() for k, v in reference.double().state_dict().items()})
+    for size in [(10, 13), (12, 14), (1, 3, 11, 15)]:
+        out = layer.double()(gn.tensor(x), output_size=size)
+        np.testing.assert_allclose(out._data, reference(torch.tensor(x), output_size=size).detach().numpy(),
+                                   atol=1e-12)
+    with pytest.raises(ValueError, match=r"output_size \(13, 13\) is impossible.*\[10, 12\]"):
+        layer(gn.tensor(x), output_size=(13, 13))
+
+
 def test_functional_conv2d_and_conv1d(check):
     check([(2, 4, 7, 6), (6, 2, 3, 2), (6,)],
           lambda x, w, b: torch.nn.functional.conv2d(x, w, b, stride=(2, 1), padding=1, groups=2),
