@@ -72,13 +72,15 @@ def to_chwn(x: np.ndarray) -> np.ndarray:
 
 
 def padded(x: np.ndarray, pads: Pads, size: Pair | None = None, fill: float = 0.0) -> np.ndarray:
-    """(C, H, W, N) → (C, H', W', N) with ``pads`` of ``fill`` before and after (``size``, when given, is
-    (H', W'): rows and columns past the input are ``fill`` too, those past H' are cut)."""
+    """(N, C, H, W), any strides → a C-contiguous (C, H', W', N) array with ``pads`` of ``fill`` before and after
+    (``size``, when given, is (H', W'): rows and columns past the input are ``fill`` too, those past it are cut).
+    One copy at most: none when x is an NCHW view of a (C, H, W, N) array and there is no padding."""
     (top, bottom), (left, right) = pads
+    x = x.transpose(1, 2, 3, 0)
     C, H, W, N = x.shape
     Hp, Wp = size or (top + H + bottom, left + W + right)
     if (Hp, Wp) == (H, W) and top == left == 0:
-        return x
+        return np.ascontiguousarray(x)
     out = np.full((C, Hp, Wp, N), fill, x.dtype)
     h, w = min(H, Hp - top), min(W, Wp - left)
     out[:, top:top + h, left:left + w] = x[:, :h, :w]
@@ -247,7 +249,7 @@ def _convolution(layer: str, input: Any, weight: Tensor, bias: Tensor | None, st
     N, C, H, Wd = X.shape
     out_hw = (_out_size(layer, H, pads[0], kernel[0], stride[0], dilation[0]),
               _out_size(layer, Wd, pads[1], kernel[1], stride[1], dilation[1]))
-    xp = padded(to_chwn(X), pads)
+    xp = padded(X, pads)
     cols = im2col(xp, kernel, stride, dilation, out_hw).reshape(groups, -1, out_hw[0] * out_hw[1] * N)
     W3 = W4.reshape(groups, W4.shape[0] // groups, -1)
     out = blocked_matmul(W3, cols).reshape(W4.shape[0], -1)  # (C_out, OH·OW·N)
@@ -321,7 +323,7 @@ def conv_transpose2d(input: Any, weight: Tensor, bias: Tensor | None = None, str
 
     def backward(g: np.ndarray) -> tuple:
         g = g[None] if unbatched else g
-        gp = padded(to_chwn(g), pads)
+        gp = padded(g, pads)
         gcols = im2col(gp, kernel, stride, dilation, in_hw).reshape(groups, -1, H * Wd * N)
         gx = gw = gb = None
         if x.requires_grad:
@@ -387,7 +389,7 @@ def max_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 
         layer, input, kernel_size, stride, padding, dilation, ceil_mode)
     N, C, H, W = X.shape
     pads = tuple((p, 0) for p in padding)
-    xp = padded(to_chwn(X), pads, _pool_extent((H, W), out_hw, kernel, stride, padding, dilation), -np.inf)
+    xp = padded(X, pads, _pool_extent((H, W), out_hw, kernel, stride, padding, dilation), -np.inf)
     windows = offsets(kernel, stride, dilation, out_hw)
     best = xp[:, windows[0][2], windows[0][3]].copy()
     for _, _, rows, cols in windows[1:]:
@@ -455,7 +457,7 @@ def avg_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 
                   for n, o, k, s, p in zip((H, W), out_hw, kernel, stride, padding))
         scale = (1.0 / (dh[:, None] * dw[None, :])).astype(X.dtype)[None, :, :, None]
     pads = tuple((p, 0) for p in padding)
-    xp = padded(to_chwn(X), pads, _pool_extent((H, W), out_hw, kernel, stride, padding, dilation))
+    xp = padded(X, pads, _pool_extent((H, W), out_hw, kernel, stride, padding, dilation))
     windows = offsets(kernel, stride, dilation, out_hw)
     total = xp[:, windows[0][2], windows[0][3]].copy()
     for _, _, rows, cols in windows[1:]:
