@@ -95,39 +95,33 @@ class _ConvNd(Module):
         return config
 
 
-class Conv1d(_ConvNd):
+class _Convolution(_ConvNd):
+    """Conv1d and Conv2d: torch's constructor and the forward through ``convolution``."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
+                 dilation: Any = 1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
+                 device: Any = None, dtype: Any = None) -> None:
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+                         padding_mode, dtype=dtype)
+
+    def forward(self, x: Any) -> Tensor:
+        return K.convolution(repr(self), x, self.weight, self.bias, self.stride, self.padding, self.dilation,
+                              self.groups, self.dims)
+
+
+class Conv1d(_Convolution):
     """1-D convolution (cross-correlation): (N, in_channels, L) or (in_channels, L) → (N, out_channels, L_out).
     weight (out_channels, in_channels/groups, kernel_size), bias (out_channels,)."""
 
     dims = 1
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
-                 dilation: Any = 1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
-                 device: Any = None, dtype: Any = None) -> None:
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-                         padding_mode, dtype=dtype)
 
-    def forward(self, x: Any) -> Tensor:
-        return K._convolution(repr(self), x, self.weight, self.bias, self.stride, self.padding, self.dilation,
-                              self.groups, 1)
-
-
-class Conv2d(_ConvNd):
+class Conv2d(_Convolution):
     """2-D convolution (cross-correlation): (N, in_channels, H, W) or (in_channels, H, W) →
     (N, out_channels, OH, OW). weight (out_channels, in_channels/groups, kh, kw), bias (out_channels,); padding
     an int, a pair, "valid" or "same"."""
 
     dims = 2
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
-                 dilation: Any = 1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
-                 device: Any = None, dtype: Any = None) -> None:
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-                         padding_mode, dtype=dtype)
-
-    def forward(self, x: Any) -> Tensor:
-        return K._convolution(repr(self), x, self.weight, self.bias, self.stride, self.padding, self.dilation,
-                              self.groups, 2)
 
 
 class ConvTranspose2d(_ConvNd):

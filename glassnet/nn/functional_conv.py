@@ -216,18 +216,19 @@ def conv2d(input: Any, weight: Tensor, bias: Tensor | None = None, stride: Any =
     input (N, C_in, H, W) or (C_in, H, W); weight (C_out, C_in/groups, kh, kw); bias (C_out,) →
     (N, C_out, OH, OW) with OH = ⌊(H + pads − dilation·(kh−1) − 1) / stride⌋ + 1.
     """
-    return _convolution("conv2d", input, weight, bias, stride, padding, dilation, groups, 2)
+    return convolution("conv2d", input, weight, bias, stride, padding, dilation, groups, 2)
 
 
 def conv1d(input: Any, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,
            dilation: Any = 1, groups: int = 1) -> Tensor:
     """1-D cross-correlation (PyTorch's ``F.conv1d``): input (N, C_in, L) or (C_in, L); weight
     (C_out, C_in/groups, k) → (N, C_out, L_out). Runs as conv2d over a height of one."""
-    return _convolution("conv1d", input, weight, bias, stride, padding, dilation, groups, 1)
+    return convolution("conv1d", input, weight, bias, stride, padding, dilation, groups, 1)
 
 
-def _convolution(layer: str, input: Any, weight: Tensor, bias: Tensor | None, stride: Any, padding: Any,
+def convolution(layer: str, input: Any, weight: Tensor, bias: Tensor | None, stride: Any, padding: Any,
                  dilation: Any, groups: int, dims: int) -> Tensor:
+    """conv1d (dims 1) or conv2d (dims 2) as one node; ``layer`` names the caller in error messages."""
     W = weight._data
     if W.ndim != dims + 2:
         raise ValueError(f"{layer}: weight must have {dims + 2} dimensions (out, in/groups, *kernel), got shape "
