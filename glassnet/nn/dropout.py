@@ -32,7 +32,7 @@ class Dropout(Module):
 
 class Dropout2d(Module):
     """Channel dropout: in training, zero each whole channel of (N, C, H, W) with probability p and scale the rest
-    by 1/(1−p); in ``eval()`` mode, the identity."""
+    by 1/(1−p); in ``eval()`` mode, the identity. ``inplace`` is accepted for torch's code (the output is new)."""
 
     def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()

@@ -79,10 +79,10 @@ def batch_norm(input: Any, running_mean: Tensor | None, running_var: Tensor | No
     return result(out, parents, backward)
 
 
-def dropout2d(input: Any, p: float = 0.5, training: bool = True) -> Tensor:
+def dropout2d(input: Any, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero whole channels with probability p and scale the rest by 1/(1−p) (PyTorch's ``F.dropout2d``); the
     identity when not training. input (N, C, H, W); a 3-D input is read, as torch does, as one sample (C, H, W)
-    whose channels are dropped."""
+    whose channels are dropped. ``inplace`` is accepted for torch's code; the result is always a new tensor."""
     x = as_tensor(input)
     if not 0 <= p <= 1:
         raise ValueError(f"dropout2d: p must be a probability in [0, 1], got {p}")
