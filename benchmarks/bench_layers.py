@@ -110,8 +110,9 @@ def memory(steps: int, threads: int) -> None:
         if proc.returncode:
             raise RuntimeError(f"memory run for {name} failed:\n{stderr}")
         res = json.loads(stdout.strip().splitlines()[-1])
-        print(f"   {name:<9} peak {res['peak']['ru_maxrss']:5.0f} MB (ru_maxrss; VmHWM {res['peak'].get('VmHWM', 0):.0f}"
-              f" MB); after imports + data + model: {res['ready']['ru_maxrss']:.0f} MB")
+        peak = res["peak"]
+        print(f"   {name:<9} peak {peak['ru_maxrss']:5.0f} MB (ru_maxrss; VmHWM {peak.get('VmHWM', 0):.0f} MB); "
+              f"after imports + data + model: {res['ready']['ru_maxrss']:.0f} MB")
 
 
 def profile() -> None:

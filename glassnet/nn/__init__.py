@@ -12,7 +12,7 @@ from .losses import (PROBLEMS, BCELoss, BCEWithLogitsLoss, CategoricalCrossEntro
                      HalfMSELoss, Head, L1Loss, Loss, MSELoss, NLLLoss, head_for)
 from .module import Module, Parameter, evaluating
 from .normalization import BatchNorm1d, BatchNorm2d
-from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from .pooling import AdaptiveAvgPool1d, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
 from .regularization import l1_penalty, l2_penalty, penalty, weights
 from .sparse import Embedding
 from .upsampling import Upsample
@@ -24,5 +24,5 @@ __all__ = [
     "PROBLEMS",
     "l1_penalty", "l2_penalty", "penalty", "weights",
     "Conv1d", "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Upsample", "BatchNorm1d",
-    "BatchNorm2d", "Dropout2d", "Embedding",
+    "BatchNorm2d", "Dropout2d", "Embedding", "MaxPool1d", "AvgPool1d", "AdaptiveAvgPool1d",
 ]

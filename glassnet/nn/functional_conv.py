@@ -20,10 +20,11 @@ from typing import Any, Sequence
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from ..ops import reshape
 from ..tensor import Tensor, as_tensor, result
 
-__all__ = ["conv1d", "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
-           "interpolate"]
+__all__ = ["conv1d", "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "max_pool1d",
+           "avg_pool1d", "adaptive_avg_pool1d", "interpolate"]
 
 Pair = tuple[int, int]
 Pads = tuple[Pair, Pair]  # ((top, bottom), (left, right))
@@ -499,6 +500,52 @@ def adaptive_avg_pool2d(input: Any, output_size: Any) -> Tensor:
     cols = _adaptive_matrix(X.shape[-1], out_hw[1], X.dtype).T
     out = rows @ X @ cols
     return result(out, (x,), lambda g: (rows.T @ g @ cols.T,))
+
+
+def _one_d(layer: str, value: Any, name: str, height: int) -> tuple[int, int]:
+    """A 1-D pooling argument as the (height, length) pair of the 2-D pooling over a height of one."""
+    return (height, pair(f"{layer}: {name}", value, 1, minimum=0 if name == "padding" else 1)[0])
+
+
+def _as_2d(x: Tensor) -> Tensor:
+    """(…, L) → (…, 1, L): a 1-D input as an image of height one (a reshape node)."""
+    return reshape(x, x._data.shape[:-1] + (1, x._data.shape[-1]))
+
+
+def _as_1d(x: Tensor) -> Tensor:
+    return reshape(x, x._data.shape[:-2] + (x._data.shape[-1],))
+
+
+def max_pool1d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+               ceil_mode: bool = False, return_indices: bool = False) -> Tensor | tuple[Tensor, Tensor]:
+    """PyTorch's ``F.max_pool1d``: (N, C, L) or (C, L) → (N, C, L_out), as max_pool2d over a height of one."""
+    layer = "max_pool1d"
+    x, _ = _spatial_input(layer, input, 1)
+    stride = kernel_size if stride is None or (isinstance(stride, (tuple, list)) and not stride) else stride
+    out = max_pool2d(_as_2d(x), _one_d(layer, kernel_size, "kernel_size", 1), _one_d(layer, stride, "stride", 1),
+                     _one_d(layer, padding, "padding", 0), _one_d(layer, dilation, "dilation", 1), ceil_mode,
+                     return_indices)
+    if return_indices:
+        return _as_1d(out[0]), Tensor(out[1]._data[..., 0, :])  # the row is 0: h·W + w is w
+    return _as_1d(out)
+
+
+def avg_pool1d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
+               count_include_pad: bool = True) -> Tensor:
+    """PyTorch's ``F.avg_pool1d``: (N, C, L) or (C, L) → (N, C, L_out), as avg_pool2d over a height of one."""
+    layer = "avg_pool1d"
+    x, _ = _spatial_input(layer, input, 1)
+    stride = kernel_size if stride is None or (isinstance(stride, (tuple, list)) and not stride) else stride
+    return _as_1d(avg_pool2d(_as_2d(x), _one_d(layer, kernel_size, "kernel_size", 1),
+                             _one_d(layer, stride, "stride", 1), _one_d(layer, padding, "padding", 0),
+                             ceil_mode, count_include_pad))
+
+
+def adaptive_avg_pool1d(input: Any, output_size: Any) -> Tensor:
+    """PyTorch's ``F.adaptive_avg_pool1d``: (N, C, L) or (C, L) → (N, C, output_size)."""
+    x, _ = _spatial_input("adaptive_avg_pool1d", input, 1)
+    size = output_size[0] if isinstance(output_size, (tuple, list)) and len(output_size) == 1 else output_size
+    return _as_1d(adaptive_avg_pool2d(_as_2d(x), (1, size)))
 
 
 # ------------------------------------------------------------------------------------------ upsampling

@@ -124,3 +124,25 @@ def test_errors():
         gn.nn.Upsample(scale_factor=2, mode="bilinear")
     with pytest.raises(ValueError, match="exactly one of size and scale_factor"):
         F.interpolate(gn.tensor(np.zeros((1, 1, 4, 4))))
+
+
+@pytest.mark.parametrize("kind,args", [
+    ("MaxPool1d", dict(kernel_size=3, stride=2, padding=1, ceil_mode=True)),
+    ("MaxPool1d", dict(kernel_size=2, dilation=2)),
+    ("AvgPool1d", dict(kernel_size=3, stride=2, padding=1, count_include_pad=False, ceil_mode=True)),
+    ("AvgPool1d", dict(kernel_size=4)),
+    ("AdaptiveAvgPool1d", dict(output_size=4)),
+])
+def test_1d_pooling_matches_torch(kind, args, check_layer, numerical_grad):
+    x = np.random.default_rng(0).standard_normal((2, 3, 11))
+    check_layer(getattr(gn.nn, kind)(**args), getattr(torch.nn, kind)(**args), x, numerical_grad)
+
+
+def test_max_pool1d_return_indices_and_unbatched_input():
+    x = np.random.default_rng(1).standard_normal((3, 10))
+    out, indices = F.max_pool1d(gn.tensor(x), 3, 2, 1, return_indices=True)
+    expected, expected_indices = torch.nn.functional.max_pool1d(torch.tensor(x), 3, 2, 1, return_indices=True)
+    np.testing.assert_array_equal(out._data, expected.numpy())
+    np.testing.assert_array_equal(indices._data, expected_indices.numpy())
+    with pytest.raises(ValueError, match=r"max_pool1d expects input of shape \(N, C, L\)"):
+        F.max_pool1d(gn.tensor(np.zeros((1, 2, 3, 4))), 2)
