@@ -252,3 +252,11 @@ def test_a_cnn_saves_and_loads_whole(tmp_path):
     assert repr(loaded) == repr(model)
     np.testing.assert_array_equal(loaded(gn.tensor(X))._data, expected)
     np.testing.assert_array_equal(loaded[1].running_var._data, model[1].running_var._data)
+
+
+def test_a_cnn_trains_with_fit():
+    model = cnn()
+    history = gn.fit(model, *bars(256, 0), loss=gn.nn.CrossEntropyLoss(),
+                     optimizer=gn.optim.SGD(model.parameters(), lr=0.1, momentum=0.9), epochs=6, batch_size=32,
+                     metrics=["accuracy"], validation_data=bars(100, 1))
+    assert history.history["val_accuracy"][-1] >= 0.95
