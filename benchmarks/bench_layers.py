@@ -5,6 +5,7 @@
     python benchmarks/bench_layers.py --quick            # smoke run (< 20 s on a quiet machine)
     python benchmarks/bench_layers.py --threads 1        # both sides at one thread (default: all cores)
     python benchmarks/bench_layers.py --profile          # where glassnet's W4 step goes (cProfile, by function)
+    python benchmarks/bench_layers.py --least-steps 25   # also the least single-step time per side (busy machine)
 
 W4: LeNet-5 (conv 1→6 5×5 pad 2, ReLU, max-pool 2, conv 6→16 5×5, ReLU, max-pool 2, 400-120-84-10 ReLU) on
 1×28×28, batch 64, cross-entropy, SGD lr 0.01 momentum 0.9; 2,048 random N(0, 1) images, 10 random classes. Both
@@ -88,6 +89,28 @@ def speed(args: argparse.Namespace) -> None:
         print(f"   {name:<11}  " + " ".join(f"{ph[p]:9.1f}" for p in bench_core.PHASES) + f" {sum(ph.values()):8.1f}")
 
 
+def least_steps(args: argparse.Namespace) -> None:
+    """The least time of one training step per side over ``--least-steps`` alternating single steps: robust to a
+    busy machine, where blocks of steps are not (other processes only add time)."""
+    import glassnet
+
+    import bench_core
+    glassnet.manual_seed(0)
+    gside = build("glassnet", None)
+    sides = {"glassnet": gside, "torch": build("torch", gside["model"].state_dict())}
+    runs = {name: bench_core.unit_runner(side, 1) for name, side in sides.items()}
+    best = {name: float("inf") for name in runs}
+    with harness.threads(args.threads):
+        for _ in range(args.least_steps):
+            for name, run in runs.items():
+                start = time.perf_counter()
+                run()
+                best[name] = min(best[name], time.perf_counter() - start)
+    print(f"\n== W4 least step time of {args.least_steps} alternating steps, {args.threads} thread(s): glassnet "
+          f"{best['glassnet'] * 1e3:.2f} ms, torch {best['torch'] * 1e3:.2f} ms: glassnet ÷ torch (samples/s) "
+          f"{best['torch'] / best['glassnet']:.2f}×")
+
+
 def memory_child(name: str, steps: int, threads: int) -> None:
     """In a fresh process: train W4 with one library only; print the process's peak RSS as JSON."""
     import bench_core
@@ -142,6 +165,8 @@ def main() -> None:
     p.add_argument("--phase-rounds", type=int, default=5)
     p.add_argument("--no-memory", action="store_true", help="skip the peak-RSS runs")
     p.add_argument("--profile", action="store_true", help="profile glassnet's step instead of timing")
+    p.add_argument("--least-steps", type=int, default=0, metavar="N",
+                   help="also the least time of one step per side over N alternating steps (robust to load)")
     p.add_argument("--keep-blas-env", action="store_true")
     p.add_argument("--memory-child", choices=["glassnet", "torch"], help=argparse.SUPPRESS)
     p.add_argument("--memory-steps", type=int, default=100, help=argparse.SUPPRESS)
@@ -165,6 +190,8 @@ def main() -> None:
     print(f"  load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
           f"{harness.machine_state(0.1 if args.quick else 0.3)}")
     speed(args)
+    if args.least_steps:
+        least_steps(args)
     print(f"\nload average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; took {time.time() - start:.0f} s")
 
 
