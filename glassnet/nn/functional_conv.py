@@ -72,17 +72,19 @@ def to_chwn(x: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(x.transpose(1, 2, 3, 0))
 
 
-def padded(x: np.ndarray, pads: Pads, size: Pair | None = None, fill: float = 0.0) -> np.ndarray:
-    """(N, C, H, W), any strides → a C-contiguous (C, H', W', N) array with ``pads`` of ``fill`` before and after
-    (``size``, when given, is (H', W'): rows and columns past the input are ``fill`` too, those past it are cut).
-    One copy at most: none when x is an NCHW view of a (C, H, W, N) array and there is no padding."""
+def padded(x: np.ndarray, pads: Pads, size: Pair | None = None, fill: float = 0.0,
+           dtype: np.dtype | None = None) -> np.ndarray:
+    """(N, C, H, W), any strides → a C-contiguous (C, H', W', N) array (of ``dtype``, default x's) with ``pads`` of
+    ``fill`` before and after (``size``, when given, is (H', W'): rows and columns past the input are ``fill`` too,
+    those past it are cut). One copy at most: none when x is an NCHW view of a (C, H, W, N) array of that dtype
+    and there is no padding."""
     (top, bottom), (left, right) = pads
     x = x.transpose(1, 2, 3, 0)
     C, H, W, N = x.shape
     Hp, Wp = size or (top + H + bottom, left + W + right)
     if (Hp, Wp) == (H, W) and top == left == 0:
-        return np.ascontiguousarray(x)
-    out = np.full((C, Hp, Wp, N), fill, x.dtype)
+        return np.ascontiguousarray(x, dtype)
+    out = np.full((C, Hp, Wp, N), fill, dtype or x.dtype)
     h, w = min(H, Hp - top), min(W, Wp - left)
     out[:, top:top + h, left:left + w] = x[:, :h, :w]
     return out
@@ -251,7 +253,7 @@ def convolution(layer: str, input: Any, weight: Tensor, bias: Tensor | None, str
     N, C, H, Wd = X.shape
     out_hw = (_out_size(layer, H, pads[0], kernel[0], stride[0], dilation[0]),
               _out_size(layer, Wd, pads[1], kernel[1], stride[1], dilation[1]))
-    xp = padded(X, pads)
+    xp = padded(X, pads, dtype=W.dtype)  # computed in the weight's dtype (as Linear casts its input)
     cols = im2col(xp, kernel, stride, dilation, out_hw).reshape(groups, -1, out_hw[0] * out_hw[1] * N)
     W3 = W4.reshape(groups, W4.shape[0] // groups, -1)
     out = blocked_matmul(W3, cols).reshape(W4.shape[0], -1)  # (C_out, OH·OW·N)
@@ -269,7 +271,7 @@ def convolution(layer: str, input: Any, weight: Tensor, bias: Tensor | None, str
             gxp = col2im(gcols, xp.shape, kernel, stride, dilation, out_hw)
             gx = _nchw(_crop(gxp, pads, (H, Wd)))
             gx = gx[:, :, 0] if dims == 1 else gx
-            gx = gx[0] if unbatched else gx
+            gx = (gx[0] if unbatched else gx).astype(X.dtype, copy=False)
         if weight.requires_grad:
             gw = outer_sum(g3, cols).reshape(W.shape)
         if bias is not None and bias.requires_grad:
@@ -315,7 +317,7 @@ def conv_transpose2d(input: Any, weight: Tensor, bias: Tensor | None = None, str
     if min(out_hw) < 1:
         raise ValueError(f"{layer}: input of spatial size {in_hw} gives an output of size {out_hw}")
     pads = tuple((p, f - n - p) for p, f, n in zip(padding, full, out_hw))
-    xs = to_chwn(X).reshape(groups, C // groups, -1)  # (groups, C_in/groups, H·W·N)
+    xs = padded(X, ((0, 0), (0, 0)), dtype=W.dtype).reshape(groups, C // groups, -1)  # (groups, C_in/groups, H·W·N)
     W3 = W.reshape(groups, C // groups, -1)  # (groups, C_in/groups, C_out/groups·kh·kw)
     cols = blocked_matmul(W3.transpose(0, 2, 1), xs)
     image = col2im(cols, (c_out, *full, N), kernel, stride, dilation, in_hw)
@@ -330,7 +332,7 @@ def conv_transpose2d(input: Any, weight: Tensor, bias: Tensor | None = None, str
         gx = gw = gb = None
         if x.requires_grad:
             gx = _nchw(blocked_matmul(W3, gcols).reshape(C, H, Wd, N))
-            gx = gx[0] if unbatched else gx
+            gx = (gx[0] if unbatched else gx).astype(X.dtype, copy=False)
         if weight.requires_grad:
             gw = outer_sum(xs, gcols).reshape(W.shape)
         if bias is not None and bias.requires_grad:

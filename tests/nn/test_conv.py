@@ -143,6 +143,14 @@ def test_float32_stays_float32():
     assert out.dtype == x.grad.dtype == conv.weight.grad.dtype == conv.bias.grad.dtype == np.float32
 
 
+def test_a_float64_input_runs_in_the_weights_float32_as_in_linear():
+    for layer in (gn.nn.Conv2d(2, 3, 3), gn.nn.ConvTranspose2d(2, 3, 3)):
+        x = gn.tensor(np.ones((1, 2, 4, 4)), requires_grad=True)
+        out = layer(x)
+        out.sum().backward()
+        assert out.dtype == np.float32 and x.grad.dtype == np.float64
+
+
 def test_initialisation_is_torchs_kaiming_uniform():
     conv = gn.nn.Conv2d(4, 64, (3, 5), groups=2)
     assert conv.weight.shape == (64, 2, 3, 5) and conv.bias.shape == (64,)
