@@ -206,10 +206,6 @@ def _as_spatial_2d(data: np.ndarray, dims: int) -> np.ndarray:
     return data[:, :, None, :] if dims == 1 else data
 
 
-def _lift(values: tuple[int, ...], one: int, dims: int) -> Pair:
-    return (one, values[0]) if dims == 1 else values
-
-
 # ------------------------------------------------------------------------------------------ convolution
 
 def conv2d(input: Any, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,
