@@ -14,6 +14,8 @@ import numpy as np
 from .. import tensor as _engine
 from ..ops import ACTIVATIONS, Activation, leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
 from ..tensor import Tensor, as_tensor, claim_gradient, result
+from .functional_conv import *  # noqa: F401,F403  (convolutions, 1-D and 2-D pooling, interpolate)
+from .functional_layers import *  # noqa: F401,F403  (batch_norm, dropout2d, embedding)
 
 __all__ = [
     "linear", "dense_stack", "Dense", "dropout", "relu", "tanh", "sigmoid", "leaky_relu", "softmax", "log_softmax",
