@@ -153,3 +153,66 @@ def float64_default():
     finally:
         gn.set_default_dtype(previous)
 
+
+
+def _flat(value: Any) -> list:
+    """The Tensors (or torch tensors) of a nested tuple/list of outputs, in order; None entries dropped."""
+    if isinstance(value, (tuple, list)):
+        return [leaf for item in value for leaf in _flat(item)]
+    return [] if value is None else [value]
+
+
+def check_module(module: Any, torch_module: Any, args: Sequence[Any], kwargs: dict | None = None, *,
+                 seed: int = 0) -> list:
+    """A glassnet layer against the same PyTorch layer (float64): ``torch_module`` gets ``module``'s state_dict;
+    both run on ``args`` (ndarrays, None, or tuples of them: float arrays require grad) and ``kwargs`` (constant
+    arrays such as masks, or plain values); then assert, to 1e-6, every output (nested tuples flattened, None
+    skipped) and, after backward of Σ w·output with random w, the gradients of every float input and every
+    parameter, by name. Returns glassnet's outputs, flattened."""
+    import torch
+    torch_module.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in module.state_dict().items()})
+    assert list(module.state_dict()) == list(torch_module.state_dict()), "parameter names or order differ"
+
+    def build(value: Any, lib: str) -> Any:
+        if isinstance(value, tuple):
+            return tuple(build(v, lib) for v in value)
+        if not isinstance(value, np.ndarray):
+            return value
+        grad = value.dtype.kind == "f"
+        return gn.tensor(value.copy(), requires_grad=grad) if lib == "gn" else \
+            torch.tensor(value, requires_grad=grad) if grad else torch.from_numpy(value.copy())
+    gn_args, t_args = [build(a, "gn") for a in args], [build(a, "torch") for a in args]
+    kwargs = kwargs or {}
+    gn_kwargs = {k: build(v, "gn") if not isinstance(v, np.ndarray) or v.dtype.kind != "f" else gn.tensor(v)
+                 for k, v in kwargs.items()}
+    t_kwargs = {k: to_torch(v) for k, v in kwargs.items()}
+    outs, expected = _flat(module(*gn_args, **gn_kwargs)), _flat(torch_module(*t_args, **t_kwargs))
+    assert len(outs) == len(expected), f"{len(outs)} outputs, PyTorch gives {len(expected)}"
+    rng = np.random.default_rng(seed + 1)
+    loss, t_loss = 0, 0
+    for k, (out, want) in enumerate(zip(outs, expected)):
+        assert out.shape == tuple(want.shape), f"output {k}: shape {out.shape}, PyTorch gives {tuple(want.shape)}"
+        assert out.dtype == np.float64, f"output {k} is {out.dtype}"
+        np.testing.assert_allclose(out._data, want.detach().numpy(), rtol=RTOL, atol=ATOL, err_msg=f"output {k}")
+        w = rng.uniform(-1, 1, out.shape)
+        if out.requires_grad:
+            loss, t_loss = loss + (out * gn.tensor(w)).sum(), t_loss + (want * torch.tensor(w)).sum()
+    loss.backward()
+    t_loss.backward()
+    for k, (x, t) in enumerate(zip(_flat(gn_args), _flat(t_args))):
+        if isinstance(x, gn.Tensor) and x.requires_grad:
+            want = t.grad.numpy() if t.grad is not None else np.zeros(x.shape)
+            got = x.grad._data if x.grad is not None else np.zeros(x.shape)
+            np.testing.assert_allclose(got, want, rtol=RTOL, atol=ATOL, err_msg=f"grad of input {k}")
+    t_params = dict(torch_module.named_parameters())
+    for name, param in module.named_parameters():
+        want = t_params[name].grad
+        got = param.grad._data if param.grad is not None else np.zeros(param.shape)
+        np.testing.assert_allclose(got, np.zeros(param.shape) if want is None else want.numpy(), rtol=RTOL,
+                                   atol=ATOL, err_msg=f"grad of {name}")
+    return outs
+
+
+@pytest.fixture(scope="session", name="check_module")
+def check_module_fixture() -> Callable:
+    return check_module

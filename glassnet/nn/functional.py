@@ -283,3 +283,7 @@ def nll_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
 def _rows(w: np.ndarray) -> np.ndarray:
     """Per-sample weights as a column, so that they scale each row of a (N, C) gradient."""
     return w[:, None] if np.ndim(w) else w
+
+
+from .attention import scaled_dot_product_attention  # noqa: E402,F401  (beside MultiheadAttention)
+from .layernorm import layer_norm  # noqa: E402,F401  (F.layer_norm lives beside LayerNorm)
