@@ -3,6 +3,7 @@ backend (imported only when a figure is drawn), image grids, the final ``RESULT`
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import time
@@ -12,6 +13,8 @@ import numpy as np
 
 # the examples run from a checkout without installing glassnet: make the repository importable
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import glassnet as gn  # noqa: E402
 
 
 def parse_args(description: str) -> argparse.Namespace:
@@ -81,6 +84,45 @@ def roc_auc(scores: np.ndarray, positive: np.ndarray) -> float:
     if n_pos == 0 or n_neg == 0:
         raise ValueError(f"roc_auc needs positives and negatives, got {n_pos} and {n_neg}")
     return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def random_shifts(images: np.ndarray, max_shift: int, rng: np.random.Generator) -> np.ndarray:
+    """Square one-channel images ((n, side·side), (n, side, side) or (n, 1, side, side)) each moved by a random
+    whole number of pixels in [−max_shift, max_shift] in x and in y, the uncovered edge left without ink."""
+    n, side = len(images), math.isqrt(images[0].size)
+    padded = np.pad(images.reshape(n, side, side), ((0, 0), (max_shift, max_shift), (max_shift, max_shift)))
+    rows = max_shift + rng.integers(-max_shift, max_shift + 1, (n, 1)) + np.arange(side)
+    cols = max_shift + rng.integers(-max_shift, max_shift + 1, (n, 1)) + np.arange(side)
+    return padded[np.arange(n)[:, None, None], rows[:, :, None], cols[:, None, :]].reshape(images.shape)
+
+
+class ShiftingTrainer(gn.Trainer):
+    """The default training step on randomly shifted copies of each batch's images (data augmentation: the
+    network cannot learn one exact position of a digit)."""
+
+    def __init__(self, *args: Any, max_shift: int = 1, seed: int = 0, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.max_shift, self.rng = max_shift, np.random.default_rng(seed)
+
+    def train_step(self, batch: tuple) -> dict[str, float]:
+        images, labels = batch
+        moved = gn.tensor(random_shifts(images.numpy(), self.max_shift, self.rng))
+        return super().train_step((moved, labels))
+
+
+def progress_printer(clock: "Clock", epochs: int, name: str = "") -> Any:
+    """A callback printing each epoch's logs on one line."""
+    def show(epoch: int, logs: dict[str, float]) -> None:
+        print(f"{clock} {name}epoch {epoch + 1:2d}/{epochs}: " + ", ".join(
+            f"{key} {value:.4f}" for key, value in logs.items()), flush=True)
+    return gn.callbacks.LambdaCallback(on_epoch_end=show)
+
+
+def confusion_matrix(true: np.ndarray, predicted: np.ndarray, classes: int = 10) -> np.ndarray:
+    """counts[t, p]: how many samples of class t were predicted as p."""
+    counts = np.zeros((classes, classes), dtype=int)
+    np.add.at(counts, (true, predicted), 1)
+    return counts
 
 
 class Clock:

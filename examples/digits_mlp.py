@@ -5,7 +5,8 @@ trained with softmax + cross-entropy.
 
 Grey levels (``binary=False``) and random 1-pixel shifts of every training image (each epoch sees each digit
 moved by up to one pixel in x and y: the network cannot learn one exact position) lift the test accuracy from
-the ink/no-ink network's ~93% past 95%. The shift lives in a ``gn.Trainer`` subclass's ``train_step``.
+the ink/no-ink network's ~93% past 95%. The shift lives in a ``gn.Trainer`` subclass's ``train_step``
+(``_common.ShiftingTrainer``).
 Figures: the learning curves, the confusion matrix, misclassified test digits, and the first layer's weights as
 16×16 images (what each hidden neuron looks for: the course's "NN visualization").
 """
@@ -13,41 +14,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from _common import Clock, image_grid, parse_args, pyplot, result, save
+from _common import (Clock, ShiftingTrainer, confusion_matrix, image_grid, parse_args, progress_printer, pyplot,
+                     result, save)
 
 import glassnet as gn
 from glassnet import nn
 
 SIDE = 16
-
-
-def shift_by_one_pixel(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """(n, 16·16) images each moved by a random −1, 0 or +1 pixels in x and in y (the edge filled with no ink)."""
-    n = len(images)
-    padded = np.pad(images.reshape(n, SIDE, SIDE), ((0, 0), (1, 1), (1, 1)))
-    rows = 1 + rng.integers(-1, 2, (n, 1)) + np.arange(SIDE)
-    cols = 1 + rng.integers(-1, 2, (n, 1)) + np.arange(SIDE)
-    return padded[np.arange(n)[:, None, None], rows[:, :, None], cols[:, None, :]].reshape(n, -1)
-
-
-class ShiftingTrainer(gn.Trainer):
-    """The default training step on randomly shifted copies of each batch's images (data augmentation)."""
-
-    def __init__(self, *args, seed: int = 0, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.rng = np.random.default_rng(seed)
-
-    def train_step(self, batch):
-        images, labels = batch
-        moved = gn.tensor(shift_by_one_pixel(images.numpy(), self.rng))
-        return super().train_step((moved, labels))
-
-
-def confusion_matrix(true: np.ndarray, predicted: np.ndarray, classes: int = 10) -> np.ndarray:
-    """counts[t, p]: how many digits t were read as p."""
-    counts = np.zeros((classes, classes), dtype=int)
-    np.add.at(counts, (true, predicted), 1)
-    return counts
 
 
 def main() -> None:
@@ -63,11 +36,8 @@ def main() -> None:
     model = nn.Sequential(nn.Linear(SIDE * SIDE, hidden), nn.ReLU(), nn.Dropout(0.3), nn.Linear(hidden, 10))
     optimizer = gn.optim.Adam(model.parameters(), lr=lr)
     scheduler = gn.optim.lr_scheduler.StepLR(optimizer, step_size=max(1, epochs // 3), gamma=0.5)
-    progress = gn.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: print(
-        f"{clock} epoch {epoch + 1:2d}/{epochs}: loss {logs['loss']:.4f}, train accuracy {logs['accuracy']:.4f}, "
-        f"test accuracy {logs['val_accuracy']:.4f}", flush=True))
     trainer = ShiftingTrainer(model, loss=nn.CrossEntropyLoss(), optimizer=optimizer, scheduler=scheduler,
-                              metrics=["accuracy"], callbacks=[progress])
+                              metrics=["accuracy"], callbacks=[progress_printer(clock, epochs)], max_shift=1)
     history = trainer.fit(X_train, y_train, epochs=epochs, batch_size=64, validation_data=(X_test, y_test),
                           verbose=0)
 

@@ -25,6 +25,13 @@ QUICK = {
                     ["autoencoder_reconstructions", "autoencoder_anomaly", "autoencoder_denoising",
                      "autoencoder_code2d"]),
     "gan": ("modes_covered", 3, "a generator collapsed onto one mode covers 1", ["gan_ring"]),
+    "cnn_digits": ("test_accuracy_28", 0.7, "chance is 0.1",
+                   ["cnn_filters", "cnn_feature_maps_1", "cnn_feature_maps_2"]),
+    "rnn_forecast": ("improvement_over_seasonal_naive", 0.2, "the seasonal-naive forecast itself scores 0",
+                     ["rnn_forecast"]),
+    "rnn_classify": ("test_accuracy", 0.75, "chance is 0.5", ["rnn_classify"]),
+    "transformer": ("reversal_exact_accuracy", 0.9, "guessing gets 10⁻⁸ of the sequences right",
+                    ["transformer_attention"]),
 }
 
 
@@ -58,6 +65,10 @@ def test_quick_run_beats_its_baseline_and_draws_its_figures(name, tmp_path):
     if name == "gan":  # the second quality figure: samples near a mode (random points in the box: 1.6%)
         within = re.search(r"([\d.]+)% of samples within 3σ", "\n".join(lines))
         assert within and float(within.group(1)) >= 25, lines
+    if name == "transformer":  # the language model beats the characters' frequencies alone
+        bits = re.search(r"([\d.]+) bits per character on the held-out last 10% \(unigram baseline ([\d.]+)\)",
+                         "\n".join(lines))
+        assert bits and float(bits.group(1)) < float(bits.group(2)), lines
 
 
 def test_roc_auc_matches_scikit_learn_with_ties():
@@ -83,18 +94,21 @@ def test_mode_quality_of_real_ring_and_collapsed_samples():
     assert gan.mode_quality(rng.uniform(-3, 3, (4000, 2)))[1] < 0.05
 
 
-def test_shift_by_one_pixel_moves_each_digit_by_at_most_one_pixel():
-    from digits_mlp import shift_by_one_pixel
+@pytest.mark.parametrize("max_shift, shape", [(1, (200, 256)), (2, (200, 1, 16, 16))])
+def test_random_shifts_move_each_digit_by_at_most_max_shift_pixels(max_shift, shape):
+    from _common import random_shifts
     rng = np.random.default_rng(0)
-    images = np.zeros((50, 16, 16), np.float32)
+    images = np.zeros((200, 16, 16), np.float32)
     images[:, 5:9, 6:10] = 1  # a 4×4 block of ink
-    moved = shift_by_one_pixel(images.reshape(50, -1), rng).reshape(50, 16, 16)
+    moved = random_shifts(images.reshape(shape), max_shift, rng)
+    assert moved.shape == shape
     offsets = set()
-    for image in moved:
+    for image in moved.reshape(200, 16, 16):
         rows, cols = np.nonzero(image)
         assert image.sum() == 16 and rows.max() - rows.min() == 3 and cols.max() - cols.min() == 3
         offsets.add((rows.min() - 5, cols.min() - 6))
-    assert offsets == {(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)}
+    steps = range(-max_shift, max_shift + 1)
+    assert offsets == {(dy, dx) for dy in steps for dx in steps}
 
 
 def test_autoencoder_corruption_replaces_the_stated_fraction():
