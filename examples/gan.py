@@ -84,7 +84,8 @@ class GANTrainer(gn.Trainer):
         return {"d_loss": float(d_loss.item()), "g_loss": float(g_loss.item())}
 
     def sample(self, n: int, seed: int = 1) -> np.ndarray:
-        """n samples from the generator (the same noise for the same seed)."""
+        """n samples from the generator (the same noise for the same seed), in the mode training left it in (a
+        generator with batch norm normalises over these samples, as it does in training)."""
         rng = np.random.default_rng(seed)
         with gn.no_grad():
             return self.model(gn.tensor(rng.standard_normal((n, self.noise_size)).astype(np.float32))).numpy()
@@ -115,7 +116,7 @@ def main() -> None:
     rng = np.random.default_rng(0)
 
     # 1. the ring of 8 Gaussians
-    ring_epochs, ring_lr, digit_epochs, digits = (20, 2e-3, 0, 0) if args.quick else (40, 1e-3, 40, 10000)
+    ring_epochs, ring_lr, digit_epochs, digits = (20, 2e-3, 0, 0) if args.quick else (40, 1e-3, 30, 10000)
     real = ring_of_gaussians(10000, rng)
     noise_size = 8
     trainer = GANTrainer(mlp([noise_size, 128, 128, 2], nn.ReLU), mlp([2, 128, 128, 1], nn.LeakyReLU),
@@ -136,8 +137,13 @@ def main() -> None:
     if digits:
         X, _ = gn.data.load_digits(size=16, binary=False)
         images = X[:digits] * 2 - 1  # in [-1, 1], the generator's tanh range
-        digit_trainer = GANTrainer(mlp([64, 256, 256, 256], nn.ReLU, nn.Tanh()),
-                                   mlp([256, 256, 256, 1], nn.LeakyReLU), 64, lr=2e-4, seed=1)
+        generator = nn.Sequential(  # batch norm in the generator, dropout in the discriminator: both needed here
+            nn.Linear(64, 256), nn.BatchNorm1d(256), nn.LeakyReLU(0.2),
+            nn.Linear(256, 512), nn.BatchNorm1d(512), nn.LeakyReLU(0.2), nn.Linear(512, 256), nn.Tanh())
+        discriminator = nn.Sequential(
+            nn.Linear(256, 256), nn.LeakyReLU(0.2), nn.Dropout(0.3),
+            nn.Linear(256, 256), nn.LeakyReLU(0.2), nn.Dropout(0.3), nn.Linear(256, 1))
+        digit_trainer = GANTrainer(generator, discriminator, 64, lr=2e-4, seed=1)
         shots = fit_gan("digits", digit_trainer, images, digit_epochs, snapshots=4, samples=16, clock=clock)
         grid = np.concatenate([(points + 1) / 2 for _, points in shots]).reshape(-1, 16, 16)
         save(image_grid(grid, columns=16, titles=[f"ep {e}" if k == 0 else "" for e, _ in shots for k in range(16)],

@@ -69,11 +69,11 @@ class TokenTrainer(gn.Trainer):
 
 
 def fit_tokens(model: TokenTransformer, X: np.ndarray, Y: np.ndarray, epochs: int, lr: float, clock: Clock,
-               name: str) -> None:
+               name: str, validation_data: tuple | None = None, callbacks: tuple = ()) -> None:
     optimizer = gn.optim.Adam(model.parameters(), lr=lr)
     trainer = TokenTrainer(model, loss=nn.CrossEntropyLoss(), optimizer=optimizer,
-                           callbacks=[progress_printer(clock, epochs, name)])
-    trainer.fit(X, Y, epochs=epochs, batch_size=64, verbose=0)
+                           callbacks=[progress_printer(clock, epochs, name), *callbacks])
+    trainer.fit(X, Y, epochs=epochs, batch_size=64, validation_data=validation_data, verbose=0)
 
 
 def predict_tokens(model: TokenTransformer, X: np.ndarray) -> np.ndarray:
@@ -98,16 +98,21 @@ def reversal(args, clock: Clock) -> tuple[float, TokenTransformer, np.ndarray]:
 
 
 def language_model(args, clock: Clock) -> None:
-    context, stride, epochs = (32, 4, 2) if args.quick else (48, 2, 15)
+    context, stride, epochs = (32, 4, 2) if args.quick else (48, 2, 20)
     with open(README, encoding="utf-8") as file:
         text = file.read()
     characters = sorted(set(text))
     ids = np.array([characters.index(c) for c in text])
-    cut = int(0.9 * len(ids))
-    starts = np.arange(0, cut - context - 1, stride)
-    X, Y = ids[starts[:, None] + np.arange(context)], ids[starts[:, None] + np.arange(1, context + 1)]
-    held = np.arange(cut, len(ids) - context - 1, context)
-    X_held, Y_held = ids[held[:, None] + np.arange(context)], ids[held[:, None] + np.arange(1, context + 1)]
+    cut, held_cut = int(0.8 * len(ids)), int(0.9 * len(ids))
+
+    def windows(start: int, stop: int, step: int) -> tuple[np.ndarray, np.ndarray]:
+        """(inputs, next characters) of the windows of ``context`` characters that start in [start, stop)."""
+        starts = np.arange(start, stop - context - 1, step)
+        return ids[starts[:, None] + np.arange(context)], ids[starts[:, None] + np.arange(1, context + 1)]
+
+    X, Y = windows(0, cut, stride)
+    validation = windows(cut, held_cut, context)  # picks the epoch to keep (early stopping)
+    X_held, Y_held = windows(held_cut, len(ids), context)  # measures the model
     frequency = np.bincount(ids[:cut], minlength=len(characters)) + 1.0
     frequency /= frequency.sum()
     unigram = float(-np.log2(frequency[Y_held]).mean())
@@ -115,7 +120,8 @@ def language_model(args, clock: Clock) -> None:
           f"{len(X)} training windows of {context}")
     gn.manual_seed(0)
     model = TokenTransformer(len(characters), causal=True)
-    fit_tokens(model, X, Y, epochs, 1e-3, clock, "language model ")
+    fit_tokens(model, X, Y, epochs, 1e-3, clock, "language model ", validation_data=validation,
+               callbacks=[gn.callbacks.EarlyStopping(patience=2, restore_best_weights=True)])
     logits = predict_tokens(model, X_held)
     log_probabilities = logits - np.log(np.exp(logits - logits.max(-1, keepdims=True)).sum(-1, keepdims=True)) \
         - logits.max(-1, keepdims=True)
