@@ -36,7 +36,7 @@ def train_cnn(side: int, train_size: int, epochs: int, clock: Clock) -> tuple[nn
     print(f"{clock} {side}×{side}: {len(X_train)} training and {len(X_test)} test digits")
     model = small_cnn(side)
     optimizer = gn.optim.Adam(model.parameters(), lr=1e-3)
-    scheduler = gn.optim.lr_scheduler.StepLR(optimizer, step_size=max(1, epochs // 3), gamma=0.5)
+    scheduler = gn.optim.lr_scheduler.StepLR(optimizer, step_size=max(1, epochs * 2 // 5), gamma=0.5)
     trainer = ShiftingTrainer(model, loss=nn.CrossEntropyLoss(), optimizer=optimizer, scheduler=scheduler,
                               metrics=["accuracy"], callbacks=[progress_printer(clock, epochs, f"{side}×{side} ")],
                               max_shift=2 if side == 28 else 1)
@@ -49,7 +49,7 @@ def train_cnn(side: int, train_size: int, epochs: int, clock: Clock) -> tuple[nn
 def main() -> None:
     args = parse_args(__doc__.splitlines()[0])
     clock = Clock()
-    train_size, epochs, sides = (1500, 2, (28,)) if args.quick else (8000, 15, (16, 28))
+    train_size, epochs, sides = (1500, 2, (28,)) if args.quick else (8000, 25, (16, 28))
     accuracies = {}
     for side in sides:
         model, accuracies[side], X_test = train_cnn(side, train_size, epochs, clock)

@@ -4,8 +4,8 @@ trained with softmax + cross-entropy.
     python examples/digits_mlp.py [--quick] [--out DIR]
 
 Grey levels (``binary=False``) and random 1-pixel shifts of every training image (each epoch sees each digit
-moved by up to one pixel in x and y: the network cannot learn one exact position) lift the test accuracy from
-the ink/no-ink network's ~93% past 95%. The shift lives in a ``gn.Trainer`` subclass's ``train_step``
+moved by up to one pixel in x and y: the network cannot learn one exact position) lift the test accuracy of the
+same network from 93.3% (ink/no-ink pixels, no shifts) to 96.9% (see examples/README.md). The shift lives in a ``gn.Trainer`` subclass's ``train_step``
 (``_common.ShiftingTrainer``).
 Figures: the learning curves, the confusion matrix, misclassified test digits, and the first layer's weights as
 16×16 images (what each hidden neuron looks for: the course's "NN visualization").
@@ -26,7 +26,7 @@ SIDE = 16
 def main() -> None:
     args = parse_args(__doc__.splitlines()[0])
     clock = Clock()
-    train_size, hidden, epochs, lr = (2000, 128, 6, 4e-3) if args.quick else (8000, 512, 30, 1e-3)
+    train_size, hidden, epochs, lr = (2000, 128, 6, 4e-3) if args.quick else (8000, 512, 50, 1e-3)
     gn.manual_seed(0)
     X, y = gn.data.load_digits(size=SIDE, binary=False)
     X_train, X_test, y_train, y_test = gn.data.train_test_split(X, y, test_size=2000, seed=0, stratify=y)
@@ -35,8 +35,7 @@ def main() -> None:
 
     model = nn.Sequential(nn.Linear(SIDE * SIDE, hidden), nn.ReLU(), nn.Dropout(0.3), nn.Linear(hidden, 10))
     optimizer = gn.optim.Adam(model.parameters(), lr=lr)
-    scheduler = gn.optim.lr_scheduler.StepLR(optimizer, step_size=max(1, epochs // 3), gamma=0.5)
-    trainer = ShiftingTrainer(model, loss=nn.CrossEntropyLoss(), optimizer=optimizer, scheduler=scheduler,
+    trainer = ShiftingTrainer(model, loss=nn.CrossEntropyLoss(), optimizer=optimizer,
                               metrics=["accuracy"], callbacks=[progress_printer(clock, epochs)], max_shift=1)
     history = trainer.fit(X_train, y_train, epochs=epochs, batch_size=64, validation_data=(X_test, y_test),
                           verbose=0)
