@@ -615,7 +615,7 @@ class _Decoder:
             array = self.arrays[self.number(node["tensor"], "a tensor")]
             if node.get("parameter"):
                 return Parameter(array, requires_grad=bool(node.get("requires_grad", True)))
-            return Tensor(array, requires_grad=bool(node.get("requires_grad", False)))
+            return _engine.tensor(array, requires_grad=bool(node.get("requires_grad", False)))
         if "array" in node:
             return self.arrays[self.number(node["array"], "an array")]
         if "scalar" in node:

@@ -28,3 +28,14 @@ class Dropout(Module):
 
     def get_config(self) -> dict[str, Any]:
         return {"p": self.p}
+
+
+class Dropout2d(Dropout):
+    """Channel dropout: in training, zero each whole channel of (N, C, H, W) with probability p and scale the rest
+    by 1/(1−p); in ``eval()`` mode, the identity. ``inplace`` is accepted for torch's code (the output is new)."""
+
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
+        super().__init__(p)
+
+    def forward(self, x: Any) -> Tensor:
+        return F.dropout2d(x, self.p, self.training)
