@@ -8,6 +8,7 @@ from importlib import import_module
 from typing import Any
 
 from . import callbacks, glass, nn, optim, train
+from ._memory import keep_freed_memory
 from .ops import (abs, clip, concatenate, exp, leaky_relu, log, log_softmax, matmul, max, mean, min, relu,
                   reshape, sigmoid, softmax, sqrt, stack, sum, tanh, transpose, where)
 from .serialization import load, save
@@ -16,6 +17,7 @@ from .tensor import (Generator, GraphError, Tensor, enable_grad, get_default_dty
 from .train import History, evaluate, fit, predict, restarts
 
 __version__ = "0.1.0"
+keep_freed_memory()  # large temporaries reuse freed memory instead of faulting in fresh pages each step (_memory.py)
 
 __all__ = [
     "Tensor", "Generator", "tensor", "no_grad", "enable_grad", "is_grad_enabled", "manual_seed", "set_default_dtype",
