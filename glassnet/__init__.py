@@ -8,6 +8,7 @@ from importlib import import_module
 from typing import Any
 
 from . import autograd, callbacks, glass, lens, nn, ops, optim, train, utils
+from ._memory import keep_freed_memory
 from .ops import *  # noqa: F401,F403  (torch's namespace functions: gn.zeros, gn.cat, gn.exp, gn.max, …)
 from .ops import __all__ as _ops
 from .serialization import load, save
@@ -19,6 +20,7 @@ from .tensor import (DeviceError, DtypeError, Generator, GraphError, ShapeError,
 from .train import History, Trainer, evaluate, fit, predict, restarts
 
 __version__ = "0.1.0"
+keep_freed_memory()  # large temporaries reuse freed memory instead of faulting in fresh pages each step (_memory.py)
 
 __all__ = [
     "Tensor", "Generator", "tensor", "no_grad", "enable_grad", "is_grad_enabled", "manual_seed", "set_default_dtype",
