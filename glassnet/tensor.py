@@ -335,6 +335,13 @@ class _Node(NamedTuple):
         return f"<{self.name()} object at {id(self.tensor):#x}>"
 
 
+@functools.lru_cache(maxsize=None)
+def _node_class(name: str) -> type:
+    """The class of a ``grad_fn`` called ``name`` (``type(y.grad_fn).__name__`` is ``"SumBackward0"``, as in
+    PyTorch), one per name."""
+    return type(name, (_Node,), {"__slots__": ()})
+
+
 _GRAD_FN_NAMES = {  # ops whose PyTorch node name is not their own name + "Backward0"
     "scale": "MulBackward0", "getitem": "IndexBackward0", "freed": "FreedBackward0", "assigned": "CopySlices",
     "matmul": "MmBackward0", "cast": "ToCopyBackward0", "concatenate": "CatBackward0", "permute": "PermuteBackward0",
@@ -579,7 +586,9 @@ class Tensor:
     @property
     def grad_fn(self) -> _Node | None:
         """The op that made this tensor (e.g. ``MulBackward0``), None for a leaf."""
-        return None if self._backward is None else _Node(self)
+        if self._backward is None:
+            return None
+        return _node_class(_Node(self).name())(self)
 
     @property
     def itemsize(self) -> int:

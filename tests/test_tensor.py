@@ -230,3 +230,10 @@ def test_autograd_polynomial_tutorial_style_code_runs_unchanged():
     mine, theirs = run(gn), run(torch)
     np.testing.assert_allclose(mine[0], theirs[0], rtol=1e-4)
     assert mine[1] == pytest.approx(theirs[1], rel=1e-4) and mine[2] == theirs[2].replace("torch.", "")
+
+
+def test_shapes_that_do_not_broadcast_raise_a_shape_error_naming_both():
+    with pytest.raises(gn.ShapeError, match=r"add: shapes \(2, 3\) and \(4,\) do not broadcast"):
+        gn.ones(2, 3) + gn.ones(4)
+    with pytest.raises(RuntimeError):  # what PyTorch code catches
+        gn.ones(2, 3) * gn.ones(2)

@@ -6,12 +6,13 @@ sums them back.
 """
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
 import numpy as np
 
-from ..tensor import DtypeError, Tensor, _inplace, _wrap, as_tensor, get_default_dtype, result
+from ..tensor import DtypeError, ShapeError, Tensor, _inplace, _wrap, as_tensor, get_default_dtype, result
 from ._args import array_of, cast, floating, operands
 
 __all__ = [
@@ -26,6 +27,25 @@ __all__ = [
 
 # ------------------------------------------------------------------------------------------ arithmetic
 
+def _broadcasting(op: Any) -> Any:
+    """A binary op whose operands' shapes do not broadcast raises ShapeError (a ValueError and, as in PyTorch, a
+    RuntimeError) naming both shapes, instead of NumPy's bare ValueError."""
+    @functools.wraps(op)
+    def checked(a: Any, b: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return op(a, b, *args, **kwargs)
+        except ValueError as error:
+            shapes = [tuple(np.shape(x._data if isinstance(x, Tensor) else x)) for x in (a, b)]
+            try:
+                np.broadcast_shapes(*shapes)
+            except ValueError:
+                raise ShapeError(f"{op.__name__}: shapes {shapes[0]} and {shapes[1]} do not broadcast: from the "
+                                 f"last dimension back, each pair of sizes must be equal or one of them 1") from None
+            raise error
+    return checked
+
+
+@_broadcasting
 def add(a: Any, b: Any, *, alpha: Any = 1) -> Tensor:
     """a + alpha·b."""
     if alpha != 1:
@@ -34,6 +54,7 @@ def add(a: Any, b: Any, *, alpha: Any = 1) -> Tensor:
     return result(a._data + b._data, (a, b), lambda g: (g, g))
 
 
+@_broadcasting
 def sub(a: Any, b: Any, *, alpha: Any = 1) -> Tensor:
     """a − alpha·b."""
     if alpha != 1:
@@ -45,6 +66,7 @@ def sub(a: Any, b: Any, *, alpha: Any = 1) -> Tensor:
     return result(a._data - b._data, (a, b), lambda g: (g, -g if negate else None))
 
 
+@_broadcasting
 def mul(a: Any, b: Any) -> Tensor:
     if type(b) in (float, int) and isinstance(a, Tensor) and a._data.dtype.kind == "f":
         return _scale(a, b)
@@ -62,6 +84,7 @@ def _scale(a: Tensor, k: float) -> Tensor:
     return result(a._data * k, (a,), lambda g: (g * k,))
 
 
+@_broadcasting
 def div(a: Any, b: Any, *, rounding_mode: str | None = None) -> Tensor:
     """a / b (true division: integer tensors give the default float dtype, as in PyTorch); ``rounding_mode``
     "floor" or "trunc" rounds the quotient (no gradient)."""
@@ -93,6 +116,7 @@ def floor_divide(a: Any, b: Any) -> Tensor:
     return _wrap(np.floor_divide(a._data, b._data))
 
 
+@_broadcasting
 def remainder(a: Any, b: Any) -> Tensor:
     """a mod b with the sign of b (Python's and PyTorch's ``%``); d/da = 1, d/db = −⌊a/b⌋."""
     a, b = operands(a, b)
@@ -100,6 +124,7 @@ def remainder(a: Any, b: Any) -> Tensor:
     return result(out, (a, b), lambda g: (g, -g * np.floor_divide(a._data, b._data) if b.requires_grad else None))
 
 
+@_broadcasting
 def pow(a: Any, exponent: Any) -> Tensor:
     """a ** exponent; d/da = exponent · a^(exponent−1) (0 where the exponent is 0), d/dexponent = a^exponent · ln a
     (0 where a = 0 and exponent ≥ 0; NaN for a negative base, as in PyTorch)."""
@@ -129,11 +154,13 @@ def neg(a: Tensor) -> Tensor:
 negative = neg
 
 
+@_broadcasting
 def maximum(a: Any, b: Any) -> Tensor:
     """The elementwise larger; a tie splits the gradient in halves (as in PyTorch)."""
     return _pick_larger(a, b, np.maximum)
 
 
+@_broadcasting
 def minimum(a: Any, b: Any) -> Tensor:
     return _pick_larger(a, b, np.minimum)
 

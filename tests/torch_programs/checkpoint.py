@@ -59,6 +59,9 @@ with tempfile.TemporaryDirectory() as folder:
     model = make()
     optimizer = optim.Adam(model.parameters(), lr=0.5)
     checkpoint = torch.load(PATH, weights_only=True)
+    opt_state = checkpoint["optimizer_state_dict"]
+    saved = {"state_keys": sorted(opt_state["state"][0].keys()), "step": float(opt_state["state"][0]["step"]),
+             "group_params": opt_state["param_groups"][0]["params"], "lr": opt_state["param_groups"][0]["lr"]}
     model.load_state_dict(checkpoint["model_state_dict"])
     optimizer.load_state_dict(checkpoint["optimizer_state_dict"])
     epoch = checkpoint["epoch"]
@@ -67,9 +70,5 @@ with tempfile.TemporaryDirectory() as folder:
     resumed = train(model, optimizer, 2).item()
 
 keys = list(checkpoint["model_state_dict"].keys())
-opt_state = checkpoint["optimizer_state_dict"]
 print("RESULT", json.dumps({"straight": straight, "resumed": resumed, "epoch": epoch, "saved_loss": saved_loss,
-                            "keys": keys, "notes": checkpoint["notes"], "lr": opt_state["param_groups"][0]["lr"],
-                            "state_keys": sorted(opt_state["state"][0].keys()),
-                            "step": float(opt_state["state"][0]["step"]),
-                            "group_params": opt_state["param_groups"][0]["params"]}))
+                            "keys": keys, "notes": checkpoint["notes"], **saved}))
