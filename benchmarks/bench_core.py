@@ -99,6 +99,8 @@ def library(name: str) -> tuple[Any, Callable]:
 def build(name: str, spec: Spec, state: dict | None) -> dict:
     """One side: model (with ``state``'s weights if given), loss, optimizer, the pre-built batches, and the
     functions that run a step plain (``step``) and cut into PHASES (``phases``)."""
+    import numpy as np  # here, not at the top: the harness may re-exec before NumPy loads
+
     X, y = spec.data()
     if name == "floor":
         from floor import Floor, floor_phases, floor_step
