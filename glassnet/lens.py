@@ -14,19 +14,19 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from . import optim
 from .callbacks import Callback
-from .nn import ActivationLayer, Linear, Module, Sequential, evaluating
-from .tensor import Tensor
+from .nn import ActivationLayer, Dropout, Linear, Module, Sequential, evaluating
+from .tensor import Tensor, default_generator
+from .train import Trainer
 
 __all__ = ["Landscape", "loss_landscape", "interpolate", "random_directions", "GradientFlow", "LayerSaturation",
-           "saturation", "LRFinder", "lr_find", "Finding", "diagnose"]
+           "saturation", "LRFinder", "lr_find", "KINDS", "Finding", "diagnose"]
 
 Directions = tuple[dict[str, np.ndarray], dict[str, np.ndarray]]
 
@@ -98,11 +98,14 @@ def _flat(weights: Mapping[str, np.ndarray], names: list[str]) -> np.ndarray:
 
 def _dense_plan(model: Module) -> list[tuple[str, str | None, Callable[[np.ndarray], np.ndarray] | None]] | None:
     """(weight name, bias name, activation) per layer when ``model`` is a Sequential of exact Linear and elementwise
-    activation layers — the nets whose forward can be batched over many weight settings at once — else None."""
+    activation layers (and dropout, the identity in eval mode) — the nets whose forward can be batched over many
+    weight settings at once — else None."""
     if type(model) is not Sequential:
         return None
     plan: list[tuple[str, str | None, Any]] = []
     for name, module in model.named_children():
+        if isinstance(module, Dropout):
+            continue
         if type(module) is Linear:
             plan.append((f"{name}.weight", f"{name}.bias" if module.bias is not None else None, None))
         elif isinstance(module, ActivationLayer) and type(module).forward is ActivationLayer.forward and plan \
@@ -325,9 +328,9 @@ def saturation(model: Module, X: Any, bins: int = 30) -> list[LayerSaturation]:
 
 @dataclass
 class LRFinder:
-    """The range test: ``losses[i]`` after a step at ``lrs[i]`` (``smoothed`` their moving average); ``suggestion``
-    the learning rate where the smoothed loss falls fastest per decade; ``diverged_at`` where it blew up, if it
-    did."""
+    """The range test: ``losses[i]`` of the mini-batch stepped at ``lrs[i]`` (``smoothed``: their bias-corrected
+    moving average); ``suggestion`` the learning rate where the smoothed loss falls fastest per decade;
+    ``diverged_at`` the rate at which it blew up (the test stopped there), or None."""
 
     lrs: np.ndarray
     losses: np.ndarray
@@ -336,52 +339,67 @@ class LRFinder:
     diverged_at: float | None
 
 
-def lr_find(model: Module, X: Any, y: Any, loss: Callable, *, optimizer: Any = "sgd", start_lr: float = 1e-6,
-            end_lr: float = 10.0, num_iter: int = 100, batch_size: int = 32, beta: float = 0.9,
-            diverge: float = 4.0, seed: int = 0) -> LRFinder:
-    """Leslie Smith's learning-rate range test on a copy of ``model`` (the model and its optimizer are untouched):
-    mini-batch steps with a learning rate growing exponentially from ``start_lr`` to ``end_lr`` over
-    ``num_iter`` steps, stopping early when the smoothed loss exceeds ``diverge`` × its minimum.
+def lr_find(model: Module | Trainer, X: Any, y: Any = None, loss: Callable | None = None, *, optimizer: Any = "sgd",
+            start_lr: float = 1e-6, end_lr: float = 10.0, num_iter: int = 100, batch_size: int = 32,
+            beta: float = 0.9, diverge: float = 4.0, seed: int = 0) -> LRFinder:
+    """Leslie Smith's learning-rate range test: ``num_iter`` mini-batch steps with the learning rate growing
+    exponentially from ``start_lr`` to ``end_lr``, stopping early when the smoothed loss exceeds ``diverge`` × its
+    lowest value.
 
-    ``optimizer``: a name of a glassnet optimizer ("sgd", "adam", …) or a factory ``params -> Optimizer``.
+    ``model``: a Module, trained as a copy with ``loss`` and ``optimizer`` (a name such as "sgd" or "adam", or a
+    factory ``params -> Optimizer``), or any ``Trainer`` (its own ``train_step``, loss, regularization and
+    optimizer, whose learning rate the test sets): every model, optimizer and scheduler it holds is restored
+    afterwards (weights, momentum buffers, learning rates, train/eval mode). X, y: as for ``fit`` (arrays, or a
+    Dataset or DataLoader as X). Batches are shuffled with ``seed``; glassnet's default generator is left as it was.
     """
     if not 0 < start_lr < end_lr or not math.isfinite(end_lr):
         raise ValueError(f"lr_find: need 0 < start_lr < end_lr, got {start_lr} and {end_lr}")
     if num_iter < 5:
         raise ValueError(f"lr_find: num_iter must be ≥ 5, got {num_iter}")
-    trial = copy.deepcopy(model)
-    if isinstance(optimizer, str):
-        classes = {name.lower(): cls for name, cls in vars(optim).items()
-                   if isinstance(cls, type) and issubclass(cls, optim.Optimizer) and cls is not optim.Optimizer}
-        if optimizer.lower() not in classes:
-            raise ValueError(f"lr_find: unknown optimizer {optimizer!r}; choose one of {sorted(classes)}")
-        opt = classes[optimizer.lower()](trial.parameters(), lr=start_lr)
+    if isinstance(model, Trainer):
+        if loss is not None:
+            raise ValueError("lr_find: a Trainer brings its own loss; pass loss= only with a model")
+        trainer = model
+    elif loss is None:
+        raise ValueError("lr_find: pass the loss (e.g. nn.MSELoss()) with a model, or give a Trainer")
     else:
-        opt = optimizer(trial.parameters())
-    X = np.asarray(X.numpy() if isinstance(X, Tensor) else X, dtype=trial.dtype)
-    y = np.asarray(y.numpy() if isinstance(y, Tensor) else y)
-    if getattr(loss, "takes_class_indices", False):
-        y = y.astype(np.int64)
-    elif y.ndim == 1:
-        y = y.astype(trial.dtype).reshape(-1, 1)
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(len(X))
+        trainer = Trainer(copy.deepcopy(model), loss=loss, optimizer=optimizer)
+    if trainer.optimizer is None:
+        raise ValueError("lr_find: the Trainer has no optimizer whose learning rate to sweep")
+    snapshot = trainer.state_dict()
+    modes = [(part, part.training) for part in trainer.__dict__.values() if isinstance(part, Module)]
+    kept_rng = default_generator.rng
+    default_generator.rng = np.random.default_rng(seed)
+    try:
+        return _range_test(trainer, X, y, start_lr, end_lr, num_iter, batch_size, beta, diverge)
+    finally:
+        default_generator.rng = kept_rng
+        trainer.load_state_dict(snapshot)
+        for part, training in modes:
+            part.train(training)
+
+
+def _range_test(trainer: Trainer, X: Any, y: Any, start_lr: float, end_lr: float, num_iter: int, batch_size: int,
+                beta: float, diverge: float) -> LRFinder:
+    data = trainer._data(X, y)
+
+    def batches() -> Iterator[Any]:
+        while True:
+            count = 0
+            for count, batch in enumerate(data.batches(batch_size, True), 1):
+                yield batch
+            if not count:
+                raise ValueError("lr_find: the data yielded no batches")
+
+    for part in trainer.__dict__.values():
+        if isinstance(part, Module):
+            part.train()
     lrs = start_lr * (end_lr / start_lr) ** (np.arange(num_iter) / (num_iter - 1))
     losses, smoothed, average, best, diverged = [], [], 0.0, math.inf, None
-    trial.train()
-    for i, lr in enumerate(lrs):
-        start = (i * batch_size) % len(X)
-        if start + batch_size > len(X):
-            order = rng.permutation(len(X))
-        batch = order[start:start + batch_size]
-        for group in opt.param_groups:
+    for i, (lr, batch) in enumerate(zip(lrs, batches())):
+        for group in trainer.optimizer.param_groups:
             group["lr"] = float(lr)
-        opt.zero_grad()
-        value = loss(trial(Tensor(X[batch])), y[batch])
-        current = float(value._data)
-        if math.isfinite(current):
-            value.backward()
-            opt.step()
+        current = float(trainer.train_step(batch)["loss"])  # a NaN or infinite loss takes no step
         losses.append(current)
         average = beta * average + (1 - beta) * current
         smoothed.append(average / (1 - beta ** (i + 1)))
@@ -391,27 +409,54 @@ def lr_find(model: Module, X: Any, y: Any, loss: Callable, *, optimizer: Any = "
         best = min(best, smoothed[-1])
     lrs = lrs[:len(losses)]
     curve = np.asarray(smoothed)
+    return LRFinder(lrs, np.asarray(losses), curve, _steepest(lrs, curve), diverged)
+
+
+def _steepest(lrs: np.ndarray, curve: np.ndarray) -> float:
+    """The rate where the curve falls fastest per decade, up to its lowest point: slopes are taken across ±1/15
+    of the points, so that the noise of single mini-batches does not decide."""
     finite = np.isfinite(curve)
+    end = int(np.argmin(np.where(finite, curve, np.inf))) + 1
+    k = max(1, len(curve) // 15)
+    if end <= 2 * k:
+        return float(lrs[end // 2])
     logs = np.log10(lrs)
-    slopes = np.gradient(np.where(finite, curve, np.nanmax(np.where(finite, curve, np.nan))), logs)
-    window = slice(len(slopes) // 10, max(len(slopes) - 2, len(slopes) // 10 + 1))
-    suggestion = float(lrs[window][int(np.argmin(slopes[window]))])
-    return LRFinder(lrs, np.asarray(losses), curve, suggestion, diverged)
+    slopes = (curve[2 * k:end] - curve[:end - 2 * k]) / (logs[2 * k:end] - logs[:end - 2 * k])
+    return float(lrs[k + int(np.argmin(slopes))])
 
 
 # ------------------------------------------------------------------------------------------------ diagnosis
 
+# Every kind of finding, in the order diagnose lists them: the causes (the rate, the gradients, the units, the
+# start) before the symptoms of the curves they explain.
+KINDS = ("lr_too_high", "exploding_gradients", "vanishing_gradients", "dead_relus", "local_minimum", "overfitting",
+         "lr_too_low", "underfitting", "ideal_fit")
+
+
 @dataclass
 class Finding:
-    """One diagnosis: ``kind`` (underfitting, overfitting, ideal_fit, lr_too_low, lr_too_high, vanishing_gradients,
-    exploding_gradients, dead_relus, local_minimum), what shows it (``evidence``), what to do (``advice``), and a
-    one-click ``experiment``: the settings (playground state keys) that test the advice."""
+    """One diagnosis, as the playground shows it (``to_dict()`` is its JSON form).
+
+    - ``kind``: one of ``KINDS``; ``title``: a one-line name in the course's words;
+    - ``evidence``: the numbers that show it, as a sentence; ``numbers``: the same numbers by name (floats; epochs
+      count from 1, as the learning curves draw them);
+    - ``advice``: what to do, in the course's words;
+    - ``experiment``: the one click that tests the advice: ``{"set": {state key: value}}`` with the playground's
+      state keys (PROTOCOL.md; ``{}`` when there is nothing to try), plus ``"scale": {key: factor}`` when the
+      current value of a numeric key was not given to ``diagnose`` (multiply it, then take the nearest allowed
+      value), and ``"run_many": n`` when the experiment is to train n fresh initialisations (Run 10×).
+    """
 
     kind: str
     title: str
     evidence: str
     advice: str
-    experiment: dict[str, Any] = field(default_factory=dict)
+    experiment: dict[str, Any] = field(default_factory=lambda: {"set": {}})
+    numbers: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "title": self.title, "evidence": self.evidence, "advice": self.advice,
+                "experiment": copy.deepcopy(self.experiment), "numbers": dict(self.numbers)}
 
 
 def _curve(history: Any, key: str) -> np.ndarray | None:
@@ -420,18 +465,45 @@ def _curve(history: Any, key: str) -> np.ndarray | None:
     return None if not values else np.asarray(values, dtype=float)
 
 
-def _relative_change(values: np.ndarray) -> float:
-    """How much the last third of a curve moved, relative to its level."""
-    tail = values[-max(3, len(values) // 3):]
-    return float(abs(tail[0] - tail[-1]) / (abs(tail).mean() + 1e-12))
+def _rate_experiment(settings: Mapping[str, Any] | None, factor: float) -> dict[str, Any]:
+    """The learning rate × factor: as a value when the settings give the current rate, else as a scale."""
+    rate = None if settings is None else settings.get("learningRate")
+    if rate is None:
+        return {"set": {}, "scale": {"learningRate": factor}}
+    return {"set": {"learningRate": float(f"{rate * factor:.3g}")}}
+
+
+def _capacity_experiment(settings: Mapping[str, Any] | None) -> dict[str, Any]:
+    """More capacity: a hidden layer of 4 tanh neurons for a linear model, else each hidden layer 2 neurons wider
+    (up to the playground's 8), else one more layer of 8; two layers of 8 when the settings are not given."""
+    if settings is None or "networkShape" not in settings:
+        return {"set": {"networkShape": [8, 8]}}
+    shape = [int(width) for width in settings["networkShape"]]
+    if not shape:
+        return {"set": {"networkShape": [4], "activation": "tanh"}}
+    if settings.get("activation") == "linear":
+        return {"set": {"activation": "tanh", "layerActivations": []}}
+    return {"set": {"networkShape": [min(w + 2, 8) for w in shape] if min(shape) < 8 else shape + [8]}}
+
+
+def _epoch(index: int) -> int:
+    return index + 1
 
 
 def diagnose(history: Any, *, gradient_flow: GradientFlow | None = None,
              saturation_report: Sequence[LayerSaturation] | None = None,
-             restart_losses: Sequence[float] | None = None, patience: int = 5) -> list[Finding]:
-    """Name what a training run shows, in the course's terms, from its curves (``History`` or a dict of lists:
-    "loss", optionally "val_loss") and, when given, its ``GradientFlow``, ``saturation`` report and the final
-    losses of restarts from new random weights (``Restarts.scores``). Findings come most serious first."""
+             restart_losses: Sequence[float] | Any = None, settings: Mapping[str, Any] | None = None,
+             patience: int = 5) -> list[Finding]:
+    """Name what a training run shows, in the course's terms, most serious first.
+
+    ``history``: a ``History`` or a dict of per-epoch lists ("loss", optionally "val_loss"). When given:
+    ``gradient_flow`` (a ``GradientFlow`` that watched the run), ``saturation_report`` (``saturation(model, X)``
+    after it), ``restart_losses`` (the final losses of runs from new random weights on the same data: a
+    ``Restarts`` from ``gn.restarts`` or its ``scores``, or the playground's Run 10× — compared with this run's
+    last validation loss when it has one, else its training loss) and ``settings`` (the playground's state, or
+    any dict with its keys "learningRate", "networkShape", "activation": the experiments then give values).
+    ``patience``: the early-stopping patience whose stopping epoch an overfitting finding names.
+    """
     train = _curve(history, "loss")
     stop_reason = str(getattr(history, "stop_reason", "") or "")
     blew_up = "nan" in stop_reason.lower() or "inf" in stop_reason.lower()
@@ -441,87 +513,112 @@ def diagnose(history: Any, *, gradient_flow: GradientFlow | None = None,
     findings: list[Finding] = []
     first, last = float(train[0]), float(train[-1])
     finite = train[np.isfinite(train)]
-    if blew_up or not math.isfinite(last) or (len(finite) and last > 2 * finite.min() and last > first):
-        findings.append(Finding(
+    lowest = float(finite.min()) if len(finite) else math.nan
+    if blew_up or not math.isfinite(last) or (last > 2 * lowest and last > first):
+        return [Finding(
             "lr_too_high", "Learning rate too high: the loss diverges",
             stop_reason if blew_up else f"the training loss went from {first:.3g} to {last:.3g} (lowest "
-                                        f"{finite.min():.3g})",
-            "Each step overshoots the valley of the cost surface: lower the learning rate (÷10).",
-            {"learningRate": "lower"}))
-        return findings
+                                        f"{lowest:.3g})",
+            "Each step overshoots the valley of the cost surface and lands higher up the other side: lower the "
+            "learning rate (÷10).", _rate_experiment(settings, 0.1),
+            {"first_loss": first, "last_loss": last, "lowest_loss": lowest})]
     steps = np.diff(train)
     swings = int(np.sum(np.sign(steps[1:]) != np.sign(steps[:-1])))
-    if len(steps) >= 6 and swings > 0.5 * len(steps) and np.abs(steps).mean() > 0.05 * abs(train).mean():
+    level = float(np.abs(train).mean())
+    if len(steps) >= 6 and swings > 0.5 * len(steps) and np.abs(steps).mean() > 0.05 * level:
         findings.append(Finding(
             "lr_too_high", "Learning rate too high: the loss oscillates",
             f"the training loss changed direction {swings} times in {len(steps)} epochs, by "
-            f"{np.abs(steps).mean() / abs(train).mean():.0%} of its level on average",
+            f"{np.abs(steps).mean() / level:.0%} of its level on average",
             "The steps jump across the valley instead of down it: lower the learning rate.",
-            {"learningRate": "lower"}))
+            _rate_experiment(settings, 0.1),
+            {"direction_changes": swings, "epochs": len(train), "mean_step": float(np.abs(steps).mean() / level)}))
+    overfit = False
     if val is not None and len(val) > patience + 1:
         best = int(np.argmin(val))
-        if best < len(val) - patience and val[-1] > 1.1 * val[best] and train[-1] < train[best]:
+        rise = float(val[-1] - val[best])
+        if best < len(val) - patience and rise > max(0.1 * val[best], 0.05 * val[0]) and train[-1] < train[best]:
+            overfit = True
             findings.append(Finding(
                 "overfitting", "Overfitting: the test loss rises while the training loss falls",
-                f"the validation loss was lowest ({val[best]:.3g}) at epoch {best} and is {val[-1]:.3g} now, while "
-                f"the training loss fell from {train[best]:.3g} to {train[-1]:.3g}; early stopping with patience "
-                f"{patience} would have stopped at epoch {best + patience}",
-                "The network learns the noise of the training points. Cures: L2 regularization, dropout, early "
-                "stopping, more data, or fewer neurons.",
-                {"regularization": "L2", "regularizationRate": 0.03}))
-    tail = np.diff(train[-max(4, len(train) // 3):])
-    still_falling = (tail < 0).mean() >= 0.8 and _relative_change(train) > 0.02
-    if still_falling and swings <= 0.2 * len(steps):
+                f"the validation loss was lowest ({val[best]:.3g}) at epoch {_epoch(best)} and is {val[-1]:.3g} "
+                f"now, while the training loss fell from {train[best]:.3g} to {train[-1]:.3g}; early stopping with "
+                f"patience {patience} would have stopped at epoch {_epoch(best + patience)} and kept epoch "
+                f"{_epoch(best)}'s weights",
+                "The network learns the noise of its training points instead of the rule. Cures: L2 regularization "
+                "(small weights, a smoother boundary), dropout, early stopping, more data, or fewer neurons.",
+                {"set": {"regularization": "L2", "regularizationRate": 0.01}},
+                {"best_epoch": _epoch(best), "best_val_loss": float(val[best]), "val_loss": float(val[-1]),
+                 "train_loss_at_best": float(train[best]), "train_loss": last,
+                 "early_stopping_epoch": _epoch(best + patience)}))
+    third = max(3, len(train) // 3)
+    falling = (np.diff(train[-third - 1:]) < 0).mean() >= 0.8 and swings <= 0.2 * len(steps)
+    early_drop, late_drop = float(train[0] - train[third]), float(train[-third - 1] - train[-1])
+    steady = late_drop > 0 and late_drop >= 0.3 * early_drop  # no slower at the end than at the start
+    if falling and (late_drop > 0.02 * first or (steady and last >= 0.6 * first)):
         findings.append(Finding(
             "lr_too_low", "Still learning slowly: the learning rate may be too low",
-            f"the training loss fell smoothly and is still falling ({_relative_change(train):.1%} over the last "
-            f"third of training)",
-            "Steady but slow descent: raise the learning rate (×3–10) or train for more epochs.",
-            {"learningRate": "higher"}))
-    elif last >= 0.6 * first and not any(f.kind == "overfitting" for f in findings):
+            f"the training loss fell smoothly and is still falling: by {100 * late_drop / first:.2g}% of its first "
+            f"value over the last {third} epochs, against {100 * early_drop / first:.2g}% over the first {third}",
+            "Steady but slow descent down the cost surface: raise the learning rate (×10) or train for more "
+            "epochs.", _rate_experiment(settings, 10.0),
+            {"late_drop": late_drop / first, "early_drop": early_drop / first, "train_loss": last}))
+    elif last >= 0.5 * first and not overfit:
         findings.append(Finding(
             "underfitting", "Underfitting: the losses stay high",
             f"the training loss is still {last / first:.0%} of where it started ({last:.3g}) and no longer "
             f"falling" + (f"; the validation loss is {val[-1]:.3g}" if val is not None else ""),
             "The network lacks the capacity to fit the data: add neurons or hidden layers, or better features "
-            "(e.g. x1², x2² for a circle), or use a non-linear activation.",
-            {"networkShape": "wider"}))
+            "(e.g. x1², x2² for a circle), or use a non-linear activation.", _capacity_experiment(settings),
+            {"loss_share": last / first, "train_loss": last} | ({} if val is None else {"val_loss": float(val[-1])})))
     if gradient_flow is not None and len(gradient_flow.names) >= 2:
-        norms = [np.mean(gradient_flow.grad_norms[name]) for name in gradient_flow.names]
+        norms = [float(np.mean(gradient_flow.grad_norms[name])) for name in gradient_flow.names]
         ratio = norms[0] / (norms[-1] + 1e-30)
         if ratio < 0.01:
             findings.append(Finding(
                 "vanishing_gradients", "Vanishing gradients: the first layers barely learn",
-                f"the first layer's gradient norm is {ratio:.1e} of the last layer's",
-                "Each sigmoid/tanh layer multiplies the gradient by at most 0.25/1 on the way back: use ReLU, "
-                "fewer layers, or a better initialisation.",
-                {"activation": "relu"}))
+                f"the first layer's gradient norm ({norms[0]:.2g}) is {ratio:.1e} of the last layer's "
+                f"({norms[-1]:.2g})",
+                "Backpropagation multiplies the gradient by each layer's activation slope on its way back, and a "
+                "sigmoid's slope is at most 0.25: use ReLU, fewer layers, or a better initialisation.",
+                {"set": {"activation": "relu", "layerActivations": []}},
+                {"first_grad_norm": norms[0], "last_grad_norm": norms[-1], "ratio": ratio}))
         growth = [g[-1] / (g[0] + 1e-30) for g in gradient_flow.grad_norms.values() if len(g) > 1]
-        if growth and (max(growth) > 100 or max(max(g) for g in gradient_flow.grad_norms.values()) > 1e3):
+        largest = max(max(g) for g in gradient_flow.grad_norms.values() if g) if growth else 0.0
+        if growth and (max(growth) > 100 or largest > 1e3):
             findings.append(Finding(
                 "exploding_gradients", "Exploding gradients",
-                f"gradient norms grew by up to {max(growth):.3g}× during training",
-                "Lower the learning rate, or clip the gradients.", {"learningRate": "lower"}))
+                f"gradient norms grew by up to {max(growth):.3g}× during training (largest {largest:.3g})",
+                "The steps grow with the gradients until they overshoot: lower the learning rate, or clip the "
+                "gradients.", _rate_experiment(settings, 0.1), {"growth": float(max(growth)), "largest": largest}))
     if saturation_report:
-        worst = max(saturation_report, key=lambda layer: layer.dead_units)
+        index = max(range(len(saturation_report)), key=lambda i: saturation_report[i].dead_units)
+        worst = saturation_report[index]
         if worst.dead_units > 0.5:
             findings.append(Finding(
                 "dead_relus", "Dead ReLUs",
                 f"{worst.dead_units:.0%} of the units of layer {worst.name} output 0 for every input (z ≤ 0)",
-                "A dead ReLU has gradient 0 and never recovers: lower the learning rate, use leaky ReLU, or "
-                "restart from new random weights.", {"activation": "tanh"}))
-    if restart_losses:
-        finite_restarts = [v for v in restart_losses if math.isfinite(v)]
-        if finite_restarts and min(finite_restarts) < 0.5 * last:
+                "A dead ReLU has gradient 0 and never recovers: lower the learning rate, start from new random "
+                "weights, or use an activation whose slope is never 0 (tanh).",
+                {"set": {"activation": "tanh", "layerActivations": []}},
+                {"dead_units": worst.dead_units, "layer": index + 1}))
+    restarts = list(getattr(restart_losses, "scores", restart_losses) or [])
+    if restarts:
+        measure, own = ("validation", float(val[-1])) if val is not None else ("training", last)
+        best_restart = min((float(v) for v in restarts if math.isfinite(v)), default=math.inf)
+        if best_restart < 0.75 * own:
             findings.append(Finding(
                 "local_minimum", "A local minimum: other initial weights reach much lower losses",
-                f"this run ended at {last:.3g}; the best of {len(restart_losses)} restarts reached "
-                f"{min(finite_restarts):.3g}",
-                "Networks are non-convex: train several times from new random weights and keep the best.",
-                {"restarts": 10}))
+                f"this run ended at a {measure} loss of {own:.3g}; the best of {len(restarts)} restarts from new "
+                f"random weights reached {best_restart:.3g}",
+                "The cost surface is not convex: gradient descent stops in the valley it started above. Train "
+                "several times from new random weights and keep the best.", {"set": {}, "run_many": 10},
+                {"loss": own, "best_restart_loss": best_restart, "restarts": len(restarts)}))
+    findings.sort(key=lambda finding: KINDS.index(finding.kind))
     if not findings:
         gap = "" if val is None else f" and the validation loss {val[-1]:.3g}"
         findings.append(Finding(
             "ideal_fit", "A good fit", f"the training loss settled at {last:.3g}{gap}",
-            "Nothing to fix: the training and test losses are low and close."))
+            "Nothing to fix: the training and test losses are low and close.", {"set": {}},
+            {"train_loss": last} | ({} if val is None else {"val_loss": float(val[-1])})))
     return findings

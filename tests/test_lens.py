@@ -1,11 +1,14 @@
 """The learner's lens (glassnet.lens, re-exported by gn.glass): each quantity against an independent computation."""
 import copy
+import json
 
 import numpy as np
 import pytest
 
 import glassnet as gn
 from glassnet import lens, nn, optim
+from glassnet.playground.state import default_state, validate
+from glassnet.tensor import default_rng
 
 
 def circle(n=200, noise=0.0, seed=0):
@@ -46,6 +49,12 @@ def test_landscape_centre_is_the_current_loss_and_weights_are_unchanged():
                                directions=tuple({f"inner.{k}": v for k, v in d.items()} for d in land.directions))
     fast = lens.loss_landscape(model, X, y, loss, resolution=5, span=0.5, directions=land.directions)
     np.testing.assert_allclose(slow.losses, fast.losses, rtol=1e-5)
+    # dropout is the identity in eval mode: a net with it is batched too, and has the same landscape
+    dropped = nn.Sequential(model[0], model[1], nn.Dropout(0.5), model[2], model[3], model[4])
+    assert lens._dense_plan(dropped) is not None
+    renamed = tuple({k.replace("2.", "3.", 1).replace("4.", "5.", 1): v for k, v in d.items()} for d in land.directions)
+    np.testing.assert_allclose(lens.loss_landscape(dropped, X, y, loss, resolution=5, span=0.5,
+                                                   directions=renamed).losses, fast.losses, rtol=1e-6)
 
 
 def test_a_direction_scaled_to_zero_gives_a_flat_line():
@@ -143,9 +152,55 @@ def test_lr_find_leaves_the_model_alone_and_finds_the_quadratics_range():
         np.testing.assert_array_equal(value, weights[name])
     np.testing.assert_array_equal(optimizer.state_dict()["state"][0]["momentum_buffer"],
                                   state["state"][0]["momentum_buffer"])
-    assert 0.01 <= found.suggestion <= 1.0
+    assert 0.01 <= found.suggestion <= 1.0  # inside the range where SGD converges, within 1.5 decades of the best
     assert found.diverged_at is not None and 0.9 <= found.diverged_at <= 20
     assert found.lrs[-1] == found.diverged_at and len(found.losses) < 120
+    np.testing.assert_allclose(found.lrs, 1e-4 * (1e6 ** (np.arange(len(found.lrs)) / 119)), rtol=1e-6)
+
+
+class CountingTrainer(gn.Trainer):
+    """A Trainer of its own: counts its steps (lr_find must train through train_step)."""
+
+    steps = 0
+
+    def train_step(self, batch):
+        self.steps += 1
+        return super().train_step(batch)
+
+
+def test_lr_find_works_with_any_trainer_and_restores_all_it_holds():
+    X, y = circle(96)
+    gn.manual_seed(3)
+    model = playground_net()
+    trainer = CountingTrainer(model, loss=nn.MSELoss(), optimizer=optim.SGD(model.parameters(), lr=0.03, momentum=0.9),
+                              regularization=("l2", 0.01))
+    trainer.fit(X, y, epochs=2, batch_size=16, verbose=False)
+    model.eval()
+    before = trainer.state_dict()
+    steps_before = trainer.steps
+    gn.manual_seed(7)
+    expected_draw = default_rng().random()
+    gn.manual_seed(7)
+    found = lens.lr_find(trainer, X, y, num_iter=40, start_lr=1e-3, end_lr=30, batch_size=16)
+    assert trainer.steps - steps_before == len(found.losses)  # the trainer's own step (and its L2 penalty)
+    after = trainer.state_dict()
+    for name, value in before["model"].items():
+        np.testing.assert_array_equal(after["model"][name], value)
+    assert after["optimizer"]["param_groups"][0]["lr"] == 0.03
+    for index, state in before["optimizer"]["state"].items():
+        np.testing.assert_array_equal(after["optimizer"]["state"][index]["momentum_buffer"], state["momentum_buffer"])
+    assert not model.training  # its mode is back too
+    assert default_rng().random() == expected_draw  # glassnet's generator is where it was
+    # the same test through a DataLoader, and the same numbers from a model and a loss as from a plain Trainer
+    loader = gn.utils.data.DataLoader(gn.utils.data.TensorDataset(gn.tensor(X), gn.tensor(y)), batch_size=16)
+    assert len(lens.lr_find(gn.Trainer(model, loss=nn.MSELoss(), optimizer="sgd"), loader, num_iter=10).losses) == 10
+    plain = lens.lr_find(model, X, y, nn.MSELoss(), num_iter=20)
+    same = lens.lr_find(gn.Trainer(copy.deepcopy(model), loss=nn.MSELoss(), optimizer="sgd"), X, y, num_iter=20)
+    np.testing.assert_allclose(plain.losses, same.losses)
+    with pytest.raises(ValueError, match="brings its own loss"):
+        lens.lr_find(trainer, X, y, nn.MSELoss())
+    with pytest.raises(ValueError, match="pass the loss"):
+        lens.lr_find(model, X, y)
 
 
 def run(model, X, y, Xv, yv, lr, epochs, batch_size, loss=None, callbacks=(), optimizer=optim.SGD):
@@ -176,13 +231,21 @@ def test_diagnoses_overfitting_on_few_noisy_points():
     findings = lens.diagnose(history)
     assert "overfitting" in kinds(findings)
     overfit = findings[kinds(findings).index("overfitting")]
-    assert "early stopping" in overfit.evidence and overfit.experiment["regularization"] == "L2"
+    assert "early stopping" in overfit.evidence
+    assert overfit.experiment == {"set": {"regularization": "L2", "regularizationRate": 0.01}}
+    best = int(np.argmin(history.history["val_loss"]))
+    assert overfit.numbers["best_epoch"] == best + 1 and overfit.numbers["early_stopping_epoch"] == best + 6
+    assert f"stopped at epoch {best + 6}" in overfit.evidence
 
 
-def test_diagnoses_a_diverging_learning_rate():
+def test_diagnoses_a_diverging_learning_rate_and_says_the_rate_to_try():
     X, y = circle(100)
     history = run(playground_net(), X, y, X, y, 10.0, 15, 10, loss=nn.MSELoss())
-    assert kinds(lens.diagnose(history))[0] == "lr_too_high"
+    (finding,) = lens.diagnose(history)
+    assert finding.kind == "lr_too_high"
+    assert finding.experiment == {"set": {}, "scale": {"learningRate": 0.1}}
+    settings = default_state(seed=0) | {"learningRate": 10.0}
+    assert lens.diagnose(history, settings=settings)[0].experiment == {"set": {"learningRate": 1.0}}
 
 
 def test_diagnoses_vanishing_gradients_in_a_deep_sigmoid_net():
@@ -196,9 +259,75 @@ def test_diagnoses_vanishing_gradients_in_a_deep_sigmoid_net():
     assert "vanishing_gradients" in kinds(lens.diagnose(history, gradient_flow=flow))
 
 
-def test_a_local_minimum_and_an_ideal_fit():
+def test_diagnoses_dead_relus_after_too_large_steps():
+    gn.manual_seed(0)
+    X, y = circle(200)
+    model = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 1))
+    history = run(model, X, y, X, y, 3.0, 20, 10)
+    report = lens.saturation(model, X)
+    assert report[1].dead_units == 1.0  # the second hidden layer outputs 0 for every point
+    findings = lens.diagnose(history, saturation_report=report)
+    assert kinds(findings) == ["dead_relus", "underfitting"]  # the cause before the symptom
+    assert findings[0].numbers == {"dead_units": 1.0, "layer": 2}
+
+
+def test_diagnoses_a_learning_rate_too_low_and_an_ideal_fit():
+    X, y = circle(200, seed=0)
+    Xv, yv = circle(200, seed=1)
+    gn.manual_seed(0)
+    slow = run(playground_net(), X, y, Xv, yv, 1e-3, 30, 10)  # the loss falls as fast at the end as at the start
+    (finding,) = lens.diagnose(slow, settings=default_state(seed=0))
+    assert finding.kind == "lr_too_low" and finding.experiment == {"set": {"learningRate": 0.3}}
+    assert finding.numbers["late_drop"] >= 0.3 * finding.numbers["early_drop"] > 0
+    gn.manual_seed(0)
+    good = run(playground_net(), X, y, Xv, yv, 0.03, 40, 10, optimizer=optim.Adam)
+    (finding,) = lens.diagnose(good)
+    assert finding.kind == "ideal_fit" and finding.experiment == {"set": {}}
+    assert finding.numbers["val_loss"] == good.history["val_loss"][-1] < 0.1
+
+
+def test_a_local_minimum_from_restarts_reaching_lower_losses():
+    X, y = gn.data.make_dataset("xor", n=100, seed=0)
+    X, y = X.astype(np.float32), y.astype(np.float32).reshape(-1, 1)
+    restarts = gn.restarts(lambda: nn.Sequential(nn.Linear(2, 2), nn.Tanh(), nn.Linear(2, 1)), 6,
+                           dict(X=X, y=y, loss=nn.BCEWithLogitsLoss(), optimizer=lambda p: optim.Adam(p, lr=0.05),
+                                epochs=40, batch_size=20, verbose=False))
+    stuck = int(np.argmax(restarts.scores))
+    findings = lens.diagnose(restarts.histories[stuck], restart_losses=restarts)
+    assert kinds(findings)[0] == "local_minimum"
+    assert findings[0].numbers == {"loss": restarts.scores[stuck], "best_restart_loss": min(restarts.scores),
+                                   "restarts": 6}
+    assert findings[0].experiment == {"set": {}, "run_many": 10}
+    # the playground's Run 10× gives the final losses as a list; restarts no better say nothing
     history = {"loss": [1.0, 0.5, 0.3, 0.3, 0.3, 0.3], "val_loss": [1.0, 0.5, 0.31, 0.31, 0.31, 0.31]}
     assert kinds(lens.diagnose(history)) == ["ideal_fit"]
-    assert "local_minimum" in kinds(lens.diagnose(history, restart_losses=[0.3, 0.1, 0.25]))
+    assert kinds(lens.diagnose(history, restart_losses=[0.3, 0.1, 0.25]))[0] == "local_minimum"
+    assert kinds(lens.diagnose(history, restart_losses=[0.3, 0.29, float("inf")])) == ["ideal_fit"]
     with pytest.raises(ValueError, match="two epochs"):
         lens.diagnose({"loss": [1.0]})
+
+
+def test_every_experiment_is_a_valid_playground_change_and_findings_are_json():
+    """The one-click experiment of each kind, with the playground's state given, applies without a warning."""
+    state = default_state(seed=0)
+    runs = {
+        "lr_too_high": {"loss": [1.0, 5.0, 50.0]},
+        "lr_too_low": {"loss": list(np.linspace(1.0, 0.8, 12))},
+        "underfitting": {"loss": [0.7, 0.69, 0.7, 0.69, 0.7, 0.69]},
+        "overfitting": {"loss": list(np.linspace(1.0, 0.05, 20) ** 2),
+                        "val_loss": list(np.r_[np.linspace(1.0, 0.5, 10), np.linspace(0.55, 1.0, 10)])},
+    }
+    seen = {}
+    for settings in (state, state | {"networkShape": []}, state | {"networkShape": [8, 8], "activation": "linear"}):
+        for history in runs.values():
+            for finding in lens.diagnose(history, restart_losses=[0.01], settings=settings):
+                seen[finding.kind] = finding
+                assert set(finding.experiment) <= {"set", "scale", "run_many"} and "scale" not in finding.experiment
+                new, warnings = validate(finding.experiment["set"], settings)
+                assert warnings == []
+                assert all(new[key] == value for key, value in finding.experiment["set"].items())
+                assert json.loads(json.dumps(finding.to_dict())) == finding.to_dict()
+                assert set(finding.to_dict()) == {"kind", "title", "evidence", "advice", "experiment", "numbers"}
+    assert set(seen) == set(runs) | {"local_minimum"} and set(seen) <= set(lens.KINDS)
+    underfit = lens.diagnose(runs["underfitting"], settings=state)[0]
+    assert underfit.experiment == {"set": {"networkShape": [6, 4]}}  # each hidden layer of the 4-2 net 2 wider
