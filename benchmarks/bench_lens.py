@@ -85,7 +85,8 @@ def main() -> None:
     sides = {
         "glassnet": lambda: lens.loss_landscape(model, X, y, loss, resolution=n, directions=(d1, d2)),
         "torch": torch_grid,
-        "glassnet per point": lambda: lens.loss_landscape(Wrapped(), X, y, loss, resolution=n, directions=slow.directions),
+        "glassnet per point": lambda: lens.loss_landscape(Wrapped(), X, y, loss, resolution=n,
+                                                          directions=slow.directions),
     }
     with threads(1):
         rates = alternate(sides, args.repeats, args.seconds)

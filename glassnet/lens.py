@@ -169,8 +169,8 @@ def _losses_at(model: Module, X: np.ndarray, y: Any, loss: Callable, center: dic
 
 
 def loss_landscape(model: Module, X: Any, y: Any, loss: Callable, *, resolution: int = 41, span: float = 1.0,
-                   directions: Directions | str = "random", trajectory: Sequence[Mapping[str, np.ndarray]] | None = None,
-                   seed: int = 0) -> Landscape:
+                   directions: Directions | str = "random",
+                   trajectory: Sequence[Mapping[str, np.ndarray]] | None = None, seed: int = 0) -> Landscape:
     """The loss on the plane θ + α·d1 + β·d2 through the current weights θ, α and β in [−span, span] on a
     resolution × resolution grid (the centre is a grid point when resolution is odd).
 
@@ -555,7 +555,7 @@ def diagnose(history: Any, *, gradient_flow: GradientFlow | None = None,
     falling = (np.diff(train[-third - 1:]) < 0).mean() >= 0.8 and swings <= 0.2 * len(steps)
     early_drop, late_drop = float(train[0] - train[third]), float(train[-third - 1] - train[-1])
     steady = late_drop > 0 and late_drop >= 0.3 * early_drop  # no slower at the end than at the start
-    if falling and (late_drop > 0.02 * first or (steady and last >= 0.6 * first)):
+    if falling and not overfit and (late_drop > 0.02 * first or (steady and last >= 0.6 * first)):
         findings.append(Finding(
             "lr_too_low", "Still learning slowly: the learning rate may be too low",
             f"the training loss fell smoothly and is still falling: by {100 * late_drop / first:.2g}% of its first "
@@ -597,7 +597,8 @@ def diagnose(history: Any, *, gradient_flow: GradientFlow | None = None,
         if worst.dead_units > 0.5:
             findings.append(Finding(
                 "dead_relus", "Dead ReLUs",
-                f"{worst.dead_units:.0%} of the units of layer {worst.name} output 0 for every input (z ≤ 0)",
+                f"{worst.dead_units:.0%} of the units of layer {index + 1} (module {worst.name}) output 0 for every "
+                f"input (z ≤ 0)",
                 "A dead ReLU has gradient 0 and never recovers: lower the learning rate, start from new random "
                 "weights, or use an activation whose slope is never 0 (tanh).",
                 {"set": {"activation": "tanh", "layerActivations": []}},
@@ -609,8 +610,8 @@ def diagnose(history: Any, *, gradient_flow: GradientFlow | None = None,
         if best_restart < 0.75 * own:
             findings.append(Finding(
                 "local_minimum", "A local minimum: other initial weights reach much lower losses",
-                f"this run ended at a {measure} loss of {own:.3g}; the best of {len(restarts)} restarts from new "
-                f"random weights reached {best_restart:.3g}",
+                f"this run ended at a {measure} loss of {own:.3g}; the best of {len(restarts)} "
+                f"restart{'s' if len(restarts) > 1 else ''} from new random weights reached {best_restart:.3g}",
                 "The cost surface is not convex: gradient descent stops in the valley it started above. Train "
                 "several times from new random weights and keep the best.", {"set": {}, "run_many": 10},
                 {"loss": own, "best_restart_loss": best_restart, "restarts": len(restarts)}))
