@@ -166,7 +166,7 @@ def test_diagnosis_writes_each_finding_beside_the_curves():
     assert list(lines["early stopping stops (15)"].get_xdata()) == [15, 15]
     written = [t.get_text() for t in text.texts]
     assert written[0] == findings[0].title and written[2] == findings[1].title
-    assert "restarts" in written[1] and "run 10× from new weights" in written[1]
+    assert "the best of 1 restart from" in written[1] and "run 10× from new weights" in written[1]
     assert "try: regularization = L2, regularizationRate = 0.01" in written[3]
     assert " ".join(written[3].split()).startswith(findings[1].evidence[:40])
     assert rendered(figure).std() > 0.05
