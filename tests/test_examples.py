@@ -32,6 +32,10 @@ QUICK = {
     "rnn_classify": ("test_accuracy", 0.75, "chance is 0.5", ["rnn_classify"]),
     "transformer": ("reversal_exact_accuracy", 0.9, "guessing gets 10⁻⁸ of the sequences right",
                     ["transformer_attention"]),
+    "see_why": ("diagnoses_right", 4, "one fixed answer for every run gets at most 2 of the 4 right",
+                ["why_gradient_flow_sigmoid", "why_gradient_flow_relu", "why_saturation_sigmoid", "why_saturation_relu",
+                 "why_diagnosis_lr10", "why_diagnosis_overfit", "why_diagnosis_sigmoid", "why_landscape",
+                 "why_interpolation", "why_lr_finder"]),
 }
 
 
