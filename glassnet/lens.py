@@ -525,7 +525,8 @@ def diagnose(history: Any, *, gradient_flow: GradientFlow | None = None,
     steps = np.diff(train)
     swings = int(np.sum(np.sign(steps[1:]) != np.sign(steps[:-1])))
     level = float(np.abs(train).mean())
-    if len(steps) >= 6 and swings > 0.5 * len(steps) and np.abs(steps).mean() > 0.05 * level:
+    oscillating = len(steps) >= 6 and swings > 0.5 * len(steps) and np.abs(steps).mean() > 0.05 * level
+    if oscillating:  # the rate explains the high loss: no underfitting verdict from the curve
         findings.append(Finding(
             "lr_too_high", "Learning rate too high: the loss oscillates",
             f"the training loss changed direction {swings} times in {len(steps)} epochs, by "
@@ -563,7 +564,7 @@ def diagnose(history: Any, *, gradient_flow: GradientFlow | None = None,
             "Steady but slow descent down the cost surface: raise the learning rate (×10) or train for more "
             "epochs.", _rate_experiment(settings, 10.0),
             {"late_drop": late_drop / first, "early_drop": early_drop / first, "train_loss": last}))
-    elif last >= 0.5 * first and not overfit:
+    elif last >= 0.5 * first and not overfit and not oscillating:
         findings.append(Finding(
             "underfitting", "Underfitting: the losses stay high",
             f"the training loss is still {last / first:.0%} of where it started ({last:.3g}) and no longer "

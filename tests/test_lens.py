@@ -131,6 +131,13 @@ def test_saturation_counts_on_hand_built_weights():
     X = np.linspace(0.5, 1, 10, dtype=np.float32).reshape(-1, 1)
     (layer,) = lens.saturation(tanh, X)
     assert layer.saturated_units == pytest.approx(0.5) and layer.saturated_values == pytest.approx(0.5)
+    sigmoid = nn.Sequential(nn.Linear(1, 3), nn.Sigmoid())
+    sigmoid[0].weight._data[...] = [[20.0], [0.0], [1.0]]
+    sigmoid[0].bias._data[...] = [0.0, -6.5, 0.0]
+    X = np.linspace(0.5, 1, 10, dtype=np.float32).reshape(-1, 1)  # z: 10..20 (saturated from 5.99), −6.5, 0.5..1
+    (layer,) = lens.saturation(sigmoid, X)
+    np.testing.assert_allclose(layer.per_unit, [1.0, 1.0, 0.0])
+    assert layer.saturated_units == pytest.approx(2 / 3)  # beyond the point on ≥ 95% of the inputs
     # the threshold: tanh'(z) = 1% of its maximum there
     assert 1 - np.tanh(lens.SATURATION_Z["tanh"]) ** 2 == pytest.approx(0.01)
     s = 1 / (1 + np.exp(-lens.SATURATION_Z["sigmoid"]))
@@ -284,6 +291,18 @@ def test_diagnoses_a_learning_rate_too_low_and_an_ideal_fit():
     (finding,) = lens.diagnose(good)
     assert finding.kind == "ideal_fit" and finding.experiment == {"set": {}}
     assert finding.numbers["val_loss"] == good.history["val_loss"][-1] < 0.1
+
+
+def test_diagnoses_oscillation_and_exploding_gradients():
+    zigzag = {"loss": [1.0, 0.6, 0.9, 0.5, 0.95, 0.55, 0.9, 0.5, 0.92]}
+    (finding,) = lens.diagnose(zigzag)
+    assert finding.kind == "lr_too_high" and finding.numbers["direction_changes"] == 7
+    flow = lens.GradientFlow()
+    flow.names = ["0.weight", "2.weight"]
+    flow.grad_norms = {"0.weight": [1.0, 30.0, 900.0], "2.weight": [1.0, 2.0, 3.0]}
+    flow.update_ratios = {name: [1e-3] * 3 for name in flow.names}
+    findings = lens.diagnose({"loss": [1.0, 0.5, 0.3, 0.3, 0.3, 0.3]}, gradient_flow=flow)
+    assert kinds(findings) == ["exploding_gradients"] and findings[0].numbers["growth"] == pytest.approx(900)
 
 
 def test_a_local_minimum_from_restarts_reaching_lower_losses():
