@@ -56,8 +56,10 @@ def test_landscape_contours_the_losses_with_the_path_and_the_current_point():
     # losses over more than a decade (a valley beside cliffs): log-spaced levels
     steep = lens.Landscape(grid, grid.copy(), np.exp(5 * np.abs(grid))[None, :] * np.ones((21, 1)), 1.0, ({}, {}))
     ax = viz.loss_landscape(steep, levels=8).axes[0]
-    levels = next(c for c in ax.collections if isinstance(c, ContourSet) and c.filled).levels
-    np.testing.assert_allclose(levels, np.geomspace(1.0, np.exp(5), 8))
+    filled = next(c for c in ax.collections if isinstance(c, ContourSet) and c.filled)
+    np.testing.assert_allclose(filled.levels, np.geomspace(1.0, np.exp(5), 8))
+    steps = np.linalg.norm(np.diff(filled.get_facecolor()[:, :3], axis=0), axis=1)
+    assert steps.min() > 0.1  # every band a colour of its own, far from its neighbours', the low ones too
     assert "trajectory" not in lines_by_label(ax)
 
 

@@ -34,12 +34,15 @@ def loss_landscape(landscape: lens.Landscape, levels: int = 20, title: str | Non
     centre of the plane)."""
     figure = new_figure(5.6, 4.6)
     ax = figure.subplots()
+    from matplotlib.colors import BoundaryNorm
+
     losses = np.where(np.isfinite(landscape.losses), landscape.losses, np.nan)
-    filled = ax.contourf(landscape.alphas, landscape.betas, losses, levels=_levels(landscape.losses, levels),
-                         cmap="viridis")
+    bands = _levels(landscape.losses, levels)
+    filled = ax.contourf(landscape.alphas, landscape.betas, losses, levels=bands, cmap="viridis",
+                         norm=BoundaryNorm(bands, 256))  # a colour of its own for each band, log-spaced or not
     ax.contour(landscape.alphas, landscape.betas, losses, levels=filled.levels, colors="black", linewidths=0.3,
                alpha=0.5)
-    figure.colorbar(filled, ax=ax, label="loss")
+    figure.colorbar(filled, ax=ax, label="loss", format="%.2g")
     if landscape.path is not None and len(landscape.path):
         path = landscape.path
         ax.plot(path[:, 0], path[:, 1], "-", color=PATH_COLOR, linewidth=1.5, marker=".", markersize=5,
@@ -50,7 +53,7 @@ def loss_landscape(landscape: lens.Landscape, levels: int = 20, title: str | Non
             label=f"current weights (loss {landscape.center_loss:.3g})")
     ax.set_xlabel("α (direction 1)")
     ax.set_ylabel("β (direction 2)")
-    ax.legend(loc="upper right", fontsize="small", framealpha=0.8)
+    ax.legend(loc="upper right", fontsize="small", framealpha=0.8, facecolor="#cccccc")  # the white path shows
     ax.set_title(title or "loss landscape around the current weights")
     return figure
 
