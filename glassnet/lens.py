@@ -7,13 +7,16 @@
   gradients in deep sigmoid nets, exploding ones at too high a learning rate).
 - ``saturation``: per layer, histograms of the weighted sums z and activations a, the share of dead ReLUs and of
   saturated sigmoid/tanh units (where the derivative is below 1% of its maximum).
-- ``lr_find``: Leslie Smith's learning-rate range test on a copy of the model.
-- ``diagnose``: what the curves and these quantities say, in the course's words, with the experiment that tests it.
+- ``lr_find``: Leslie Smith's learning-rate range test on a copy of the model, or with any ``Trainer`` (restored
+  afterwards).
+- ``diagnose``: what the curves and these quantities say, in the course's words, as ``Finding``s with their
+  numbers and the playground experiment that tests the advice.
 """
 from __future__ import annotations
 
 import copy
 import math
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -494,7 +497,8 @@ def diagnose(history: Any, *, gradient_flow: GradientFlow | None = None,
              saturation_report: Sequence[LayerSaturation] | None = None,
              restart_losses: Sequence[float] | Any = None, settings: Mapping[str, Any] | None = None,
              patience: int = 5) -> list[Finding]:
-    """Name what a training run shows, in the course's terms, most serious first.
+    """Name what a training run shows, in the course's terms: a list of Findings in the order of ``KINDS`` (the
+    causes before the symptoms they explain), at least one (``ideal_fit`` when nothing is wrong).
 
     ``history``: a ``History`` or a dict of per-epoch lists ("loss", optionally "val_loss"). When given:
     ``gradient_flow`` (a ``GradientFlow`` that watched the run), ``saturation_report`` (``saturation(model, X)``
@@ -506,7 +510,7 @@ def diagnose(history: Any, *, gradient_flow: GradientFlow | None = None,
     """
     train = _curve(history, "loss")
     stop_reason = str(getattr(history, "stop_reason", "") or "")
-    blew_up = "nan" in stop_reason.lower() or "inf" in stop_reason.lower()
+    blew_up = re.search(r"\b(nan|-?inf|infinite)\b", stop_reason, re.IGNORECASE) is not None  # TerminateOnNaN's
     if train is None or (len(train) < 2 and not blew_up):
         raise ValueError("diagnose: the history needs a training loss over at least two epochs")
     val = _curve(history, "val_loss")

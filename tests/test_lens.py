@@ -253,6 +253,12 @@ def test_diagnoses_a_diverging_learning_rate_and_says_the_rate_to_try():
     assert finding.experiment == {"set": {}, "scale": {"learningRate": 0.1}}
     settings = default_state(seed=0) | {"learningRate": 10.0}
     assert lens.diagnose(history, settings=settings)[0].experiment == {"set": {"learningRate": 1.0}}
+    # a run that TerminateOnNaN stopped in its first epoch: its reason is the evidence
+    nan_run = gn.History(history={"loss": [0.9]}, stop_reason="loss became nan at epoch 0, batch 3; the weights …")
+    (finding,) = lens.diagnose(nan_run)
+    assert finding.kind == "lr_too_high" and finding.evidence == nan_run.stop_reason
+    with pytest.raises(ValueError, match="two epochs"):  # another reason to stop is no divergence
+        lens.diagnose(gn.History(history={"loss": [0.9]}, stop_reason="loss reached 0.9 (threshold 1.0) at epoch 0"))
 
 
 def test_diagnoses_vanishing_gradients_in_a_deep_sigmoid_net():
