@@ -25,6 +25,7 @@ import numpy as np
 
 from .callbacks import Callback
 from .nn import ActivationLayer, Dropout, Linear, Module, Sequential, evaluating
+from .optim import Optimizer
 from .tensor import Tensor, default_generator
 from .train import Trainer
 
@@ -350,7 +351,8 @@ def lr_find(model: Module | Trainer, X: Any, y: Any = None, loss: Callable | Non
     lowest value.
 
     ``model``: a Module, trained as a copy with ``loss`` and ``optimizer`` (a name such as "sgd" or "adam", or a
-    factory ``params -> Optimizer``), or any ``Trainer`` (its own ``train_step``, loss, regularization and
+    factory ``params -> Optimizer``; or the model's own Optimizer, whose state the test starts from and which is
+    restored with the model), or any ``Trainer`` (its own ``train_step``, loss, regularization and
     optimizer, whose learning rate the test sets): every model, optimizer and scheduler it holds is restored
     afterwards (weights, momentum buffers, learning rates, train/eval mode). X, y: as for ``fit`` (arrays, or a
     Dataset or DataLoader as X). Batches are shuffled with ``seed``; glassnet's default generator is left as it was.
@@ -365,6 +367,8 @@ def lr_find(model: Module | Trainer, X: Any, y: Any = None, loss: Callable | Non
         trainer = model
     elif loss is None:
         raise ValueError("lr_find: pass the loss (e.g. nn.MSELoss()) with a model, or give a Trainer")
+    elif isinstance(optimizer, Optimizer):  # the model's own optimizer: test on both, then restore both
+        trainer = Trainer(model, loss=loss, optimizer=optimizer)
     else:
         trainer = Trainer(copy.deepcopy(model), loss=loss, optimizer=optimizer)
     if trainer.optimizer is None:

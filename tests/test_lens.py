@@ -201,7 +201,17 @@ def test_lr_find_works_with_any_trainer_and_restores_all_it_holds():
     # the same test through a DataLoader, and the same numbers from a model and a loss as from a plain Trainer
     loader = gn.utils.data.DataLoader(gn.utils.data.TensorDataset(gn.tensor(X), gn.tensor(y)), batch_size=16)
     assert len(lens.lr_find(gn.Trainer(model, loss=nn.MSELoss(), optimizer="sgd"), loader, num_iter=10).losses) == 10
+    # the model's own optimizer: the test starts from its state (momentum) and restores both
+    own = lens.lr_find(model, X, y, nn.MSELoss(), optimizer=trainer.optimizer, num_iter=20)
+    again = lens.lr_find(gn.Trainer(model, loss=nn.MSELoss(), optimizer=trainer.optimizer), X, y, num_iter=20)
+    np.testing.assert_allclose(own.losses, again.losses)
+    for name, value in before["model"].items():
+        np.testing.assert_array_equal(model.state_dict()[name], value)
+    for index, state in before["optimizer"]["state"].items():
+        np.testing.assert_array_equal(trainer.optimizer.state_dict()["state"][index]["momentum_buffer"],
+                                      state["momentum_buffer"])
     plain = lens.lr_find(model, X, y, nn.MSELoss(), num_iter=20)
+    assert not np.allclose(plain.losses, own.losses)  # a fresh SGD without momentum steps otherwise
     same = lens.lr_find(gn.Trainer(copy.deepcopy(model), loss=nn.MSELoss(), optimizer="sgd"), X, y, num_iter=20)
     np.testing.assert_allclose(plain.losses, same.losses)
     with pytest.raises(ValueError, match="brings its own loss"):
