@@ -482,7 +482,8 @@ def _rate_experiment(settings: Mapping[str, Any] | None, factor: float) -> dict[
 
 def _capacity_experiment(settings: Mapping[str, Any] | None) -> dict[str, Any]:
     """More capacity: a hidden layer of 4 tanh neurons for a linear model, else each hidden layer 2 neurons wider
-    (up to the playground's 8), else one more layer of 8; two layers of 8 when the settings are not given."""
+    (up to the playground's 8), else one more layer of 8 (up to its 6 layers), else the features x1² and x2²;
+    two layers of 8 when the settings are not given."""
     if settings is None or "networkShape" not in settings:
         return {"set": {"networkShape": [8, 8]}}
     shape = [int(width) for width in settings["networkShape"]]
@@ -490,7 +491,11 @@ def _capacity_experiment(settings: Mapping[str, Any] | None) -> dict[str, Any]:
         return {"set": {"networkShape": [4], "activation": "tanh"}}
     if settings.get("activation") == "linear":
         return {"set": {"activation": "tanh", "layerActivations": []}}
-    return {"set": {"networkShape": [min(w + 2, 8) for w in shape] if min(shape) < 8 else shape + [8]}}
+    if min(shape) < 8:
+        return {"set": {"networkShape": [min(w + 2, 8) for w in shape]}}
+    if len(shape) < 6:
+        return {"set": {"networkShape": shape + [8]}}
+    return {"set": {key: True for key in ("xSquared", "ySquared") if settings.get(key) is False}}
 
 
 def _epoch(index: int) -> int:

@@ -353,7 +353,8 @@ def test_every_experiment_is_a_valid_playground_change_and_findings_are_json():
                         "val_loss": list(np.r_[np.linspace(1.0, 0.5, 10), np.linspace(0.55, 1.0, 10)])},
     }
     seen = {}
-    for settings in (state, state | {"networkShape": []}, state | {"networkShape": [8, 8], "activation": "linear"}):
+    for settings in (state, state | {"networkShape": []}, state | {"networkShape": [8, 8], "activation": "linear"},
+                     state | {"networkShape": [8] * 6}):
         for history in runs.values():
             for finding in lens.diagnose(history, restart_losses=[0.01], settings=settings):
                 seen[finding.kind] = finding
@@ -366,3 +367,5 @@ def test_every_experiment_is_a_valid_playground_change_and_findings_are_json():
     assert set(seen) == set(runs) | {"local_minimum"} and set(seen) <= set(lens.KINDS)
     underfit = lens.diagnose(runs["underfitting"], settings=state)[0]
     assert underfit.experiment == {"set": {"networkShape": [6, 4]}}  # each hidden layer of the 4-2 net 2 wider
+    largest = lens.diagnose(runs["underfitting"], settings=state | {"networkShape": [8] * 6})[0]
+    assert largest.experiment == {"set": {"xSquared": True, "ySquared": True}}  # no room left: better features
