@@ -492,7 +492,7 @@ def _capacity_experiment(settings: Mapping[str, Any] | None) -> dict[str, Any]:
     if settings.get("activation") == "linear":
         return {"set": {"activation": "tanh", "layerActivations": []}}
     if min(shape) < 8:
-        return {"set": {"networkShape": [min(w + 2, 8) for w in shape]}}
+        return {"set": {"networkShape": [min(w + 2, 8) if w < 8 else w for w in shape]}}  # expert's wider kept
     if len(shape) < 6:
         return {"set": {"networkShape": shape + [8]}}
     return {"set": {key: True for key in ("xSquared", "ySquared") if settings.get(key) is False}}

@@ -367,5 +367,7 @@ def test_every_experiment_is_a_valid_playground_change_and_findings_are_json():
     assert set(seen) == set(runs) | {"local_minimum"} and set(seen) <= set(lens.KINDS)
     underfit = lens.diagnose(runs["underfitting"], settings=state)[0]
     assert underfit.experiment == {"set": {"networkShape": [6, 4]}}  # each hidden layer of the 4-2 net 2 wider
+    expert = lens.diagnose(runs["underfitting"], settings=state | {"expert": True, "networkShape": [16, 3]})[0]
+    assert expert.experiment == {"set": {"networkShape": [16, 5]}}
     largest = lens.diagnose(runs["underfitting"], settings=state | {"networkShape": [8] * 6})[0]
     assert largest.experiment == {"set": {"xSquared": True, "ySquared": True}}  # no room left: better features
