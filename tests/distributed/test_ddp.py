@@ -137,3 +137,43 @@ def test_trainer_fit_on_two_processes_equals_one_process_on_the_global_batches(t
     output = done.stdout + done.stderr  # --tag-output marks what rank r writes with [1,r]
     assert "[1,0]<stderr>" in output and "3/3" in output and "val_mae=" in output, output  # rank 0's tqdm bar
     assert "[1,1]" not in output, output
+
+
+def test_a_cnn_with_batchnorm_on_two_processes_follows_torch_ddp_semantics(tmp_path):
+    """BatchNorm2d under DistributedDataParallel, as in PyTorch's DDP (not SyncBatchNorm): each rank normalises
+    its half of the global batch with that half's own statistics, the gradients are averaged, and with
+    broadcast_buffers=True each forward starts from rank 0's running statistics, which each rank then updates
+    with its own half. So two processes do not equal one process normalising the whole global batch at once;
+    they equal one process that, at every step, runs the model on each half separately (each half's batch
+    statistics) and averages the two halves' losses. The reference below does exactly that: it runs rank 1's
+    half first from the running statistics rank 0 holds (rank 1's running statistics after the step), puts them
+    back and runs rank 0's half (rank 0's). Weights (equal on both ranks) and each rank's buffers are compared
+    after N steps (float64, 1e-6)."""
+    steps = 5
+    done = mpirun(2, tmp_path / "cnn", "cnn", steps)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+    gn.set_default_dtype(np.float64)
+    X, y = ddp_script.cnn_data(steps)
+    model = ddp_script.make_cnn()
+    optimizer = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    buffers = list(model.buffers())
+    for step in range(steps):
+        start = step * ddp_script.GLOBAL_BATCH
+        halves = [slice(start + rank, start + ddp_script.GLOBAL_BATCH, 2) for rank in (0, 1)]
+        held_by_rank0 = [b._data.copy() for b in buffers]
+        optimizer.zero_grad()
+        loss1 = nn.CrossEntropyLoss()(model(gn.tensor(X[halves[1]])), y[halves[1]])
+        rank1_state = ddp_script.cnn_state(model)[-sum(b._data.size for b in buffers):]
+        for buffer, held in zip(buffers, held_by_rank0):
+            buffer._data[...] = held
+        loss0 = nn.CrossEntropyLoss()(model(gn.tensor(X[halves[0]])), y[halves[0]])
+        ((loss0 + loss1) / 2).backward()
+        optimizer.step()
+    expected = ddp_script.cnn_state(model)
+    rank0, rank1 = (np.load(tmp_path / f"cnn.rank{r}.npy") for r in (0, 1))
+    np.testing.assert_allclose(rank0, expected, rtol=1e-6, atol=1e-9)
+    weights = len(expected) - len(rank1_state)
+    np.testing.assert_allclose(rank1[:weights], expected[:weights], rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(rank1[weights:], rank1_state, rtol=1e-6, atol=1e-9)
+    assert not np.allclose(rank1[weights:], rank0[weights:])  # the halves' statistics differ: a real check
