@@ -64,11 +64,12 @@ class DistributedDataParallel(Module):
     """Wrap a model so that ``backward()`` through its output averages the gradients of all processes.
 
     On construction, rank 0's parameters and buffers are broadcast to every process (all replicas start equal).
-    In training mode (the wrapped module's) each forward first broadcasts rank 0's buffers (BatchNorm's running statistics), as PyTorch's
-    DDP does with ``broadcast_buffers=True``. The gradients are averaged when backward reaches a small node that the
-    forward records before the model's own nodes: the engine visits nodes newest first, so by then every parameter's
-    gradient is complete. The gradients are reduced in place when they lie side by side in one buffer (as in a
-    glassnet optimizer's flat gradient), else through one buffer of the wrapper's own: one Allreduce per step.
+    When the wrapped module is in training mode, each forward first broadcasts rank 0's buffers (BatchNorm's
+    running statistics), as PyTorch's DDP does with ``broadcast_buffers=True``. The gradients are averaged when
+    backward reaches a small node that the forward records before the model's own nodes: the engine visits nodes
+    newest first, so by then every parameter's gradient is complete. The gradients are reduced in place when they
+    lie side by side in one buffer (as in a glassnet optimizer's flat gradient), else through one buffer of the
+    wrapper's own: one Allreduce per step.
     ``no_sync()`` skips the averaging (gradient accumulation over several backward passes).
     """
 
