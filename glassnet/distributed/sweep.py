@@ -103,7 +103,7 @@ def _train_fold(build: Callable[..., Any], config: dict[str, Any], fold: int, X:
 
 def local_client(workers: int = 2) -> Any:
     """A Dask client of a ``LocalCluster`` of ``workers`` processes with one thread each and BLAS at one thread
-    (two BLAS thread pools per core only fight)."""
+    (two BLAS thread pools per core only fight). ``client.shutdown()`` stops the cluster with it."""
     from dask.distributed import Client, LocalCluster
 
     one_thread = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
