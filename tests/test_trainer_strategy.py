@@ -84,3 +84,20 @@ def test_the_core_does_not_import_the_distributed_package():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_a_dataloader_over_a_distributed_sampler_is_reshuffled_each_epoch():
+    from glassnet.distributed import DistributedSampler
+    from glassnet.utils.data import DataLoader, TensorDataset
+    X = np.arange(40, dtype=np.float32).reshape(20, 2)
+    sampler = DistributedSampler(range(20), num_replicas=2, rank=1, seed=3)  # no MPI needed with both given
+    loader = DataLoader(TensorDataset(gn.tensor(X), gn.tensor(X.sum(1))), batch_size=5, sampler=sampler)
+    model = nn.Linear(2, 1)
+    shards = []  # (epoch the sampler was set to, its indices) at each epoch's end
+    record = gn.train.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: shards.append((sampler.epoch,
+                                                                                              list(sampler))))
+    trainer = gn.Trainer(model, loss=nn.MSELoss(), optimizer=optim.SGD(model.parameters(), lr=1e-4),
+                         callbacks=[record])
+    trainer.fit(loader, epochs=3, verbose=0)
+    assert [epoch for epoch, _ in shards] == [0, 1, 2]
+    assert shards[0][1] != shards[1][1] and len(shards[0][1]) == 10  # reshuffled; half of the 20 samples

@@ -316,8 +316,10 @@ class Trainer:
     has ``batch_size × processes`` samples), the logs of every batch and of validation are averaged over all
     processes (weighted by their sample counts) so that every process sees the same numbers and takes the same
     decisions, and only rank 0 prints progress and runs the callbacks marked ``main_process_only``
-    (``ModelCheckpoint``, ``ProgressBar``). A DataLoader must shard itself (``sampler=DistributedSampler(…)``);
-    its sampler's ``set_epoch`` is called each epoch. ``distributed=<a glassnet.train.Strategy>`` uses that one.
+    (``ModelCheckpoint``, ``ProgressBar``). A NaN loss on any process skips the step on all of them. A DataLoader
+    must shard itself (``sampler=DistributedSampler(…)``); its sampler's ``set_epoch`` is called each epoch.
+    ``evaluate`` shares the samples too (call it on every process); ``predict`` computes every output on each
+    process. ``distributed=<a glassnet.train.Strategy>`` uses that strategy.
     """
 
     def __init__(self, model: Module, *, loss: Callable | None = None, optimizer: Any = None,
