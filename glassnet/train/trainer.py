@@ -684,9 +684,14 @@ def restarts(build_model: Callable[[], Module], n: int, fit_kwargs: dict[str, An
     The course's remedy for local minima: "several trials with different random initial weights". ``fit_kwargs``
     are ``fit``'s arguments (X, y, loss, …); the optimizer must be a name or a factory, since each run has its own
     parameters. Runs are ranked by their last ``val_loss`` (``loss`` when there is no validation data).
-    ``client`` (a ``dask.distributed.Client``, e.g. ``glassnet.distributed.local_client()``) runs the restarts as
-    parallel tasks; each is seeded on its own, so the result equals the serial one.
+    ``client`` (a ``dask.distributed.Client``, e.g. ``glassnet.distributed.local_client()``, or a scheduler's
+    address such as ``"tcp://host:8786"``) runs the restarts as parallel tasks; each is seeded on its own, so the
+    result equals the serial one.
     """
+    if isinstance(client, str):
+        from dask.distributed import Client  # Dask is an optional extra: imported only for an address
+        with Client(client) as connected:
+            return restarts(build_model, n, fit_kwargs, seed, connected)
     n = _positive_int("n", n)
     if isinstance(fit_kwargs.get("optimizer"), optim.Optimizer):
         raise TypeError("restarts: give the optimizer as a name ('adam') or a factory (lambda params: "

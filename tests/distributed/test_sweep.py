@@ -109,11 +109,12 @@ def test_restarts_on_a_client_equal_the_serial_ones():
     client = local_client(2)
     try:
         parallel = gn.restarts(lambda: build((4,)), 3, kwargs, seed=7, client=client)
+        by_address = gn.restarts(lambda: build((4,)), 3, kwargs, seed=7, client=client.scheduler.address)
     finally:
         cluster = client.cluster
         client.close()
         cluster.close()
-    assert parallel.scores == serial.scores and parallel.seeds == [7, 8, 9]
+    assert parallel.scores == serial.scores == by_address.scores and parallel.seeds == [7, 8, 9]
     assert parallel.best_index == serial.best_index
     for a, b in zip(parallel.best_model.parameters(), serial.best_model.parameters()):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
