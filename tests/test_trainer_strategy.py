@@ -10,6 +10,7 @@ import glassnet as gn
 from glassnet import nn, optim
 from glassnet.train import Strategy
 from glassnet.train.callbacks import ModelCheckpoint
+from glassnet.viz import LivePlot
 
 
 class SecondOfTwoTwins(Strategy):
@@ -51,7 +52,8 @@ def test_the_trainer_asks_its_strategy(tmp_path, capsys):
     model = nn.Sequential(nn.Linear(2, 1))
     strategy = SecondOfTwoTwins()
     trainer = gn.Trainer(model, loss=nn.MSELoss(), optimizer=optim.SGD(model.parameters(), lr=0.1),
-                         callbacks=[ModelCheckpoint(str(tmp_path / "m{epoch}.glass"), monitor="loss")],
+                         callbacks=[ModelCheckpoint(str(tmp_path / "m{epoch}.glass"), monitor="loss"),
+                                    LivePlot(path=str(tmp_path / "curves.png"))],
                          distributed=strategy)
     history = trainer.fit(X, y, epochs=2, batch_size=5, validation_data=(X[:6], y[:6]), verbose=1)
     assert strategy.epochs == [0, 1]  # set_epoch before every epoch
