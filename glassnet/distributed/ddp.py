@@ -17,8 +17,9 @@ import numpy as np
 
 from ..nn import Module
 from ..tensor import Tensor, is_grad_enabled, result
+from ..train.strategy import Strategy
 
-__all__ = ["DistributedDataParallel", "DistributedSampler", "world", "abort_on_error"]
+__all__ = ["DistributedDataParallel", "DistributedSampler", "MPIStrategy", "world", "abort_on_error"]
 
 
 def world(comm: Any = None) -> Any:
@@ -63,11 +64,12 @@ class DistributedDataParallel(Module):
     """Wrap a model so that ``backward()`` through its output averages the gradients of all processes.
 
     On construction, rank 0's parameters and buffers are broadcast to every process (all replicas start equal).
-    In training mode each forward first broadcasts rank 0's buffers (BatchNorm's running statistics), as PyTorch's
-    DDP does with ``broadcast_buffers=True``. The gradients are averaged when backward reaches a small node that the
-    forward records before the model's own nodes: the engine visits nodes newest first, so by then every parameter's
-    gradient is complete. The gradients are reduced in place when they lie side by side in one buffer (as in a
-    glassnet optimizer's flat gradient), else through one buffer of the wrapper's own: one Allreduce per step.
+    When the wrapped module is in training mode, each forward first broadcasts rank 0's buffers (BatchNorm's
+    running statistics), as PyTorch's DDP does with ``broadcast_buffers=True``. The gradients are averaged when
+    backward reaches a small node that the forward records before the model's own nodes: the engine visits nodes
+    newest first, so by then every parameter's gradient is complete. The gradients are reduced in place when they
+    lie side by side in one buffer (as in a glassnet optimizer's flat gradient), else through one buffer of the
+    wrapper's own: one Allreduce per step.
     ``no_sync()`` skips the averaging (gradient accumulation over several backward passes).
     """
 
@@ -104,7 +106,7 @@ class DistributedDataParallel(Module):
             self._sync = previous
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
-        if self.training and self.broadcast_buffers and self.world_size > 1:
+        if self.module.training and self.broadcast_buffers and self.world_size > 1:
             for array in self._buffer_arrays():
                 self.comm.Bcast(array, root=0)
         if not (self._sync and is_grad_enabled()):
@@ -201,3 +203,45 @@ class DistributedSampler:
 
     def __len__(self) -> int:
         return self.num_samples
+
+
+class MPIStrategy(Strategy):
+    """``Trainer(..., distributed=MPIStrategy())`` (what ``distributed=True`` makes): data-parallel training over
+    the MPI communicator ``comm`` (COMM_WORLD by default). The model is wrapped in ``DistributedDataParallel``;
+    each epoch's samples are sharded by a ``DistributedSampler`` (shuffled from ``seed + epoch``); validation
+    samples are split without padding (rank r takes every world_size-th from r) so that the combined means are
+    exactly those of one process; logs are combined with Allreduce."""
+
+    def __init__(self, comm: Any = None, seed: int = 0, broadcast_buffers: bool = True) -> None:
+        self.comm = world(comm)
+        self.rank, self.world_size = self.comm.Get_rank(), self.comm.Get_size()
+        self.seed, self.broadcast_buffers = seed, broadcast_buffers
+
+    def wrap_model(self, model: Module) -> Module:
+        if isinstance(model, DistributedDataParallel):
+            return model
+        return DistributedDataParallel(model, self.comm, self.broadcast_buffers)
+
+    def unwrap_model(self, model: Module) -> Module:
+        return model.module if isinstance(model, DistributedDataParallel) else model
+
+    def sampler(self, samples: int, shuffle: bool) -> DistributedSampler:
+        return DistributedSampler(range(samples), self.world_size, self.rank, shuffle=shuffle, seed=self.seed)
+
+    def evaluation_indices(self, samples: int) -> np.ndarray:
+        if samples < self.world_size:
+            raise ValueError(f"distributed evaluation: {samples} sample(s) cannot be shared by {self.world_size} "
+                             f"processes; give at least one sample per process")
+        return np.arange(self.rank, samples, self.world_size)
+
+    def all_reduce_sum(self, values: np.ndarray) -> np.ndarray:
+        from mpi4py import MPI
+        summed = np.array(values, np.float64)
+        self.comm.Allreduce(MPI.IN_PLACE, summed, op=MPI.SUM)
+        return summed
+
+    def all_finite(self, value: float) -> bool:
+        from mpi4py import MPI
+        flag = np.array([math.isfinite(value)], np.int32)
+        self.comm.Allreduce(MPI.IN_PLACE, flag, op=MPI.MIN)
+        return bool(flag[0])

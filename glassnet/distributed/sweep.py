@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Mapping, Sequence
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -101,7 +103,7 @@ def _train_fold(build: Callable[..., Any], config: dict[str, Any], fold: int, X:
 
 def local_client(workers: int = 2) -> Any:
     """A Dask client of a ``LocalCluster`` of ``workers`` processes with one thread each and BLAS at one thread
-    (two BLAS thread pools per core only fight)."""
+    (two BLAS thread pools per core only fight). ``client.shutdown()`` stops the cluster with it."""
     from dask.distributed import Client, LocalCluster
 
     one_thread = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
@@ -110,16 +112,35 @@ def local_client(workers: int = 2) -> Any:
     return Client(cluster)
 
 
+@contextmanager
+def _progress_bar(total: int, show: bool) -> Iterator[Callable[[], None]]:
+    """A function to call when a task finishes: it advances a Rich progress bar (a line per task without Rich)."""
+    if not show:
+        yield lambda: None
+        return
+    try:
+        from rich.progress import MofNCompleteColumn, Progress
+    except ImportError:
+        done = itertools.count(1)
+        yield lambda: print(f"sweep: {next(done)}/{total} trainings done", file=sys.stderr, flush=True)
+        return
+    with Progress(*Progress.get_default_columns(), MofNCompleteColumn()) as bar:
+        task = bar.add_task("sweep (configuration × fold)", total=total)
+        yield lambda: bar.advance(task)
+
+
 def sweep(build: Callable[..., Any], grid: Mapping[str, Sequence[Any]] | Sequence[Mapping[str, Any]], X: Any,
           y: Any, *, cv: int = 5, fit_kwargs: Mapping[str, Any] | None = None, metric: str = "val_loss",
-          mode: str = "auto", seed: int = 0, client: Any = None, progress: bool = False) -> SweepResult:
+          mode: str = "auto", seed: int = 0, client: Any = None, progress: bool | None = None) -> SweepResult:
     """Cross-validate every configuration of ``grid``: ``build(**config)`` makes a fresh model, ``gn.fit`` trains
     it on k − 1 folds with ``fit_kwargs`` (loss, optimizer as a name or factory, epochs, batch_size, metrics, …),
     and ``metric`` (a key of fit's logs: "val_loss", "val_accuracy", …) is read at the end of training.
 
     X: (N, features), y: (N,) or (N, outputs). ``client``: a ``dask.distributed.Client``, a scheduler address
     ("tcp://host:8786"), ``"serial"`` (no Dask), or None: a 2-process LocalCluster when Dask is installed, serial
-    otherwise. ``mode`` "min"/"max" (auto: max for accuracies) says which score is best.
+    otherwise. ``mode`` "min"/"max" (auto: max for accuracies) says which score is best. ``progress`` shows a
+    progress bar over the tasks (Rich); None: when stdout is a terminal. The trainings themselves print nothing
+    unless ``fit_kwargs`` sets ``verbose``.
     """
     if not callable(build):
         raise TypeError(f"sweep: build must be a function config → model, got {type(build).__name__}")
@@ -127,7 +148,7 @@ def sweep(build: Callable[..., Any], grid: Mapping[str, Sequence[Any]] | Sequenc
     X, y = np.asarray(X), np.asarray(y)
     if len(X) != len(y):
         raise ValueError(f"sweep: X has {len(X)} samples but y has {len(y)}")
-    fit_kwargs = dict(fit_kwargs or {})
+    fit_kwargs = {"verbose": 0, **(fit_kwargs or {})}
     optimizer = fit_kwargs.get("optimizer")
     if optimizer is not None and not (isinstance(optimizer, str) or _is_factory(optimizer)):
         raise TypeError("sweep: give fit_kwargs['optimizer'] as a name ('adam') or a factory (lambda params: ...), "
@@ -150,18 +171,16 @@ def sweep(build: Callable[..., Any], grid: Mapping[str, Sequence[Any]] | Sequenc
     elif isinstance(client, str) and client != SERIAL:
         from dask.distributed import Client
         own_client = client = Client(client)
+    show = bool(getattr(sys.stdout, "isatty", bool)()) if progress is None else bool(progress)
     try:
-        if client == SERIAL:
-            outcomes = [_train_fold(build, configs[c], k, X, y, *folds[k], fit_kwargs, metric, seed)
-                        for c, k in tasks]
-        else:
-            data = client.scatter([X, y], broadcast=True, hash=False)  # to each worker once, not once a task
-            futures = [client.submit(_train_fold, build, configs[c], k, *data, *folds[k], fit_kwargs, metric, seed,
-                                     pure=False) for c, k in tasks]
-            if progress:
-                from dask.distributed import progress as show_progress
-                show_progress(futures)
-            outcomes = client.gather(futures)
+        with _progress_bar(len(tasks), show) as advance:
+            if client == SERIAL:
+                outcomes = []
+                for c, k in tasks:
+                    outcomes.append(_train_fold(build, configs[c], k, X, y, *folds[k], fit_kwargs, metric, seed))
+                    advance()
+            else:
+                outcomes = _run_on(client, tasks, build, configs, folds, X, y, fit_kwargs, metric, seed, advance)
     finally:
         if own_client is not None:
             cluster = own_client.cluster
@@ -178,6 +197,27 @@ def sweep(build: Callable[..., Any], grid: Mapping[str, Sequence[Any]] | Sequenc
                                   [history for _, history in mine]))
     best = (max if maximize else min)(scores, key=lambda s: s.mean)
     return SweepResult(metric, scores, best)
+
+
+def _run_on(client: Any, tasks: list[tuple[int, int]], build: Callable[..., Any], configs: list[dict[str, Any]],
+            folds: list[tuple[np.ndarray, np.ndarray]], X: np.ndarray, y: np.ndarray, fit_kwargs: dict[str, Any],
+            metric: str, seed: int, advance: Callable[[], None]) -> list[tuple[float, dict[str, list[float]]]]:
+    """The tasks' outcomes, in the order of ``tasks``, computed on a Dask client; the first failure is raised
+    (naming its configuration and fold) and the tasks still to run are cancelled."""
+    from dask.distributed import as_completed
+
+    data = client.scatter([X, y], broadcast=True, hash=False)  # to each worker once, not once a task
+    futures = [client.submit(_train_fold, build, configs[c], k, *data, *folds[k], fit_kwargs, metric, seed,
+                             pure=False) for c, k in tasks]
+    try:
+        for future in as_completed(futures):
+            if future.status == "error":
+                future.result()  # raises the task's error
+            advance()
+        return client.gather(futures)
+    except BaseException:
+        client.cancel(futures)
+        raise
 
 
 def _is_factory(value: Any) -> bool:

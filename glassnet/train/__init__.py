@@ -2,8 +2,9 @@
 ``evaluate``, ``predict`` and ``restarts`` over it, ``callbacks`` and ``metrics``."""
 from . import callbacks, metrics
 from .callbacks import Callback, History
+from .strategy import SingleProcess, Strategy
 from .trainer import _targets  # noqa: F401  (glass.chain shapes its targets as fit does)
 from .trainer import OPTIMIZERS, Restarts, Trainer, evaluate, fit, predict, restarts
 
 __all__ = ["Trainer", "fit", "evaluate", "predict", "restarts", "Restarts", "History", "Callback", "OPTIMIZERS",
-           "callbacks", "metrics"]
+           "Strategy", "SingleProcess", "callbacks", "metrics"]

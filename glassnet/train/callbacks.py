@@ -41,16 +41,20 @@ Logs = dict[str, float]
 
 
 class Callback:
-    """Base class: override the hooks you need."""
+    """Base class: override the hooks you need. In distributed training (``Trainer(distributed=…)``) every
+    process runs the callbacks, with the same logs, except those with ``main_process_only`` (printing, writing
+    files), which run on rank 0 only."""
 
     trainer: Trainer
+    main_process_only: bool = False
 
     def set_trainer(self, trainer: Trainer) -> None:
         self.trainer = trainer
 
     @property
     def model(self) -> Module:
-        return self.trainer.model
+        """The trainer's model (without a distributed wrapper)."""
+        return self.trainer.module
 
     def on_train_begin(self, logs: Logs | None = None) -> None: ...
 
@@ -186,6 +190,8 @@ class ModelCheckpoint(Callback):
     """Save the model (``gn.save``) after each epoch, or only when ``monitor`` improves with ``save_best_only``.
     ``path`` may contain ``{epoch}`` and log names, e.g. ``"model-{epoch:03d}.glass"``."""
 
+    main_process_only = True
+
     def __init__(self, path: str, monitor: str = "val_loss", save_best_only: bool = False,
                  mode: str = "auto") -> None:
         self.path, self.monitor, self.save_best_only = str(path), monitor, save_best_only
@@ -204,6 +210,8 @@ class ModelCheckpoint(Callback):
 
 class ProgressBar(Callback):
     """A progress bar over epochs with the latest logs (tqdm when installed, otherwise a line per epoch)."""
+
+    main_process_only = True
 
     def __init__(self, file: Any = None) -> None:
         self.file = file

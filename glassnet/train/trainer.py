@@ -26,6 +26,7 @@ from ..nn import PROBLEMS, BCEWithLogitsLoss, CrossEntropyLoss, Loss, Module, Pa
 from ..tensor import Tensor, default_rng, manual_seed
 from . import metrics as metric_registry
 from .callbacks import Callback, History, ProgressBar, TerminateOnNaN
+from .strategy import Strategy, resolve
 
 __all__ = ["Trainer", "fit", "evaluate", "predict", "restarts", "Restarts", "OPTIMIZERS"]
 
@@ -215,12 +216,14 @@ class _Arrays:
         self.arrays = arrays
         self.samples = len(arrays[0])
 
-    def batches(self, batch_size: int | None, shuffle: bool) -> Iterator[Batch]:
+    def batches(self, batch_size: int | None, shuffle: bool, order: np.ndarray | None = None) -> Iterator[Batch]:
+        """Batches in ``order`` (sample indices, e.g. one process's shard) when given, else of all samples."""
         arrays, size = self.arrays, batch_size or self.samples
-        if shuffle:
+        if order is None and shuffle:
             order = default_rng().permutation(self.samples)
+        if order is not None:
             arrays = tuple(a[order] for a in arrays)
-        for start in range(0, self.samples, size):
+        for start in range(0, len(arrays[0]), size):
             yield tuple(Tensor._wrap(a[start:start + size]) for a in arrays)
 
     def split(self, fraction: float) -> tuple[_Arrays, _Arrays]:
@@ -240,10 +243,11 @@ class _Dataset:
     def __init__(self, dataset: Any, dtype: np.dtype) -> None:
         self.dataset, self.dtype, self.samples = dataset, dtype, len(dataset)
 
-    def batches(self, batch_size: int | None, shuffle: bool) -> Iterator[Batch]:
-        order = default_rng().permutation(self.samples) if shuffle else range(self.samples)
+    def batches(self, batch_size: int | None, shuffle: bool, order: np.ndarray | None = None) -> Iterator[Batch]:
+        if order is None:
+            order = default_rng().permutation(self.samples) if shuffle else range(self.samples)
         size = batch_size or DEFAULT_BATCH_SIZE
-        for start in range(0, self.samples, size):
+        for start in range(0, len(order), size):
             items = [self.dataset[int(i)] for i in order[start:start + size]]
             yield _as_batch(_collate(items), self.dtype)
 
@@ -258,7 +262,7 @@ class _Loader:
         dataset = getattr(loader, "dataset", None)
         self.samples = len(dataset) if hasattr(dataset, "__len__") else None
 
-    def batches(self, batch_size: int | None, shuffle: bool) -> Iterator[Batch]:
+    def batches(self, batch_size: int | None, shuffle: bool, order: np.ndarray | None = None) -> Iterator[Batch]:
         for batch in self.loader:
             yield _as_batch(batch, self.dtype)
 
@@ -304,12 +308,24 @@ class Trainer:
 
     Callbacks see the trainer as ``callback.trainer``: ``model``, ``optimizer``, ``epoch``, ``epochs``,
     ``batch_size``, ``samples``, and ``stop(reason)`` to end training.
+
+    ``distributed=True`` trains data-parallel over MPI (``mpirun -n 4 python train.py``; needs the
+    ``glassnet[distributed]`` extra): ``model`` is wrapped in ``glassnet.distributed.DistributedDataParallel``
+    (``trainer.model``; ``trainer.module`` is your model), each process trains on its shard of every epoch (a
+    ``DistributedSampler`` reshuffled per epoch; ``batch_size`` is per process, as in PyTorch, so a global batch
+    has ``batch_size × processes`` samples), the logs of every batch and of validation are averaged over all
+    processes (weighted by their sample counts) so that every process sees the same numbers and takes the same
+    decisions, and only rank 0 prints progress and runs the callbacks marked ``main_process_only``
+    (``ModelCheckpoint``, ``ProgressBar``). A NaN loss on any process skips the step on all of them. A DataLoader
+    must shard itself (``sampler=DistributedSampler(…)``); its sampler's ``set_epoch`` is called each epoch.
+    ``evaluate`` shares the samples too (call it on every process); ``predict`` computes every output on each
+    process. ``distributed=<a glassnet.train.Strategy>`` uses that strategy.
     """
 
     def __init__(self, model: Module, *, loss: Callable | None = None, optimizer: Any = None,
                  metrics: Sequence[str] = (), callbacks: Sequence[Callback] = (),
                  regularization: tuple[str, float] | None = None, scheduler: Any = None,
-                 problem: str | None = None) -> None:
+                 problem: str | None = None, distributed: bool | Strategy | None = None) -> None:
         if not isinstance(model, Module):
             raise TypeError(f"Trainer needs a glassnet Module as model, got {type(model).__name__}")
         if loss is not None and not callable(loss):
@@ -319,7 +335,8 @@ class Trainer:
         if problem in ("regression", "unit_interval") and {"accuracy", "acc"} & set(metrics):
             raise ValueError(f"accuracy is a metric of binary and multiclass problems, not of a {problem} problem; "
                              f"use 'mse' or 'mae'")
-        self.model = model
+        self.strategy = resolve(distributed)
+        self.model = self.strategy.wrap_model(model)
         self.problem = problem
         self.loss = head_for(problem).loss if loss is None and problem is not None else loss
         self.metrics = {name: metric_registry.get(name) for name in metrics}
@@ -331,6 +348,11 @@ class Trainer:
         self.stop_training, self.stop_reason = False, None
 
     # ---- what callbacks use
+    @property
+    def module(self) -> Module:
+        """The model being trained, without a distributed wrapper (``model`` itself in one process)."""
+        return self.strategy.unwrap_model(self.model)
+
     def stop(self, reason: str) -> None:
         """End training after the current batch (or epoch); ``History.stop_reason`` records ``reason``."""
         self.stop_training, self.stop_reason = True, reason
@@ -338,6 +360,8 @@ class Trainer:
     def _components(self) -> Iterator[tuple[str, Any]]:
         """(attribute name, object) of every model, optimizer and scheduler the trainer holds."""
         for name, value in vars(self).items():
+            if value is self.model:
+                value = self.module  # a checkpoint of N processes loads in one
             model = isinstance(value, Module) and not isinstance(value, Loss)
             scheduler = isinstance(getattr(value, "optimizer", None), optim.Optimizer) and hasattr(value, "state_dict")
             if model or scheduler or isinstance(value, optim.Optimizer):
@@ -405,7 +429,7 @@ class Trainer:
         if self.regularization is not None:
             objective = objective + penalty(self.model, *self.regularization)
         value = float(objective._data)
-        if math.isfinite(value):
+        if self.strategy.all_finite(value):
             objective.backward()
             self.optimizer.step()
         return {"loss": value, **self.compute_metrics(output, target)}
@@ -481,7 +505,7 @@ class Trainer:
             batch_size = DEFAULT_BATCH_SIZE
         if not 0 <= validation_split < 1:
             raise ValueError(f"validation_split must lie in [0, 1), got {validation_split}")
-        show_progress = _verbose(verbose)
+        show_progress = _verbose(verbose) and self.strategy.is_main
         self._check_hyperparameters()
         if validation_data is not None:
             validation = self._data(*(validation_data if isinstance(validation_data, tuple)
@@ -500,6 +524,9 @@ class Trainer:
             callbacks.append(TerminateOnNaN())
         if show_progress and not any(isinstance(cb, ProgressBar) for cb in callbacks):
             callbacks.append(ProgressBar())
+        if not self.strategy.is_main:
+            callbacks = [cb for cb in callbacks if not cb.main_process_only]
+        sampler = self.strategy.sampler(train.samples, shuffle) if train.batched_by_fit else None
         self.epochs, self.batch_size, self.samples = epochs, batch_size, train.samples
         self.epoch, self.stop_training, self.stop_reason = 0, False, None
         for cb in callbacks:
@@ -513,7 +540,7 @@ class Trainer:
                 self.epoch = epoch
                 for cb in callbacks:
                     cb.on_epoch_begin(epoch, {})
-                epoch_logs = self._train_epoch(train, batch_size, shuffle, batch_hooks)
+                epoch_logs = self._train_epoch(train, batch_size, shuffle, batch_hooks, sampler)
                 if epoch_logs is None:  # stopped inside the epoch
                     break
                 if validation is not None:
@@ -531,17 +558,23 @@ class Trainer:
             cb.on_train_end(logs)
         return history
 
-    def _train_epoch(self, data: _Data, batch_size: int | None, shuffle: bool,
-                     batch_hooks: list[Callback]) -> Logs | None:
-        """One pass over the data: each logged value's mean over the epoch weighted by batch size, or None if
-        training stopped inside the epoch."""
+    def _train_epoch(self, data: _Data, batch_size: int | None, shuffle: bool, batch_hooks: list[Callback],
+                     sampler: Any = None) -> Logs | None:
+        """One pass over the data (this process's shard of it when ``sampler`` is given): each logged value's
+        mean over the epoch weighted by batch size, or None if training stopped inside the epoch. Each batch's
+        logs are averaged over the processes first (the global batch's), so all of them decide alike."""
         for _, part in self._components():
             if isinstance(part, Module):
                 part.train()
+        order = None
+        if sampler is not None:
+            sampler.set_epoch(self.epoch)
+            order = np.fromiter(sampler, np.int64)
+        elif isinstance(data, _Loader) and hasattr(getattr(data.loader, "sampler", None), "set_epoch"):
+            data.loader.sampler.set_epoch(self.epoch)  # a DataLoader over a DistributedSampler reshuffles
         means = _WeightedMeans()
-        for batch_index, batch in enumerate(data.batches(batch_size, shuffle)):
-            size = _batch_size(batch)
-            logs = self.train_step(batch)
+        for batch_index, batch in enumerate(data.batches(batch_size, shuffle, order)):
+            logs, size = self.strategy.reduce_means(self.train_step(batch), _batch_size(batch))
             for cb in batch_hooks:
                 cb.on_batch_end(batch_index, {**logs, "size": size})
             if self.stop_training:
@@ -558,11 +591,14 @@ class Trainer:
             self.scheduler.step()
 
     def _evaluate(self, data: _Data, batch_size: int | None) -> Logs:
+        """Weighted means of the validation steps' logs; in several processes each evaluates its share of the
+        samples and the means are combined over all of them."""
+        order = self.strategy.evaluation_indices(data.samples) if data.batched_by_fit else None
         means = _WeightedMeans()
         with evaluating(self.model):
-            for batch in data.batches(batch_size, shuffle=False):
+            for batch in data.batches(batch_size, shuffle=False, order=order):
                 means.add(self.validation_step(batch), _batch_size(batch))
-        return means.result()
+        return self.strategy.reduce_means(means.result(), means.samples)[0]
 
     def evaluate(self, X: Any, y: Any = None, *, batch_size: int | None = None) -> Logs:
         """``{"loss": …, metric: …}`` over the data (same forms as ``fit``) in eval mode, weighted by batch size;
@@ -648,9 +684,14 @@ def restarts(build_model: Callable[[], Module], n: int, fit_kwargs: dict[str, An
     The course's remedy for local minima: "several trials with different random initial weights". ``fit_kwargs``
     are ``fit``'s arguments (X, y, loss, …); the optimizer must be a name or a factory, since each run has its own
     parameters. Runs are ranked by their last ``val_loss`` (``loss`` when there is no validation data).
-    ``client`` (a ``dask.distributed.Client``, e.g. ``glassnet.distributed.local_client()``) runs the restarts as
-    parallel tasks; each is seeded on its own, so the result equals the serial one.
+    ``client`` (a ``dask.distributed.Client``, e.g. ``glassnet.distributed.local_client()``, or a scheduler's
+    address such as ``"tcp://host:8786"``) runs the restarts as parallel tasks; each is seeded on its own, so the
+    result equals the serial one.
     """
+    if isinstance(client, str):
+        from dask.distributed import Client  # Dask is an optional extra: imported only for an address
+        with Client(client) as connected:
+            return restarts(build_model, n, fit_kwargs, seed, connected)
     n = _positive_int("n", n)
     if isinstance(fit_kwargs.get("optimizer"), optim.Optimizer):
         raise TypeError("restarts: give the optimizer as a name ('adam') or a factory (lambda params: "

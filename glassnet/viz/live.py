@@ -13,7 +13,10 @@ __all__ = ["LivePlot"]
 
 class LivePlot(Callback):
     """``gn.fit(..., callbacks=[LivePlot()])``: the learning curves so far, redrawn every ``every`` epochs and at
-    the end. ``display`` shows it (IPython's, in a notebook) unless ``path`` names a PNG file to rewrite instead."""
+    the end. ``display`` shows it (IPython's, in a notebook) unless ``path`` names a PNG file to rewrite instead.
+    In distributed training only rank 0 draws."""
+
+    main_process_only = True
 
     def __init__(self, every: int = 1, metric: str | None = None, path: str | None = None) -> None:
         if every < 1:

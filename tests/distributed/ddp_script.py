@@ -1,6 +1,7 @@
-"""Run under mpirun by tests/distributed/test_ddp.py: train an MLP data-parallel and save rank 0's weights.
+"""Run under mpirun by tests/distributed/test_ddp.py: train an MLP data-parallel and save rank 0's weights, or a
+CNN with BatchNorm and save every rank's weights and buffers.
 
-argv: output path, mode ("train" or "raise"), steps.
+argv: output path, mode ("train", "raise" or "cnn"), steps.
 """
 import sys
 
@@ -24,8 +25,41 @@ def make_model():
     return nn.Sequential(nn.Linear(3, 16), nn.Tanh(), nn.Linear(16, 1))
 
 
+def cnn_data(steps):
+    rng = np.random.default_rng(2)
+    return rng.normal(0, 1, (steps * GLOBAL_BATCH, 1, 6, 6)), rng.integers(0, 3, steps * GLOBAL_BATCH)
+
+
+def make_cnn():
+    gn.manual_seed(3)
+    return nn.Sequential(nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 4 * 4, 3))
+
+
+def cnn_state(model):
+    """Weights and buffers (BatchNorm's running statistics and batch count), flattened."""
+    return np.concatenate([t.numpy().ravel().astype(np.float64) for t in (*model.parameters(), *model.buffers())])
+
+
+def train_cnn(path, steps):
+    """Each rank takes every other sample of each global batch (DistributedSampler without shuffling)."""
+    X, y = cnn_data(steps)
+    model = make_cnn()
+    ddp = DistributedDataParallel(model)
+    order = list(DistributedSampler(range(len(X)), shuffle=False))
+    per_rank = GLOBAL_BATCH // ddp.world_size
+    optimizer = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    for step in range(steps):
+        index = order[step * per_rank:(step + 1) * per_rank]
+        optimizer.zero_grad()
+        nn.CrossEntropyLoss()(ddp(gn.tensor(X[index])), y[index]).backward()
+        optimizer.step()
+    np.save(f"{path}.rank{ddp.rank}.npy", cnn_state(model))
+
+
 def main(path, mode, steps):
     gn.set_default_dtype(np.float64)
+    if mode == "cnn":
+        return train_cnn(path, steps)
     X, Y = data()
     model = make_model()
     ddp = DistributedDataParallel(model)

@@ -1,5 +1,6 @@
 """gn.distributed.sweep: k-fold cross-validation of a grid, serial and on a 2-worker Dask LocalCluster (same
-results for the same seeds), the best configuration, and failures that name their configuration and fold."""
+results for the same seeds, also through the scheduler's address), the best configuration, a progress bar, BLAS at
+one thread per worker, and failures that name their configuration and fold."""
 import numpy as np
 import pytest
 
@@ -40,10 +41,12 @@ def test_grid_and_folds():
         grid_configs({"a": []})
 
 
-def test_serial_sweep_picks_a_hidden_layer_for_the_circle():
+def test_serial_sweep_picks_a_hidden_layer_for_the_circle(capsys):
     X, y = make_data()
     result = sweep(build, {"hidden": [(), (8,)]}, X, y, cv=3, fit_kwargs=FIT, metric="val_accuracy",
-                   client="serial")
+                   client="serial", progress=True)
+    shown = capsys.readouterr().out
+    assert "sweep (configuration × fold)" in shown and "6/6" in shown  # Rich's bar, with tasks done / tasks
     linear, hidden = result.scores
     assert len(linear.fold_scores) == 3 and len(hidden.fold_histories) == 3
     assert hidden.mean > linear.mean + 0.1  # the course: too few hidden layers underfit
@@ -52,16 +55,26 @@ def test_serial_sweep_picks_a_hidden_layer_for_the_circle():
     assert len(hidden.fold_histories[0]["val_loss"]) == FIT["epochs"]
 
 
-def test_dask_sweep_equals_the_serial_one_and_names_failures():
+def blas_threads():
+    from threadpoolctl import threadpool_info
+    return sorted({pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"})
+
+
+def test_dask_sweep_equals_the_serial_one_and_names_failures(capsys):
     X, y = make_data(80)
     grid = {"hidden": [(4,), (6,)], "activation": ["tanh", "relu"]}
     kwargs = dict(fit_kwargs=dict(FIT, epochs=8), cv=2, seed=3)
     serial = sweep(build, grid, X, y, client="serial", **kwargs)
     client = local_client(2)
     try:
-        parallel = sweep(build, grid, X, y, client=client, **kwargs)
+        assert list(client.run(blas_threads).values()) == [[1], [1]]  # 2 workers, BLAS at one thread each
+        parallel = sweep(build, grid, X, y, client=client, progress=True, **kwargs)
         assert [s.fold_scores for s in parallel.scores] == [s.fold_scores for s in serial.scores]
         assert parallel.best.config == serial.best.config
+        assert "8/8" in capsys.readouterr().out
+        by_address = sweep(build, grid, X, y, client=client.scheduler.address, **kwargs)  # "tcp://127.0.0.1:…"
+        assert [s.fold_scores for s in by_address.scores] == [s.fold_scores for s in serial.scores]
+        assert client.run(lambda: 1)  # the cluster outlives the sweep's own client
 
         def broken(hidden=(), activation="tanh"):
             if activation == "relu":
@@ -96,11 +109,12 @@ def test_restarts_on_a_client_equal_the_serial_ones():
     client = local_client(2)
     try:
         parallel = gn.restarts(lambda: build((4,)), 3, kwargs, seed=7, client=client)
+        by_address = gn.restarts(lambda: build((4,)), 3, kwargs, seed=7, client=client.scheduler.address)
     finally:
         cluster = client.cluster
         client.close()
         cluster.close()
-    assert parallel.scores == serial.scores and parallel.seeds == [7, 8, 9]
+    assert parallel.scores == serial.scores == by_address.scores and parallel.seeds == [7, 8, 9]
     assert parallel.best_index == serial.best_index
     for a, b in zip(parallel.best_model.parameters(), serial.best_model.parameters()):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
