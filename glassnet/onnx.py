@@ -224,9 +224,16 @@ def _pads(pairs: Sequence[tuple[int, int]]) -> list[int]:
     return [before for before, _ in pairs] + [after for _, after in pairs]
 
 
+def _zero_padded(layer: Any, where: str) -> None:
+    if getattr(layer, "padding_mode", "zeros") != "zeros":
+        raise ExportError(f"{where} ({type(layer).__name__}) pads with padding_mode={layer.padding_mode!r}: only "
+                          f"zero padding exports")
+
+
 @_converts(nn.Conv1d, nn.Conv2d)
 def _conv(g: _Graph, layer: Any, x: str, v: np.ndarray, out: Any, where: str) -> str:
     _batched(layer, v, where, layer.dims)
+    _zero_padded(layer, where)
     pads = K.conv_padding(where, layer.padding, layer.kernel_size, layer.stride, layer.dilation)
     inputs = [x, g.array(_parameter(layer.weight), f"{where}.weight")]
     if layer.bias is not None:
@@ -238,6 +245,7 @@ def _conv(g: _Graph, layer: Any, x: str, v: np.ndarray, out: Any, where: str) ->
 @_converts(nn.ConvTranspose2d)
 def _conv_transpose(g: _Graph, layer: nn.ConvTranspose2d, x: str, v: np.ndarray, out: Any, where: str) -> str:
     _batched(layer, v, where, 2)
+    _zero_padded(layer, where)
     inputs = [x, g.array(_parameter(layer.weight), f"{where}.weight")]
     if layer.bias is not None:
         inputs.append(g.array(_parameter(layer.bias), f"{where}.bias"))
