@@ -13,8 +13,8 @@ its class:
   AvgPool1d/2d, AdaptiveAvgPool1d/2d (GlobalAveragePool for a 1-sized output, AveragePool where the input's size
   is a multiple of the output's; unequal windows have no exact op and are refused), BatchNorm1d/2d (with running
   statistics), LayerNorm (LayerNormalization), Upsample (Resize, nearest and nearest-exact), Embedding (Gather);
-- RNN, LSTM and GRU (batch_first, bidirectional, several layers stacked), from zero initial states: their outputs
-  are the graph's outputs (output, h_n[, c_n]). ONNX orders the gates i, o, f, c (LSTM) and z, r, h (GRU) where
+- RNN, LSTM and GRU (batch_first, bidirectional, several layers stacked) and their cells, from zero initial states:
+  their outputs are the graph's outputs (output, h_n[, c_n]; a cell's h'[, c']). ONNX orders the gates i, o, f, c (LSTM) and z, r, h (GRU) where
   torch orders i, f, g, o and r, z, n, and GRU runs with linear_before_reset=1, torch's formula.
 
 Any other module (a container without a forward, attention, a class of one's own, a module with forward hooks or
@@ -376,44 +376,64 @@ def _gates(array: np.ndarray, mode: str) -> np.ndarray:
     return np.concatenate([blocks[i] for i in _GATE_ORDER[mode]], axis=0)
 
 
+def _recurrent_node(g: _Graph, mode: str, sequence: str, weights: Sequence[tuple[Tensor | None, ...]], hidden: int,
+                    where: str) -> tuple[str, list[str]]:
+    """One ONNX LSTM, GRU or RNN node over ``sequence`` (T, N, I) from zero states, with torch's (W_ih, W_hh, b_ih,
+    b_hh) per direction: (Y (T, D, N, H), [Y_h (D, N, H)] or, for LSTM, [Y_h, Y_c])."""
+    op = mode if mode in ("LSTM", "GRU") else "RNN"
+    directions = len(weights)
+    attributes: dict[str, Any] = dict(hidden_size=hidden, direction="bidirectional" if directions == 2 else "forward")
+    if op == "GRU":
+        attributes["linear_before_reset"] = 1  # torch's n = tanh(x·W_inᵀ + b_in + r ⊙ (h·W_hnᵀ + b_hn))
+    if op == "RNN":
+        attributes["activations"] = ["Relu" if mode == "RNN_RELU" else "Tanh"] * directions
+    W = np.stack([_gates(_parameter(w[0]), mode) for w in weights])
+    R = np.stack([_gates(_parameter(w[1]), mode) for w in weights])
+    if weights[0][2] is None:
+        B = np.zeros((directions, 2 * W.shape[1]))
+    else:
+        B = np.stack([np.concatenate([_gates(_parameter(w[2]), mode), _gates(_parameter(w[3]), mode)])
+                      for w in weights])
+    inputs = [sequence, g.array(W, f"{where}.W"), g.array(R, f"{where}.R"), g.array(B, f"{where}.B")]
+    results = g.add(op, inputs, where, outputs=3 if op == "LSTM" else 2, **attributes)
+    return results[0], results[1:]
+
+
 @_converts(nn.RNNBase, nn.RNN, nn.LSTM, nn.GRU)
 def _recurrent(g: _Graph, layer: Any, x: str, v: np.ndarray, out: Any, where: str) -> Any:
     """Each layer one ONNX node over the whole sequence; its Y (T, D, N, H) becomes the next layer's (T, N, D·H)."""
-    name, mode = type(layer).__name__, layer.mode
+    name = type(layer).__name__
     if v.ndim != 3:
         raise ExportError(f"{where} ({name}) receives shape {v.shape}; the export takes batched sequences "
                           f"({'N, T' if layer.batch_first else 'T, N'}, {layer.input_size})")
     if getattr(layer, "proj_size", 0):
         raise ExportError(f"{where} ({name}) has proj_size={layer.proj_size}: ONNX's LSTM has no projection")
     directions = 2 if layer.bidirectional else 1
-    H = layer.hidden_size
-    op = mode if mode in ("LSTM", "GRU") else "RNN"
-    attributes: dict[str, Any] = dict(hidden_size=H, direction="bidirectional" if directions == 2 else "forward")
-    if op == "GRU":
-        attributes["linear_before_reset"] = 1
-    if op == "RNN":
-        attributes["activations"] = ["Relu" if mode == "RNN_RELU" else "Tanh"] * directions
     sequence = g.add("Transpose", [x], where, perm=[1, 0, 2]) if layer.batch_first else x
-    finals: list[list[str]] = [[], []] if op == "LSTM" else [[]]  # h_n (and c_n): one (D, N, H) per layer
+    finals: list[list[str]] = [[], []] if layer.mode == "LSTM" else [[]]  # h_n (and c_n): (D, N, H) per layer
     for index in range(layer.num_layers):
         here = f"{where}.l{index}"
         weights = [layer._weights(index, direction) for direction in range(directions)]
-        W = np.stack([_gates(_parameter(w[0]), mode) for w in weights])
-        R = np.stack([_gates(_parameter(w[1]), mode) for w in weights])
-        if weights[0][2] is None:
-            B = np.zeros((directions, 2 * W.shape[1]))
-        else:
-            B = np.stack([np.concatenate([_gates(_parameter(w[2]), mode), _gates(_parameter(w[3]), mode)])
-                          for w in weights])
-        inputs = [sequence, g.array(W, f"{here}.W"), g.array(R, f"{here}.R"), g.array(B, f"{here}.B")]
-        results = g.add(op, inputs, here, outputs=3 if op == "LSTM" else 2, **attributes)
-        Y, last = results[0], results[1:]
+        Y, last = _recurrent_node(g, layer.mode, sequence, weights, layer.hidden_size, here)
         for piece, state in zip(finals, last):
             piece.append(state)
         sequence = _reshape(g, g.add("Transpose", [Y], here, perm=[0, 2, 1, 3]), [0, 0, -1], here)
     output = g.add("Transpose", [sequence], where, perm=[1, 0, 2]) if layer.batch_first else sequence
     states = [pieces[0] if len(pieces) == 1 else g.add("Concat", pieces, where, axis=0) for pieces in finals]
-    return (output, tuple(states)) if op == "LSTM" else (output, states[0])
+    return (output, tuple(states)) if layer.mode == "LSTM" else (output, states[0])
+
+
+@_converts(nn.RNNCellBase, nn.RNNCell, nn.LSTMCell, nn.GRUCell)
+def _cell(g: _Graph, layer: Any, x: str, v: np.ndarray, out: Any, where: str) -> Any:
+    """One step from zero states: the layer's node over a sequence of length 1, (N, I) → h' (N, H) (and c')."""
+    if v.ndim != 2:
+        raise ExportError(f"{where} ({type(layer).__name__}) receives shape {v.shape}; the export takes a batch "
+                          f"(N, {layer.input_size})")
+    step = g.add("Unsqueeze", [x, g.ints([0], f"{where}.axis")], where)
+    weights = [(layer.weight_ih, layer.weight_hh, layer.bias_ih, layer.bias_hh)]
+    _, last = _recurrent_node(g, layer.mode, step, weights, layer.hidden_size, where)
+    states = [g.add("Squeeze", [state, g.ints([0], f"{where}.axis")], where) for state in last]  # (1, N, H)
+    return tuple(states) if layer.mode == "LSTM" else states[0]
 
 
 # ------------------------------------------------------------------------------------------ the walk

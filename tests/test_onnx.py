@@ -1,6 +1,6 @@
 """ONNX export (gn.onnx.export): onnxruntime's outputs match glassnet's to 1e-5 for MLPs, the CNN layers (random
 configurations of stride, padding, dilation, groups, pooling) and the recurrent layers (LSTM, GRU, RNN: batch_first,
-bidirectional, stacked); a dynamic batch axis; a module without an ONNX mapping is refused by name."""
+bidirectional, stacked) and their cells; a dynamic batch axis; a module without an ONNX mapping is refused by name."""
 from __future__ import annotations
 
 import io
@@ -272,6 +272,16 @@ def test_random_recurrent_layers_match(seed):
                                  "c_n": {1: "N"}})
 
 
+@pytest.mark.parametrize("cell", [lambda: nn.LSTMCell(4, 3), lambda: nn.GRUCell(4, 5, bias=False),
+                                  lambda: nn.RNNCell(4, 2), lambda: nn.RNNCell(4, 3, nonlinearity="relu")])
+def test_recurrent_cells_take_one_step(cell):
+    gn.manual_seed(14)
+    x = normal(np.random.default_rng(14), 3, 4)
+    names = ["h", "c"] if isinstance(cell(), nn.LSTMCell) else ["h"]
+    assert_matches(cell(), x, [x, np.concatenate([x, x])], output_names=names,
+                   dynamic_axes={name: {0: "N"} for name in ["input", *names]})
+
+
 def test_the_gate_orders_are_converted():
     """One LSTM and one GRU step from zero states, by hand in NumPy with torch's gate order, against onnxruntime:
     a swapped pair of gates would not match."""
@@ -310,7 +320,7 @@ class Doubler(nn.Module):
     (lambda: nn.Sequential(nn.Linear(4, 4), nn.Sequential(nn.ReLU(), Doubler())),
      r"model.1.1 \(Doubler\) has no ONNX mapping; glassnet exports ActivationLayer, .*, Upsample"),
     (lambda: nn.MultiheadAttention(4, 2), r"model \(MultiheadAttention\) has no ONNX mapping"),
-    (lambda: nn.Sequential(nn.LSTMCell(4, 3)), r"model.0 \(LSTMCell\) has no ONNX mapping"),
+    (lambda: nn.Sequential(nn.ModuleList([nn.ReLU()])), r"model.0 \(ModuleList\) has no ONNX mapping"),
     (lambda: nn.Sequential(nn.ActivationLayer().__class__()), r"model.0 \(ActivationLayer\) applies"),
     (lambda: nn.MaxPool2d(2, return_indices=True), r"model \(MaxPool2d\) returns indices"),
     (lambda: nn.Conv2d(4, 2, 3), r"model \(Conv2d\) receives shape \(4, 6, 6\); the export takes batched input "
