@@ -35,9 +35,10 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    """``gn.data`` (the playground's data sets) is imported on first use: the core does not depend on it."""
-    if name == "data":
-        return import_module(".data", __name__)
+    """``gn.data`` (the playground's data sets) and ``gn.onnx`` (the ONNX export, PyTorch's ``torch.onnx.export``)
+    are imported on first use: the core does not depend on them."""
+    if name in ("data", "onnx"):
+        return import_module(f".{name}", __name__)
     raise AttributeError(f"module 'glassnet' has no attribute {name!r}")
 
 

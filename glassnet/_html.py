@@ -1,9 +1,9 @@
 """An HTML summary of a Module for notebooks (layers, output shapes, parameter counts): what
 ``Module._repr_html_`` returns, so that a model shown in Jupyter renders as a table.
 
-Output shapes come from one forward pass of zeros through a Sequential's children (eval mode, no graph), from
-``input_shape`` or, when not given, from the first Linear layer's ``in_features`` (batch size 1). Modules that
-are not Sequential show their children without shapes.
+Output shapes come from one forward pass of zeros through a Sequential's children (eval mode, no graph; each
+submodule's mode is restored), of ``input_shape`` or, when not given, of the first Linear layer's ``in_features``
+(batch size 1). Modules that are not Sequential show their children without shapes.
 """
 from __future__ import annotations
 
@@ -28,8 +28,8 @@ def _first_in_features(module: Any) -> int | None:
 
 def _output_shapes(module: Any, input_shape: Sequence[int] | None) -> list[str] | None:
     """The shape after each child of a Sequential, or None when it cannot be known."""
-    from .nn import Sequential
-    from .tensor import Tensor, no_grad
+    from .nn import Sequential, evaluating
+    from .tensor import Tensor
 
     if not isinstance(module, Sequential):
         return None
@@ -39,20 +39,16 @@ def _output_shapes(module: Any, input_shape: Sequence[int] | None) -> list[str] 
         if features is None:
             return None
         input_shape = (1, features)
-    was_training = module.training
-    module.eval()
     shapes = []
     try:
-        with no_grad():
-            value = Tensor(np.zeros(tuple(input_shape), dtype=module.dtype))
+        with evaluating(module):  # no dropout, running statistics untouched; every submodule keeps its own mode
+            value = Tensor._wrap(np.zeros(tuple(input_shape), dtype=module.dtype))
             for child in module.children():
                 value = child(value)
                 shape = tuple(value.shape)
                 shapes.append("(" + ", ".join(map(str, (batch, *shape[1:]) if batch else shape)) + ")")
-    except (ValueError, TypeError, RuntimeError):
+    except (ValueError, TypeError, RuntimeError, AttributeError):
         return None
-    finally:
-        module.train(was_training)
     return shapes
 
 

@@ -313,6 +313,37 @@ def test_a_model_file_of_another_kind_is_refused(tmp_path, capsys):
     assert one_error_line(capsys) == f"glassnet: {path}: a glassnet file, but not a model written by `glassnet train`"
 
 
+def test_the_model_file_is_a_checkpoint_dict_that_gn_load_reads(flowers, flower_model):
+    import glassnet as gn
+    checkpoint = gn.load(flower_model)
+    assert checkpoint["kind"] == "glassnet-cli-model" and checkpoint["version"] == [1, 0]
+    assert isinstance(checkpoint["model"], gn.nn.Sequential)
+    assert checkpoint["architecture"]["inputs"] == 5 and checkpoint["target"]["classes"] == list(CLASSES)
+    assert [column["name"] for column in checkpoint["preprocessing"]] == ["size", "weight", "color"]
+    assert len(checkpoint["training"]["history"]["loss"]) == len(checkpoint["training"]["history"]["epoch"]) > 0
+    X = load_model(str(flower_model)).preprocessor.transform(read_csv(flowers))
+    np.testing.assert_array_equal(gn.predict(checkpoint["model"], X), load_model(str(flower_model)).outputs(X))
+
+
+@pytest.mark.parametrize("version, message", [
+    ([1, 7], None),  # a newer minor version: additions this reader ignores
+    ([2, 0], "a model file of format version 2.0, newer than this glassnet 0.1.0 reads (up to 1.x): upgrade "
+             "glassnet to read it"),
+    ("1.0", "a damaged glassnet model file (its version is '1.0')"),
+])
+def test_the_model_files_format_version_is_checked(version, message, flower_model, tmp_path, capsys):
+    import glassnet as gn
+    checkpoint = gn.load(flower_model)
+    checkpoint["version"] = version
+    path = tmp_path / "m.glass"
+    gn.save(checkpoint, path)
+    if message is None:
+        assert cli.main(["inspect", str(path)]) == 0
+        return
+    assert cli.main(["inspect", str(path)]) == 1
+    assert one_error_line(capsys) == f"glassnet: {path}: {message}"
+
+
 # ------------------------------------------------------------------------------------------ the command itself
 
 def test_version_and_python_dash_m_and_help_with_defaults():

@@ -1,6 +1,7 @@
 """The README's code blocks run as written. A block is run when the line before its fence is
-``<!-- readme-test: bash -->`` or ``<!-- readme-test: python -->``; unmarked blocks (the two set-up commands, which
-install, and the playground, which serves until stopped) are covered by tests/test_setup.py and tests/test_cli.py."""
+``<!-- readme-test: bash -->`` or ``<!-- readme-test: python -->`` (``python, after the block above``: run after that
+block's code, which it continues); unmarked blocks (the two set-up commands, which install, and the playground, which
+serves until stopped) are covered by tests/test_setup.py and tests/test_cli.py."""
 from __future__ import annotations
 
 import os
@@ -12,23 +13,43 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-MARKED = re.compile(r"<!-- readme-test: (bash|python) -->\n```(\w+)\n(.*?)```", re.S)
+MARKED = re.compile(r"<!-- readme-test: (bash|python)(, after the block above)? -->\n```(\w+)\n(.*?)```", re.S)
+FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.S | re.M)
+UNMARKED = {("The two commands", "bash scripts/run.sh\n"), ("The two commands", "bash scripts/test.sh\n"),
+            ("The playground", None)}  # the set-up commands (tests/test_setup.py) and a server (tests/test_cli.py)
+
+
+def heading_before(text: str, position: int) -> str:
+    return re.findall(r"^## (.+)$", text[:position], re.M)[-1]
 
 
 def marked_blocks() -> list[tuple[str, str, str]]:
-    """(section heading, language, code) of every marked block."""
+    """(section heading, language, code) of every marked block; a continuing block's code follows the one above."""
     text = (ROOT / "README.md").read_text()
     blocks = []
     for match in MARKED.finditer(text):
-        assert match.group(1) == match.group(2), f"marker says {match.group(1)}, fence says {match.group(2)}"
-        heading = re.findall(r"^## (.+)$", text[:match.start()], re.M)[-1]
-        blocks.append((heading, match.group(1), match.group(3)))
+        language, continues, fence, code = match.groups()
+        assert language == fence, f"marker says {language}, fence says {fence}"
+        if continues:
+            assert blocks and blocks[-1][1] == language, "a continuing block follows a block of its language"
+            code = blocks[-1][2] + code
+        blocks.append((heading_before(text, match.start()), language, code))
     return blocks
 
 
-def test_the_sections_of_the_command_line_estimators_and_viz_have_runnable_blocks():
+def test_every_code_block_of_the_readme_is_run_by_a_test():
+    text = (ROOT / "README.md").read_text()
+    marked = {match.start(3) for match in MARKED.finditer(text)}
+    for match in FENCE.finditer(text):
+        if match.start(1) in marked:
+            continue
+        heading, code = heading_before(text, match.start()), match.group(2)
+        assert (heading, code) in UNMARKED or (heading, None) in UNMARKED, f"an unmarked block in {heading}:\n{code}"
+
+
+def test_the_sections_of_the_library_command_line_estimators_viz_and_export_have_runnable_blocks():
     headings = {heading for heading, _, _ in marked_blocks()}
-    assert {"The command line", "scikit-learn estimators", "Seeing inside"} <= headings
+    assert {"A first model", "The command line", "scikit-learn estimators", "Seeing inside", "Model export"} <= headings
 
 
 @pytest.mark.parametrize("heading, language, code", marked_blocks(), ids=lambda v: v if len(v) < 40 else None)
@@ -52,3 +73,7 @@ def test_readme_block_runs(heading, language, code, tmp_path):
         assert {"curves.png", "boundary.png", "network.png"} <= written
     if heading == "scikit-learn estimators":
         assert "cross-validated accuracy 0.9" in result.stdout
+    if heading == "A first model":
+        assert "spiral.glass" in written and float(result.stdout.split()[0]) > 0.85  # the validation accuracy
+    if heading == "Model export":
+        assert "cnn.onnx" in written

@@ -223,10 +223,13 @@ def inspect(model_path: str) -> None:
 def export(model_path: str, onnx_path: str) -> None:
     """Write the model's network as ONNX (inputs: the preprocessed features that `inspect` lists)."""
     trained = load_model(model_path)
+    head = {"sigmoid": [gn.nn.Sigmoid()], "softmax": [gn.nn.Softmax(dim=-1)]}.get(
+        trained.training.get("output_activation"), [])  # the network outputs logits; the file gives probabilities
+    output = "probabilities" if head else "values"
+    example = np.zeros((1, trained.architecture["inputs"]), trained.model.dtype)
     try:
-        from .onnx_export import export_onnx
-        export_onnx(trained.model, onnx_path, trained.architecture["inputs"],
-                    output_activation=trained.training.get("output_activation", "linear"))
+        gn.onnx.export(gn.nn.Sequential(*trained.model, *head), example, onnx_path, input_names=["features"],
+                       output_names=[output], dynamic_axes={"features": {0: "N"}, output: {0: "N"}})
     except ImportError as error:
         raise UserError(f"ONNX export needs onnx ({install_hint('onnx')}): {error}") from None
     out.print(f"wrote {onnx_path}: input 'features' (N, {trained.architecture['inputs']}), output "

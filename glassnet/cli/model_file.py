@@ -1,13 +1,13 @@
-"""Model files of the ``glassnet`` command: the network's weights, its architecture, the preprocessing, the target's
-encoding and the training history in one ``.glass`` file.
+"""Model files of the ``glassnet`` command: the network, the preprocessing, the target's encoding and the training
+history in one ``.glass`` file.
 
-Written through today's ``gn.save`` of a state dict: the weights under ``model.<name>`` and the JSON-able
-configuration as UTF-8 bytes in one uint8 entry (``CONFIG``). Nothing in the file is code: the network is rebuilt
-from the architecture's plain numbers and names.
+The file is a checkpoint dict written by ``gn.save``: ``{"kind": "glassnet-cli-model", "version": [major, minor],
+"model": the Sequential, "architecture": build_mlp's arguments, "preprocessing": …, "target": …, "training": …}``.
+Nothing in the file is code: ``gn.load`` rebuilds the network from glassnet's own layer classes. A reader refuses a
+newer major version (a layout it does not know) and reads newer minor versions (additions it can ignore).
 """
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -19,10 +19,10 @@ from glassnet import nn
 
 from .table import Preprocessor, Target, UserError
 
-__all__ = ["ACTIVATIONS", "Trained", "build_mlp", "check_writable", "save_model", "load_model"]
+__all__ = ["ACTIVATIONS", "VERSION", "Trained", "build_mlp", "check_writable", "save_model", "load_model"]
 
-CONFIG = "glassnet_cli.config"
 KIND = "glassnet-cli-model"
+VERSION = (1, 0)  # (major, minor) of the checkpoint dict's layout
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "leaky_relu": nn.LeakyReLU,
                "linear": nn.Identity}
 
@@ -58,13 +58,12 @@ class Trained:
 
 
 def save_model(trained: Trained, path: str) -> None:
-    config = {"kind": KIND, "architecture": trained.architecture, "preprocessing": trained.preprocessor.to_config(),
-              "target": trained.target.to_config(), "training": trained.training}
-    state = {f"model.{name}": value for name, value in trained.model.state_dict().items()}
-    state[CONFIG] = np.frombuffer(json.dumps(config).encode(), dtype=np.uint8)
+    checkpoint = {"kind": KIND, "version": list(VERSION), "model": trained.model,
+                  "architecture": trained.architecture, "preprocessing": trained.preprocessor.to_config(),
+                  "target": trained.target.to_config(), "training": trained.training}
     check_writable(path)
     try:
-        gn.save(state, path)
+        gn.save(checkpoint, path)
     except OSError as error:
         raise UserError(f"{path}: cannot write the model ({error.strerror or error})") from None
 
@@ -80,19 +79,22 @@ def load_model(path: str) -> Trained:
     if not os.path.exists(path):
         raise UserError(f"{path}: no such file")
     try:
-        state = gn.load(path)
+        checkpoint = gn.load(path)
     except (ValueError, OSError):
         raise UserError(f"{path}: not a glassnet model file") from None
-    if not isinstance(state, dict) or CONFIG not in state:
+    if not isinstance(checkpoint, dict) or checkpoint.get("kind") != KIND:
         raise UserError(f"{path}: a glassnet file, but not a model written by `glassnet train`")
+    version = checkpoint.get("version")
+    if not (isinstance(version, list) and len(version) == 2 and all(type(n) is int for n in version)):
+        raise UserError(f"{path}: a damaged glassnet model file (its version is {version!r})")
+    if version[0] > VERSION[0]:
+        raise UserError(f"{path}: a model file of format version {version[0]}.{version[1]}, newer than this "
+                        f"glassnet {gn.__version__} reads (up to {VERSION[0]}.x): upgrade glassnet to read it")
     try:
-        config = json.loads(state.pop(CONFIG).tobytes().decode())
-        if config.get("kind") != KIND:
-            raise ValueError(config.get("kind"))
-        architecture = config["architecture"]
-        model = build_mlp(**architecture)
-        model.load_state_dict({name.removeprefix("model."): value for name, value in state.items()})
-        return Trained(model, Preprocessor.from_config(config["preprocessing"]), Target(**config["target"]),
-                       architecture, config["training"])
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as error:
+        model = checkpoint["model"]
+        if not isinstance(model, nn.Sequential):
+            raise TypeError(f"its model is a {type(model).__name__}, not a Sequential")
+        return Trained(model, Preprocessor.from_config(checkpoint["preprocessing"]), Target(**checkpoint["target"]),
+                       checkpoint["architecture"], checkpoint["training"])
+    except (KeyError, TypeError) as error:
         raise UserError(f"{path}: a damaged glassnet model file ({error})") from None

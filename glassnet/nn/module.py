@@ -496,6 +496,12 @@ class Module:
         body = "\n  " + "\n  ".join(lines) + "\n" if lines else ""
         return f"{type(self).__name__}({body})"
 
+    def _repr_html_(self) -> str:
+        """What a notebook shows for the module: a table of its layers, output shapes (where one forward pass of
+        zeros finds them) and parameter counts (``glassnet._html``, core-level: NumPy and the standard library)."""
+        from .._html import module_html
+        return module_html(self)
+
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments that rebuild this module (used by ``gn.save``); built-in layers define it."""
         raise TypeError(f"{type(self).__name__} is not a built-in layer, so gn.save cannot record how to rebuild "

@@ -15,15 +15,25 @@ __all__ = ["Activation", "ACTIVATIONS", "activation", "apply_activation", "tanh"
 
 
 class Activation(NamedTuple):
-    """An activation g(z): ``forward(z) -> a`` and ``backward(grad_a, z, a) -> grad_z`` (= grad_a · g'(z))."""
+    """An activation g(z): ``forward(z) -> a`` and ``backward(grad_a, z, a) -> grad_z`` (= grad_a · g'(z)).
+
+    ``options`` are the settings a built-in activation was made with (``activation(name, **options)``), None for
+    one made by hand: a built-in one is pickled and copied as its name and settings (its functions are closures),
+    and comes back as the same object."""
 
     name: str
     forward: Callable[[np.ndarray], np.ndarray]
     backward: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+    options: tuple[tuple[str, Any], ...] | None = None
 
     def derivative(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
         """g'(z), elementwise."""
         return self.backward(np.ones_like(z), z, a)
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        if self.options is None:
+            return tuple.__reduce_ex__(self, protocol)
+        return _built_in, (self.name, self.options)
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -132,7 +142,7 @@ def _elu(alpha: float = 1.0) -> Activation:
                       lambda g, z, a: np.where(z > 0, g, g * (a + alpha)))
 
 
-ACTIVATIONS: dict[str, Activation] = {
+ACTIVATIONS: dict[str, Activation] = {name: act._replace(options=()) for name, act in {
     "identity": Activation("identity", lambda z: z, lambda g, z, a: g),
     "tanh": Activation("tanh", np.tanh, _tanh_backward),
     "sigmoid": Activation("sigmoid", _sigmoid, _sigmoid_backward),
@@ -142,7 +152,7 @@ ACTIVATIONS: dict[str, Activation] = {
     "silu": Activation("silu", lambda z: z * _sigmoid(z), _silu_backward),
     "softplus": _softplus(),
     "elu": _elu(),
-}
+}.items()}
 ACTIVATIONS["linear"] = ACTIVATIONS["identity"]
 _MAKERS: dict[str, Callable[..., Activation]] = {  # the activations with settings
     "leaky_relu": lambda negative_slope=0.01: _leaky(negative_slope), "gelu": _gelu, "softplus": _softplus,
@@ -165,7 +175,12 @@ def activation(name: str, **options: Any) -> Activation:
 @functools.lru_cache(maxsize=256)
 def _made(name: str, options: tuple[tuple[str, Any], ...]) -> Activation:
     """One Activation per setting (layers read theirs at each call: no new closures per call)."""
-    return _MAKERS[name](**dict(options))
+    return _MAKERS[name](**dict(options))._replace(options=options)
+
+
+def _built_in(name: str, options: tuple[tuple[str, Any], ...]) -> Activation:
+    """What a pickled built-in activation unpickles to."""
+    return activation(name, **dict(options))
 
 
 def apply_activation(x: Tensor, act: Activation) -> Tensor:

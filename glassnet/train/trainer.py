@@ -164,6 +164,19 @@ def _verbose(verbose: Any) -> bool:
     raise ValueError(f"verbose must be 0, 1 or 'auto', got {verbose!r}")
 
 
+def _live_plot() -> Callback:
+    """``fit(live_plot=True)``'s callback, ``glassnet.viz.LivePlot``: imported when asked for, so that the core loads
+    neither viz nor matplotlib otherwise."""
+    try:
+        import IPython.display  # noqa: F401  (where LivePlot shows its figure)
+        import matplotlib  # noqa: F401
+    except ImportError as error:
+        raise ImportError(f"fit(live_plot=True) draws with matplotlib in IPython, and {error.name} is not "
+                          f"installed: pip install matplotlib ipython (glassnet's extra 'notebook')") from None
+    from ..viz import LivePlot
+    return LivePlot()
+
+
 def _overrides(callback: Callback, hook: str) -> bool:
     method = getattr(callback, hook)
     return getattr(method, "__func__", None) is not getattr(Callback, hook)
@@ -485,7 +498,7 @@ class Trainer:
     # ---- fit, evaluate, predict
     def fit(self, X: Any, y: Any = None, *, epochs: int = 1, batch_size: int | None = None,
             validation_data: Any = None, validation_split: float = 0.0, shuffle: bool = True,
-            verbose: Any = "auto") -> History:
+            verbose: Any = "auto", live_plot: bool = False) -> History:
         """Train for ``epochs`` epochs and return the ``History``.
 
         X, y: arrays, (N, …) and (N,) or (N, outputs) (class indices or (N, C) probabilities for
@@ -493,9 +506,13 @@ class Trainer:
         (default 32) batches arrays and Datasets; a DataLoader batches itself. ``validation_data`` takes the same
         forms ((X, y) is a tuple of arrays); ``validation_split`` holds out the last fraction of arrays. A NaN or
         infinite loss stops training with the last good state (``TerminateOnNaN``); Ctrl-C stops it gracefully:
-        every callback's ``on_train_end`` runs and ``History.stop_reason`` is ``"interrupted"``.
+        every callback's ``on_train_end`` runs and ``History.stop_reason`` is ``"interrupted"``. ``live_plot``:
+        the learning curves redrawn in place after each epoch in a notebook (``glassnet.viz.LivePlot``, which needs
+        matplotlib and IPython).
         """
         epochs = _positive_int("epochs", epochs, minimum=0)
+        if not isinstance(live_plot, bool):
+            raise TypeError(f"live_plot must be True or False, got {live_plot!r}")
         train = self._data(X, y)
         if batch_size is not None:
             batch_size = _positive_int("batch_size", batch_size)
@@ -524,6 +541,10 @@ class Trainer:
             callbacks.append(TerminateOnNaN())
         if show_progress and not any(isinstance(cb, ProgressBar) for cb in callbacks):
             callbacks.append(ProgressBar())
+        if live_plot:
+            plot = _live_plot()
+            if not any(isinstance(cb, type(plot)) for cb in callbacks):
+                callbacks.append(plot)
         if not self.strategy.is_main:
             callbacks = [cb for cb in callbacks if not cb.main_process_only]
         sampler = self.strategy.sampler(train.samples, shuffle) if train.batched_by_fit else None
@@ -626,7 +647,7 @@ def fit(model: Module, X: Any, y: Any = None, *, loss: Callable | None = None, o
         batch_size: int | None = None, validation_data: Any = None, validation_split: float = 0.0,
         shuffle: bool = True, metrics: Sequence[str] = (), callbacks: Sequence[Callback] = (),
         regularization: tuple[str, float] | None = None, scheduler: Any = None, problem: str | None = None,
-        verbose: Any = "auto") -> History:
+        verbose: Any = "auto", live_plot: bool = False) -> History:
     """Train ``model`` on the data and return its ``History``: ``Trainer(model, …).fit(X, y, …)``.
 
     X: (N, features); y: (N,) or (N, outputs), or (N,) class indices / (N, C) probabilities for
@@ -639,7 +660,7 @@ def fit(model: Module, X: Any, y: Any = None, *, loss: Callable | None = None, o
     trainer = Trainer(model, loss=loss, optimizer=optimizer, metrics=metrics, callbacks=callbacks,
                       regularization=regularization, scheduler=scheduler, problem=problem)
     return trainer.fit(X, y, epochs=epochs, batch_size=batch_size, validation_data=validation_data,
-                       validation_split=validation_split, shuffle=shuffle, verbose=verbose)
+                       validation_split=validation_split, shuffle=shuffle, verbose=verbose, live_plot=live_plot)
 
 
 def predict(model: Module, X: Any, batch_size: int | None = None) -> np.ndarray:
