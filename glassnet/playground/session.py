@@ -415,7 +415,7 @@ class Session:
                 "initSeed": self.run.init_seed, "limits": limits(self.state["expert"]), "playing": self.playing}
 
     def _rows(self, points: np.ndarray, labels: np.ndarray) -> list[list[float]]:
-        """[[x1, x2, label], …] as the page draws them: labels ±1 in classification."""
+        """[[x1, x2, label], …] as the page draws them: labels ±1 in a binary problem."""
         shown = 2 * labels - 1 if self.setup.head.activation in ("tanh", "sigmoid") else labels
         return np.column_stack([np.round(points, 4), np.round(shown, 4)]).tolist()
 
