@@ -675,14 +675,16 @@ class Session:
         x, t = setup.batches[run.cursor]
         start = run.cursor * setup.batch_size
         run.optimizer.zero_grad()
-        layers, h = [], x
-        for module in run.model:  # module by module, to show each layer's z and a
-            h = module(h)
-            if isinstance(module, nn.Linear):
-                layers.append({"z": h._data})
-            layers[-1]["a"] = h._data
-        layers[-1]["a"] = setup.head.activate(h._data)
-        loss = setup.loss(run.model, h, t)
+        with gn.glass.watch(run.model) as seen:  # each module's output, as the model's own forward computes it
+            output = run.model(x)
+        layers: list[dict[str, np.ndarray]] = []
+        for stage in seen.layers():  # a Linear with its activation, or a Dropout after them
+            if stage.kind == "Linear":
+                layers.append({"z": stage.z, "a": stage.a})
+            else:
+                layers[-1]["a"] = stage.a
+        layers[-1]["a"] = setup.head.activate(output._data)
+        loss = setup.loss(run.model, output, t)
         self._teach = {"phase": "forward", "loss": loss}
         end = start + len(x._data)
         return {"batch": self._rows(setup.train_points[start:end], setup.train_labels[start:end]),
