@@ -34,8 +34,8 @@ if TYPE_CHECKING:
     from ..nn import Module
     from .trainer import Trainer
 
-__all__ = ["Callback", "History", "EarlyStopping", "TerminateOnNaN", "StopAtThreshold", "ModelCheckpoint",
-           "ProgressBar", "LambdaCallback"]
+__all__ = ["Callback", "History", "EarlyStopping", "TerminateOnNaN", "StopAtThreshold", "StopAtEpoch",
+           "ModelCheckpoint", "ProgressBar", "LambdaCallback"]
 
 Logs = dict[str, float]
 
@@ -143,8 +143,8 @@ class EarlyStopping(Callback):
 
 
 class TerminateOnNaN(Callback):
-    """Stop as soon as a batch logs a NaN or infinite value, or an epoch ends with NaN or infinite weights, and put
-    back the state from the start of that epoch: the weights, and the optimizers' and schedulers' state (momentum,
+    """Stop as soon as a batch or an epoch logs a NaN or infinite value, or an epoch ends with NaN or infinite
+    weights, and put back the state from the start of that epoch: the weights, and the optimizers' and schedulers' state (momentum,
     Adam's moments, step counts, learning rates), so that training can go on from there.
 
     The trainer must have ``state_dict()``, ``load_state_dict()`` and ``parameters()`` (a ``Trainer`` has them)."""
@@ -161,6 +161,12 @@ class TerminateOnNaN(Callback):
                 return
 
     def on_epoch_end(self, epoch: int, logs: Logs) -> None:
+        for key, value in logs.items():  # e.g. val_loss, or a loop's own evaluation of the training loss
+            if not math.isfinite(value):
+                self.trainer.load_state_dict(self.good_state)
+                self.trainer.stop(f"{key} became {value} at the end of epoch {epoch}; the weights and optimizer "
+                                  f"state from the start of that epoch were kept")
+                return
         # The epoch's last step can overflow the weights while every batch's loss was finite.
         if not all(np.isfinite(p._data).all() for p in self.trainer.parameters()):
             self.trainer.load_state_dict(self.good_state)
@@ -180,6 +186,20 @@ class StopAtThreshold(Callback):
         value = _monitored(self, self.monitor, logs)
         if value <= self.threshold if self.mode == "min" else value >= self.threshold:
             self.trainer.stop(f"{self.monitor} reached {value:.6g} (threshold {self.threshold}) at epoch {epoch}")
+
+
+class StopAtEpoch(Callback):
+    """Stop at the end of the ``epochs``-th epoch (the one ``fit`` numbers ``epochs - 1``): a limit for a loop that
+    trains without a set number of epochs, such as the playground's Play, which may go on after it."""
+
+    def __init__(self, epochs: int) -> None:
+        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
+            raise ValueError(f"StopAtEpoch: epochs must be an integer ≥ 1, got {epochs!r}")
+        self.epochs = int(epochs)
+
+    def on_epoch_end(self, epoch: int, logs: Logs) -> None:
+        if epoch + 1 == self.epochs:
+            self.trainer.stop(f"stopped after {self.epochs} epochs")
 
 
 class ModelCheckpoint(Callback):
