@@ -11,7 +11,7 @@ import pytest
 import glassnet as gn
 from glassnet import nn, optim
 from glassnet.callbacks import (Callback, EarlyStopping, LambdaCallback, ModelCheckpoint, ProgressBar,
-                                StopAtThreshold, TerminateOnNaN)
+                                StopAtEpoch, StopAtThreshold, TerminateOnNaN)
 
 
 
@@ -233,6 +233,16 @@ def test_explicit_terminate_on_nan_is_used_once():
     assert all_finite(model)
 
 
+def test_a_nan_in_the_epochs_logs_stops_with_the_state_of_the_epochs_start():
+    """An epoch's logs (a validation loss, or an outside loop's own evaluation) can be NaN while every batch's loss
+    and every weight is finite."""
+    recorder = WeightRecorder()
+    model = mlp()
+    history = fit(model, [Script([1.0, 0.5, np.nan, 0.2]), recorder, TerminateOnNaN()], epochs=4)
+    assert history.stop_reason.startswith("score became nan at the end of epoch 2; the weights and optimizer state")
+    assert len(recorder.end) == 3 and same(model.state_dict(), recorder.begin[2])
+
+
 def test_terminate_on_nan_stays_quiet_on_finite_training():
     model = mlp()
     history = fit(model, [TerminateOnNaN()], epochs=5)
@@ -258,6 +268,15 @@ def test_stop_at_threshold_maximises_accuracy():
     assert history.epoch == [0, 1, 2]
     history = fit(mlp(), [Script([0.5, 0.3, 0.2]), StopAtThreshold("score", 0.25)], epochs=3)
     assert history.epoch == [0, 1, 2]
+
+
+def test_stop_at_epoch_ends_the_epoch_it_names_and_only_that_one():
+    history = fit(mlp(), [StopAtEpoch(3)], epochs=10)
+    assert history.epoch == [0, 1, 2] and history.stop_reason == "stopped after 3 epochs"
+    assert fit(mlp(), [StopAtEpoch(3)], epochs=2).stop_reason is None
+    for bad in (0, 2.5, True):
+        with pytest.raises(ValueError, match="StopAtEpoch: epochs must be an integer ≥ 1"):
+            StopAtEpoch(bad)
 
 
 def test_stop_at_threshold_missing_monitor():
