@@ -12,6 +12,7 @@ import glassnet as gn
 from glassnet import nn, optim
 from glassnet.callbacks import (Callback, EarlyStopping, LambdaCallback, ModelCheckpoint, ProgressBar,
                                 StopAtEpoch, StopAtThreshold, TerminateOnNaN)
+from glassnet.train.callbacks import snapshot
 
 
 
@@ -178,6 +179,43 @@ def test_early_stopping_instance_can_be_reused():
     assert fit(mlp(), [Script([3.0, 4.0, 5.0]), stop], epochs=3).epoch == [0, 1]
     # a second fit starts from a fresh best, not the first run's 3.0
     assert fit(mlp(), [Script([9.0, 8.0, 7.0]), stop], epochs=3).epoch == [0, 1, 2]
+
+
+def test_a_snapshot_is_a_deep_copy_of_model_optimizer_and_scheduler_state():
+    """What EarlyStopping keeps and what TerminateOnNaN and Trainer.state_dict copy: equal values, no memory shared
+    with the live state, the same types; training on leaves it as it was."""
+    model = mlp()
+    opt = optim.Adam(model.parameters(), lr=0.01)
+    scheduler = optim.StepLR(opt, step_size=2)
+    gn.fit(model, *data(), loss=nn.MSELoss(), optimizer=opt, scheduler=scheduler, epochs=1, batch_size=8)
+    live = {"model": model.state_dict(), "optimizer": opt.state_dict(), "scheduler": scheduler.state_dict()}
+    kept = snapshot(live)
+    frozen = copy.deepcopy(live)
+
+    def leaves(tree, path=()):
+        if isinstance(tree, dict):
+            for key, value in tree.items():
+                yield from leaves(value, path + (key,))
+        elif isinstance(tree, list):
+            for i, value in enumerate(tree):
+                yield from leaves(value, path + (i,))
+        else:
+            yield path, tree
+
+    pairs = list(zip(leaves(live), leaves(kept), leaves(frozen)))
+    assert len(pairs) > 10
+    for (path, value), (path_kept, copied), _ in pairs:
+        assert path == path_kept and type(copied) is type(value)
+        if isinstance(value, (np.ndarray, gn.Tensor)):
+            a, b = (np.asarray(v._data if isinstance(v, gn.Tensor) else v) for v in (value, copied))
+            assert not np.shares_memory(a, b) and np.array_equal(a, b), path
+    gn.fit(model, *data(), loss=nn.MSELoss(), optimizer=opt, scheduler=scheduler, epochs=2, batch_size=8)
+    for (path, _), (_, copied), (_, deep) in pairs:
+        if isinstance(copied, (np.ndarray, gn.Tensor)):
+            copied, deep = (np.asarray(getattr(v, "_data", v)) for v in (copied, deep))
+            assert np.array_equal(copied, deep), path
+        else:
+            assert copied == deep, path
 
 
 # ------------------------------------------------------------------------------------------ TerminateOnNaN
