@@ -5,8 +5,8 @@ when it shrinks), and every 4 KiB page costs a page fault on first touch. On thi
 ~6 µs: an LSTM training step (seq 50, batch 32, hidden 64) took 22 ms with its ~2,000 faults and 9.5 ms without.
 ``empty`` hands out an array of the asked shape and dtype that nobody references any more (its reference count
 says so: ``autograd.other_references``, the test the gradient buffer uses too), else a new one that it keeps for
-the next call. Like ``np.empty``, the contents are undefined; whoever takes an array owns it for as long as it holds a reference (a Tensor, a view or a
-backward closure), so nothing is reused while it can still be read.
+the next call. Like ``np.empty``, the contents are undefined; whoever takes an array owns it for as long as it holds
+a reference (a Tensor, a view or a backward closure), so nothing is reused while it can still be read.
 """
 from __future__ import annotations
 

@@ -165,8 +165,8 @@ class EarlyStopping(Callback):
 
 class TerminateOnNaN(Callback):
     """Stop as soon as a batch or an epoch logs a NaN or infinite value, or an epoch ends with NaN or infinite
-    weights, and put back the state from the start of that epoch: the weights, and the optimizers' and schedulers' state (momentum,
-    Adam's moments, step counts, learning rates), so that training can go on from there.
+    weights, and put back the state from the start of that epoch: the weights, and the optimizers' and schedulers'
+    state (momentum, Adam's moments, step counts, learning rates), so that training can go on from there.
 
     The trainer must have ``state_dict()``, ``load_state_dict()`` and ``parameters()`` (a ``Trainer`` has them)."""
 
