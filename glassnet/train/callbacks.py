@@ -6,8 +6,9 @@ each batch (with the step's logs and the batch's ``size``), ``on_epoch_end`` wit
 trainer as ``self.trainer`` (its ``model``, ``optimizer``, ``epoch``…) and ends training with
 ``self.trainer.stop(reason)``.
 
-A loop other than ``Trainer.fit`` (e.g. one that trains in time slices) uses the same callbacks by holding a
-``Trainer`` for them, setting ``trainer.epoch``, and calling the hooks itself::
+A loop other than ``Trainer.fit`` (e.g. one that trains in time slices, as the playground does in
+``playground/stopping.py``) uses the same callbacks by holding a ``Trainer`` for them, setting ``trainer.epoch``,
+and calling the hooks itself::
 
     trainer = gn.Trainer(model, optimizer=optimizer, callbacks=[EarlyStopping("loss", patience=5)])
     for cb in trainer.callbacks:
