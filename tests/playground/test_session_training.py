@@ -144,3 +144,27 @@ def test_the_threshold_and_the_epoch_limit_are_callbacks_too(monkeypatch) -> Non
     session.handle({"type": "play"})
     assert session.train_epochs(5) == 2
     assert session.stopped.startswith(f"stopped after {session.run.epoch} epochs; restored the weights of epoch ")
+
+
+def test_a_pause_at_an_earlier_frame_takes_early_stopping_back_there_too() -> None:
+    """What early stopping has seen is part of what a frame showed: pausing at that frame restores it, and the
+    state that TerminateOnNaN would go back to is the restored one."""
+    session = Session(seed=1)
+    session.set({"earlyStopping": True, "patience": 1000, "learningRate": 0.1})
+    session.handle({"type": "play"})
+    while session.run.epoch < 3:
+        session.work(0.01)
+    shown = session.frame()
+    early = session._stopping.early
+    seen = (early.best, early.best_epoch, early.wait, copy.deepcopy(early.best_weights))
+    while session.run.epoch < shown["epoch"] + 4:
+        session.work(0.01)
+    session.frame()
+    assert session._stopping.early.best_epoch != seen[1] or session._stopping.early.wait != seen[2]
+    session.handle({"type": "pause", "at": shown["id"]})
+    early = session._stopping.early
+    assert (early.best, early.best_epoch, early.wait) == seen[:3] and session.run.epoch == shown["epoch"]
+    assert all(np.array_equal(early.best_weights[k]._data, seen[3][k]._data) for k in seen[3])
+    kept = session._stopping.nan.good_state["model"]
+    now = session.run.model.state_dict()
+    assert all(np.array_equal(kept[k]._data, now[k]._data) for k in now)
