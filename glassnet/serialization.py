@@ -33,7 +33,7 @@ import numpy as np
 from numpy.lib import format as npy
 from numpy.lib.stride_tricks import as_strided
 
-from .nn import Module, Parameter
+from .nn import Module, Parameter, ParameterDict, ParameterList
 from .nn.registry import constructor_arguments, name_of, registered
 from .tensor import Tensor
 
@@ -521,6 +521,8 @@ class _Decoder:
         params, buffers, children = (spec.get(key) for key in ("parameters", "buffers", "children"))
         if not all(isinstance(part, dict) for part in (params, buffers, children)):
             raise _Malformed(f"{where} has a malformed module entry")
+        if isinstance(module, (ParameterList, ParameterDict)) and not module._parameters:
+            self.add_parameters(module, params, where)
         mine = {k: p for k, p in module._parameters.items() if p is not None}
         persistent = {k: b for k, b in module._buffers.items() if b is not None and k not in module._non_persistent}
         for kind, built, stored in (("parameters", mine, params), ("buffers", persistent, buffers)):
@@ -552,6 +554,19 @@ class _Decoder:
         extra = sorted(k for k, c in module._modules.items() if c is not None and k not in children)
         if extra:
             raise _Malformed(f"{where} ({spec['class']}) builds children {extra} that the file has no state for")
+
+    def add_parameters(self, container: Module, params: dict[str, Any], where: str) -> None:
+        """A ParameterList's or ParameterDict's parameters as the file lists them: placeholders of the stored shape
+        and dtype, which take no memory (phase 2 gives them the file's arrays)."""
+        for key, entry in params.items():
+            number = self.number(entry[0] if isinstance(entry, list) and entry else entry, f"{where}.{key}")
+            dtype, shape = self.table[number]
+            placeholder = Parameter(np.zeros(0, dtype))
+            placeholder._data = _meta_array(shape, dtype)
+            try:
+                container.register_parameter(key, placeholder)
+            except (KeyError, TypeError, ValueError) as error:
+                raise _Malformed(f"{where} cannot hold a parameter named {key!r}: {error}") from None
 
     # ---- phase 2: fill
     def fill(self, module: Module, spec: dict[str, Any]) -> None:

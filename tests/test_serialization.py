@@ -117,6 +117,37 @@ def test_round_trip_of_every_built_in_layer_is_bit_exact(tmp_path, dtype):
     np.testing.assert_array_equal(gn.predict(loaded, inputs(dtype)), gn.predict(model, inputs(dtype)))
 
 
+def test_a_tree_of_built_in_containers_and_layers_round_trips_bit_exactly(tmp_path):
+    """ModuleDict, ModuleList, ParameterList and ParameterDict are built empty and get the file's members; the
+    layers inside are convolutional, recurrent, normalising and embedding ones."""
+    gn.manual_seed(3)
+    tree = nn.ModuleDict({
+        "cnn": nn.Sequential(nn.Conv2d(1, 3, 3, padding=1), nn.BatchNorm2d(3), nn.ReLU(), nn.MaxPool2d(2),
+                             nn.Flatten(), nn.Linear(12, 2)),
+        "blocks": nn.ModuleList([nn.LSTM(4, 5, batch_first=True), nn.GRU(5, 3), nn.LayerNorm(3)]),
+        "embedding": nn.Embedding(10, 4, padding_idx=0),
+        "scales": nn.ParameterList([nn.Parameter(gn.randn(2, 3)), nn.Parameter(gn.ones(4, dtype=gn.float64))]),
+        "named": nn.ParameterDict({"alpha": nn.Parameter(gn.randn(3)), "beta": nn.Parameter(gn.zeros(1))}),
+    })
+    tree["named"]["beta"].requires_grad = False
+    tree["cnn"](gn.randn(5, 1, 4, 4))  # BatchNorm's running statistics move off their start
+    tree["cnn"].eval()
+    path = tmp_path / "tree.glass"
+    gn.save(tree, path)
+    loaded = gn.load(path)
+    assert describe(loaded) == describe(tree)  # classes, configurations and modes, module by module
+    saved = tree.state_dict()
+    assert list(loaded.state_dict()) == list(saved)
+    for name, value in loaded.state_dict().items():
+        assert value.dtype == saved[name].dtype and np.array_equal(value.numpy(), saved[name].numpy()), name
+    assert [p.requires_grad for p in loaded.parameters()] == [p.requires_grad for p in tree.parameters()]
+    assert list(loaded["named"].keys()) == ["alpha", "beta"] and len(loaded["scales"]) == 2
+    images = np.random.default_rng(0).normal(size=(2, 1, 4, 4))
+    np.testing.assert_array_equal(gn.predict(loaded["cnn"], images), gn.predict(tree["cnn"], images))
+    sequence = gn.randn(2, 6, 4)
+    np.testing.assert_array_equal(loaded["blocks"][0](sequence)[0].numpy(), tree["blocks"][0](sequence)[0].numpy())
+
+
 def test_loaded_model_trains_like_the_original(tmp_path):
     model = nn.Sequential(nn.Linear(3, 5), nn.Tanh(), nn.Linear(5, 1))
     gn.save(model, tmp_path / "m.glass")
