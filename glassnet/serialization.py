@@ -133,7 +133,10 @@ class _Encoder:
             problem = "its constructor arguments were not recorded"
         try:
             config = module.get_config()
-        except TypeError:
+        except TypeError as error:
+            if type(module).get_config is not Module.get_config:  # a class's own get_config says why not
+                raise TypeError(f"gn.save cannot record how to build {where} ({type(module).__name__}): {error}; "
+                                f"save its state_dict() instead") from None
             raise TypeError(f"gn.save cannot record how to build {where} ({type(module).__name__}): {problem}; "
                             f"define get_config() returning the keyword arguments that rebuild it") from None
         return [], {k: self.argument(v, f"{where} config {k!r}") for k, v in config.items()}

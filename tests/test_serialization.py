@@ -148,6 +148,40 @@ def test_a_tree_of_built_in_containers_and_layers_round_trips_bit_exactly(tmp_pa
     np.testing.assert_array_equal(loaded["blocks"][0](sequence)[0].numpy(), tree["blocks"][0](sequence)[0].numpy())
 
 
+@pytest.mark.parametrize("make", [
+    lambda: nn.MultiheadAttention(8, 2, batch_first=True),
+    lambda: nn.MultiheadAttention(8, 2, kdim=4, vdim=6, add_bias_kv=True, bias=False, dropout=0.1),
+    lambda: nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, activation="gelu",
+                                                             batch_first=True), 2, nn.LayerNorm(8)),
+    lambda: nn.TransformerDecoder(nn.TransformerDecoderLayer(8, 2, dim_feedforward=16, norm_first=True,
+                                                             activation=nn.GELU(), layer_norm_eps=1e-6), 2),
+    lambda: nn.Transformer(8, 2, 1, 2, dim_feedforward=16, batch_first=True),
+], ids=["attention", "attention-kdim-vdim", "encoder", "decoder", "transformer"])
+def test_attention_and_transformers_round_trip(make):
+    gn.manual_seed(4)
+    model = make()
+    loaded = round_trip(model)
+
+    def described(module):  # describe(), with a module in a configuration described in turn
+        return [(name, kind, {k: described(v) if isinstance(v, nn.Module) else v for k, v in config.items()},
+                 training) for name, kind, config, training in describe(module)]
+    assert described(loaded) == described(model)
+    saved = model.state_dict()
+    assert list(loaded.state_dict()) == list(saved)
+    assert all(np.array_equal(value.numpy(), saved[name].numpy()) for name, value in loaded.state_dict().items())
+
+
+def test_a_transformer_round_trips_with_the_same_outputs():
+    gn.manual_seed(5)
+    model = nn.Transformer(8, 2, 2, 1, dim_feedforward=16, batch_first=True).eval()
+    loaded = round_trip(model)
+    src, tgt = gn.randn(2, 5, 8), gn.randn(2, 3, 8)
+    np.testing.assert_array_equal(loaded(src, tgt).numpy(), model(src, tgt).numpy())
+    with pytest.raises(TypeError, match=r"TransformerEncoderLayer's activation .* is a function, not JSON data or a "
+                                        r"module; save its state_dict\(\) instead"):
+        gn.save(nn.TransformerEncoderLayer(8, 2, activation=lambda z: z), io.BytesIO())
+
+
 def test_loaded_model_trains_like_the_original(tmp_path):
     model = nn.Sequential(nn.Linear(3, 5), nn.Tanh(), nn.Linear(5, 1))
     gn.save(model, tmp_path / "m.glass")
