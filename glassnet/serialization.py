@@ -239,7 +239,10 @@ def save(obj: Any, f: str | os.PathLike | BinaryIO) -> None:
 
 class _MetaArray(np.ndarray):
     """A zero-stride stand-in for a random array: every operation on it gives another one (of the right shape and
-    dtype) without computing or allocating anything."""
+    dtype) without computing or allocating anything. ``nn.init`` puts one in place of a weight's array rather than
+    writing it in (``stands_in``), so that the weight's own memory is never touched."""
+
+    stands_in = True
 
     def astype(self, dtype: Any, *args: Any, **kwargs: Any) -> np.ndarray:
         return _meta_array(self.shape, dtype)
