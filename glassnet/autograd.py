@@ -25,7 +25,7 @@ import numpy as np
 from .tensor import GraphError, Tensor, _backward_pass, _stamp, _wrap, no_grad, result
 
 __all__ = ["grad", "backward", "Function", "FunctionCtx", "offer_buffer", "gradient_buffer", "in_buffer",
-           "mark_changed"]
+           "mark_changed", "other_references"]
 
 
 def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
@@ -151,9 +151,8 @@ def gradient_buffer(leaf: Tensor, dtype: np.dtype) -> np.ndarray | None:
     Call it with no reference to the buffer of your own, or the buffer does not look free.
     """
     store = leaf._grad_store
-    if (store is None or leaf.grad is not None or store.dtype != dtype
-            or getrefcount(store) != _FREE_BUFFER_REFS):
-        return None
+    if store is None or leaf.grad is not None or store.dtype != dtype or other_references(store) != 1:
+        return None  # the one other reference that may exist is the leaf's own
     leaf.grad = _wrap(store)
     return store
 
@@ -164,18 +163,21 @@ def in_buffer(leaf: Tensor) -> bool:
     return grad is not None and grad._data is leaf._grad_store
 
 
-# CPython-specific, in this one place: "nobody else holds the buffer" is read from its reference count. The count
-# that means "only the leaf holds it" depends on the interpreter (the leaf's reference, the local name, and
-# getrefcount's argument on CPython 3.11), so it is measured once, with the same steps as gradient_buffer.
-def _free_buffer_refs() -> int:
-    holder = _Holder()
-    holder._grad_store = np.empty(0)
-    store = holder._grad_store
-    return getrefcount(store)
+# CPython-specific, in this one place: whether anybody still holds an array is read from its reference count. The
+# gradient buffer (above) and the sequence kernels' scratch arrays (nn/workspace.py) reuse an array only when nothing
+# but its known holder references it, so that no Tensor, view or user variable sees its values change. The count
+# that getrefcount reports includes references of the call itself (its argument, the caller's name), and their
+# number depends on the interpreter, so it is measured once, from a function shaped like every caller.
+def other_references(array: np.ndarray) -> int:
+    """How many references to ``array`` exist besides the calling function's one local name for it (e.g. 1: only
+    the object that keeps it, such as a leaf or a pool). CPython-specific; see the comment above."""
+    return getrefcount(array) - _CALL_REFERENCES
 
 
-class _Holder:
-    __slots__ = ("_grad_store",)
+def _call_references() -> int:
+    array = np.empty(0)  # held by this local name only: what other_references reports is the call's own
+    return other_references(array)
 
 
-_FREE_BUFFER_REFS = _free_buffer_refs()
+_CALL_REFERENCES = 0  # while measuring, other_references reports getrefcount's own count
+_CALL_REFERENCES = _call_references()

@@ -33,7 +33,7 @@ import numpy as np
 from numpy.lib import format as npy
 from numpy.lib.stride_tricks import as_strided
 
-from .nn import Module, Parameter
+from .nn import Module, Parameter, ParameterDict, ParameterList
 from .nn.registry import constructor_arguments, name_of, registered
 from .tensor import Tensor
 
@@ -133,7 +133,10 @@ class _Encoder:
             problem = "its constructor arguments were not recorded"
         try:
             config = module.get_config()
-        except TypeError:
+        except TypeError as error:
+            if type(module).get_config is not Module.get_config:  # a class's own get_config says why not
+                raise TypeError(f"gn.save cannot record how to build {where} ({type(module).__name__}): {error}; "
+                                f"save its state_dict() instead") from None
             raise TypeError(f"gn.save cannot record how to build {where} ({type(module).__name__}): {problem}; "
                             f"define get_config() returning the keyword arguments that rebuild it") from None
         return [], {k: self.argument(v, f"{where} config {k!r}") for k, v in config.items()}
@@ -236,7 +239,10 @@ def save(obj: Any, f: str | os.PathLike | BinaryIO) -> None:
 
 class _MetaArray(np.ndarray):
     """A zero-stride stand-in for a random array: every operation on it gives another one (of the right shape and
-    dtype) without computing or allocating anything."""
+    dtype) without computing or allocating anything. ``nn.init`` puts one in place of a weight's array rather than
+    writing it in (``stands_in``), so that the weight's own memory is never touched."""
+
+    stands_in = True
 
     def astype(self, dtype: Any, *args: Any, **kwargs: Any) -> np.ndarray:
         return _meta_array(self.shape, dtype)
@@ -521,6 +527,8 @@ class _Decoder:
         params, buffers, children = (spec.get(key) for key in ("parameters", "buffers", "children"))
         if not all(isinstance(part, dict) for part in (params, buffers, children)):
             raise _Malformed(f"{where} has a malformed module entry")
+        if isinstance(module, (ParameterList, ParameterDict)) and not module._parameters:
+            self.add_parameters(module, params, where)
         mine = {k: p for k, p in module._parameters.items() if p is not None}
         persistent = {k: b for k, b in module._buffers.items() if b is not None and k not in module._non_persistent}
         for kind, built, stored in (("parameters", mine, params), ("buffers", persistent, buffers)):
@@ -552,6 +560,19 @@ class _Decoder:
         extra = sorted(k for k, c in module._modules.items() if c is not None and k not in children)
         if extra:
             raise _Malformed(f"{where} ({spec['class']}) builds children {extra} that the file has no state for")
+
+    def add_parameters(self, container: Module, params: dict[str, Any], where: str) -> None:
+        """A ParameterList's or ParameterDict's parameters as the file lists them: placeholders of the stored shape
+        and dtype, which take no memory (phase 2 gives them the file's arrays)."""
+        for key, entry in params.items():
+            number = self.number(entry[0] if isinstance(entry, list) and entry else entry, f"{where}.{key}")
+            dtype, shape = self.table[number]
+            placeholder = Parameter(np.zeros(0, dtype))
+            placeholder._data = _meta_array(shape, dtype)
+            try:
+                container.register_parameter(key, placeholder)
+            except (KeyError, TypeError, ValueError) as error:
+                raise _Malformed(f"{where} cannot hold a parameter named {key!r}: {error}") from None
 
     # ---- phase 2: fill
     def fill(self, module: Module, spec: dict[str, Any]) -> None:

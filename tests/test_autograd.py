@@ -165,6 +165,18 @@ def test_the_gradient_buffer_interface():
     assert not offer_buffer(plain, np.zeros(2)) and not in_buffer(plain)
 
 
+def test_other_references_counts_what_holds_an_array_besides_the_callers_name():
+    """The one reference-count test, shared by the gradient buffer and the sequence kernels' workspace."""
+    from glassnet.autograd import other_references
+    array = np.zeros(3)
+    assert other_references(array) == 0
+    holders = [array, array]
+    view = array[1:]  # a view holds its base
+    assert other_references(array) == 3
+    del holders, view
+    assert other_references(array) == 0
+
+
 def test_an_optimizer_offers_its_flat_buffer_and_finds_the_gradients_there():
     model = gn.nn.Sequential(gn.nn.Linear(3, 4), gn.nn.Tanh(), gn.nn.Linear(4, 1))
     opt = gn.optim.SGD(model.parameters(), lr=0.1)

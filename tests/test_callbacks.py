@@ -11,7 +11,8 @@ import pytest
 import glassnet as gn
 from glassnet import nn, optim
 from glassnet.callbacks import (Callback, EarlyStopping, LambdaCallback, ModelCheckpoint, ProgressBar,
-                                StopAtThreshold, TerminateOnNaN)
+                                StopAtEpoch, StopAtThreshold, TerminateOnNaN)
+from glassnet.train.callbacks import snapshot
 
 
 
@@ -180,6 +181,43 @@ def test_early_stopping_instance_can_be_reused():
     assert fit(mlp(), [Script([9.0, 8.0, 7.0]), stop], epochs=3).epoch == [0, 1, 2]
 
 
+def test_a_snapshot_is_a_deep_copy_of_model_optimizer_and_scheduler_state():
+    """What EarlyStopping keeps and what TerminateOnNaN and Trainer.state_dict copy: equal values, no memory shared
+    with the live state, the same types; training on leaves it as it was."""
+    model = mlp()
+    opt = optim.Adam(model.parameters(), lr=0.01)
+    scheduler = optim.StepLR(opt, step_size=2)
+    gn.fit(model, *data(), loss=nn.MSELoss(), optimizer=opt, scheduler=scheduler, epochs=1, batch_size=8)
+    live = {"model": model.state_dict(), "optimizer": opt.state_dict(), "scheduler": scheduler.state_dict()}
+    kept = snapshot(live)
+    frozen = copy.deepcopy(live)
+
+    def leaves(tree, path=()):
+        if isinstance(tree, dict):
+            for key, value in tree.items():
+                yield from leaves(value, path + (key,))
+        elif isinstance(tree, list):
+            for i, value in enumerate(tree):
+                yield from leaves(value, path + (i,))
+        else:
+            yield path, tree
+
+    pairs = list(zip(leaves(live), leaves(kept), leaves(frozen)))
+    assert len(pairs) > 10
+    for (path, value), (path_kept, copied), _ in pairs:
+        assert path == path_kept and type(copied) is type(value)
+        if isinstance(value, (np.ndarray, gn.Tensor)):
+            a, b = (np.asarray(v._data if isinstance(v, gn.Tensor) else v) for v in (value, copied))
+            assert not np.shares_memory(a, b) and np.array_equal(a, b), path
+    gn.fit(model, *data(), loss=nn.MSELoss(), optimizer=opt, scheduler=scheduler, epochs=2, batch_size=8)
+    for (path, _), (_, copied), (_, deep) in pairs:
+        if isinstance(copied, (np.ndarray, gn.Tensor)):
+            copied, deep = (np.asarray(getattr(v, "_data", v)) for v in (copied, deep))
+            assert np.array_equal(copied, deep), path
+        else:
+            assert copied == deep, path
+
+
 # ------------------------------------------------------------------------------------------ TerminateOnNaN
 
 def exploding_data() -> tuple[np.ndarray, np.ndarray]:
@@ -233,6 +271,16 @@ def test_explicit_terminate_on_nan_is_used_once():
     assert all_finite(model)
 
 
+def test_a_nan_in_the_epochs_logs_stops_with_the_state_of_the_epochs_start():
+    """An epoch's logs (a validation loss, or an outside loop's own evaluation) can be NaN while every batch's loss
+    and every weight is finite."""
+    recorder = WeightRecorder()
+    model = mlp()
+    history = fit(model, [Script([1.0, 0.5, np.nan, 0.2]), recorder, TerminateOnNaN()], epochs=4)
+    assert history.stop_reason.startswith("score became nan at the end of epoch 2; the weights and optimizer state")
+    assert len(recorder.end) == 3 and same(model.state_dict(), recorder.begin[2])
+
+
 def test_terminate_on_nan_stays_quiet_on_finite_training():
     model = mlp()
     history = fit(model, [TerminateOnNaN()], epochs=5)
@@ -258,6 +306,15 @@ def test_stop_at_threshold_maximises_accuracy():
     assert history.epoch == [0, 1, 2]
     history = fit(mlp(), [Script([0.5, 0.3, 0.2]), StopAtThreshold("score", 0.25)], epochs=3)
     assert history.epoch == [0, 1, 2]
+
+
+def test_stop_at_epoch_ends_the_epoch_it_names_and_only_that_one():
+    history = fit(mlp(), [StopAtEpoch(3)], epochs=10)
+    assert history.epoch == [0, 1, 2] and history.stop_reason == "stopped after 3 epochs"
+    assert fit(mlp(), [StopAtEpoch(3)], epochs=2).stop_reason is None
+    for bad in (0, 2.5, True):
+        with pytest.raises(ValueError, match="StopAtEpoch: epochs must be an integer ≥ 1"):
+            StopAtEpoch(bad)
 
 
 def test_stop_at_threshold_missing_monitor():

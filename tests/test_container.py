@@ -112,6 +112,41 @@ def test_replacing_a_nested_attribute_takes_effect_at_the_next_call():
     same_output(model, reference, X)
 
 
+def block(lib):
+    """A module of one's own with a Linear and an activation as attributes, in glassnet or torch."""
+    class Block(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc, self.act = lib.nn.Linear(3, 3), lib.nn.Tanh()
+
+        def forward(self, x):
+            return self.act(self.fc(x))
+    return Block()
+
+
+def test_edits_deep_inside_a_tree_take_effect_at_the_next_call_as_in_torch():
+    """A Sequential inside a Sequential, and a module of one's own inside it: an edit anywhere below the model
+    (item assignment, append, attribute replacement of a child) changes what the cached plan runs."""
+    inner, mine = nn.Sequential(nn.Linear(2, 3), nn.Tanh()), block(gn)
+    model = nn.Sequential(inner, mine, nn.Linear(3, 2), nn.Sigmoid())
+    theirs = block(torch).double()
+    theirs.fc = copy_linear(mine.fc)
+    reference = torch.nn.Sequential(torch.nn.Sequential(copy_linear(inner[0]), torch.nn.Tanh()), theirs,
+                                    copy_linear(model[2]), torch.nn.Sigmoid())
+    same_output(model, reference, X)
+    model[0][1], reference[0][1] = ScaledTanh(), TorchScaledTanh()
+    same_output(model, reference, X)
+    model[0].append(nn.ReLU()), reference[0].append(torch.nn.ReLU())
+    same_output(model, reference, X)
+    mine.act, theirs.act = nn.ReLU(), torch.nn.ReLU()
+    same_output(model, reference, X)
+    replacement = nn.Linear(3, 3)
+    mine.fc, theirs.fc = replacement, copy_linear(replacement)
+    same_output(model, reference, X)
+    model[3], reference[3] = nn.Tanh(), torch.nn.Tanh()
+    same_output(model, reference, X)
+
+
 def test_hooks_on_a_child_run_and_stop_fusion_until_removed():
     model = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1))
     seen = []

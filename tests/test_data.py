@@ -11,15 +11,15 @@ import glassnet as gn
 from glassnet.data import (DATASETS, FEATURES, DataLoader, features, make_dataset, read_points_csv,
                            train_test_split, write_points_csv)
 
-CLASSIFICATION = [name for name, info in DATASETS.items() if info.kind != "regression"]
-REGRESSION = [name for name, info in DATASETS.items() if info.kind == "regression"]
+CLASSIFICATION = [name for name, info in DATASETS.items() if info.problem != "regression"]
+REGRESSION = [name for name, info in DATASETS.items() if info.problem == "regression"]
 
 
 # --- make_dataset: every generator -------------------------------------------------------------
 
-def test_datasets_lists_every_generator_with_its_kind():
+def test_datasets_lists_every_generator_with_its_problem_type():
     assert list(DATASETS) == ["circle", "xor", "gauss", "spiral", "plane", "multi_gauss", "spiral3", "sine"]
-    kinds = {name: (info.kind, info.n_classes, info.default_n) for name, info in DATASETS.items()}
+    kinds = {name: (info.problem, info.n_classes, info.default_n) for name, info in DATASETS.items()}
     assert kinds == {
         "circle": ("binary", 2, 500), "xor": ("binary", 2, 500), "gauss": ("binary", 2, 500),
         "spiral": ("binary", 2, 500), "sine": ("binary", 2, 500), "spiral3": ("multiclass", 3, 500),
@@ -36,7 +36,7 @@ def test_default_shapes_dtypes_and_labels(name):
     assert X.shape == (info.default_n, 2) and X.dtype == np.float64
     assert y.shape == (info.default_n,)
     assert np.isfinite(X).all() and np.isfinite(y).all()
-    if info.kind == "regression":
+    if info.problem == "regression":
         assert y.dtype == np.float64
     else:
         assert y.dtype == np.int64

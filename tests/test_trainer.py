@@ -3,6 +3,7 @@ and fit's edges (NaN hyperparameters, overflow in the cast, NaN recovery of the 
 probability targets)."""
 from __future__ import annotations
 
+import copy
 import io
 import math
 import sys
@@ -350,7 +351,7 @@ def test_the_stopping_callbacks_in_a_loop_of_ones_own():
 ])
 def test_nan_and_infinite_optimizer_hyperparameters_are_refused_before_training(make, message):
     model = mlp()
-    before = model.state_dict()
+    before = copy.deepcopy(model.state_dict())  # a module's state dict shares its memory
     with pytest.raises(ValueError, match=message):
         gn.fit(model, *regression_data(), loss=nn.MSELoss(), optimizer=make, epochs=2)
     assert same(before, model.state_dict())
@@ -404,7 +405,7 @@ def test_terminate_on_nan_restores_the_optimizer_and_scheduler_state_of_the_last
     scheduler = schedule(opt)
     at_begin = []
     recorder = LambdaCallback(on_epoch_begin=lambda epoch, logs: at_begin.append(
-        (model.state_dict(), opt.state_dict(), scheduler.state_dict())))
+        copy.deepcopy((model.state_dict(), opt.state_dict(), scheduler.state_dict()))))
     history = gn.fit(model, X, y, loss=nn.MSELoss(), optimizer=opt, scheduler=scheduler, epochs=200,
                      batch_size=8, callbacks=[recorder])
     assert history.stop_reason is not None and "became" in history.stop_reason
@@ -442,7 +443,7 @@ def test_keyboard_interrupt_runs_every_on_train_end_and_returns_the_history(tmp_
             ended.append(("interrupt", sorted(logs)))
 
     stop = EarlyStopping("val_loss", patience=100, restore_best_weights=True)
-    recorder = LambdaCallback(on_epoch_end=lambda epoch, logs: states.append(model.state_dict()),
+    recorder = LambdaCallback(on_epoch_end=lambda epoch, logs: states.append(copy.deepcopy(model.state_dict())),
                               on_train_end=lambda logs: ended.append(("recorder", sorted(logs))))
     states = []
     bar = ProgressBar(file=io.StringIO())

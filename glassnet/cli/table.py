@@ -14,9 +14,12 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..nn import PROBLEMS as _ALL_PROBLEMS
+
 __all__ = ["UserError", "Table", "read_csv", "Preprocessor", "Target", "PROBLEMS", "MISSING"]
 
-PROBLEMS = ("binary", "multiclass", "regression")
+# The problem types (nn.PROBLEMS' words) that `glassnet train` trains; a target in [0, 1] trains as a regression
+PROBLEMS = tuple(problem for problem in _ALL_PROBLEMS if problem != "unit_interval")
 MISSING = frozenset({"", "na", "n/a", "nan", "null", "none", "?"})  # cells read as "no value" (any case)
 MAX_AUTO_CLASSES = 10  # an integer target with at most this many values (and repeats) is read as classes
 

@@ -36,12 +36,13 @@ NOISE_MAX = 0.5
 class DatasetInfo:
     """What a data set is, for code that must choose a head, a loss or a colour scale.
 
-    ``kind`` is ``"binary"``, ``"multiclass"`` or ``"regression"`` (the names ``nn.head_for``
-    takes); ``n_classes`` is 2 or 3 for classification and ``None`` for regression.
+    ``problem`` is its problem type, one of ``nn.PROBLEMS`` (``"binary"``, ``"multiclass"`` or
+    ``"regression"``: what ``nn.head_for``, ``Trainer(problem=)``, the playground and the CLI take);
+    ``n_classes`` is 2 or 3 for binary and multiclass data and ``None`` for regression.
     """
 
     name: str
-    kind: str
+    problem: str
     n_classes: int | None
     default_n: int
     description: str
@@ -193,7 +194,7 @@ def make_dataset(name: str, n: int | None = None, noise: float = 0.0,
     Args:
         name: a key of ``DATASETS``: ``"circle"``, ``"xor"``, ``"gauss"``, ``"spiral"``, ``"sine"``
             (binary), ``"spiral3"`` (3 classes), ``"plane"``, ``"multi_gauss"`` (regression).
-        n: number of points, ≥ 1; default 500 for classification, 1200 for regression.
+        n: number of points, ≥ 1; default 500 for binary and multiclass data, 1200 for regression.
         noise: the playground's noise slider / 100, in [0, 0.5].
         seed: seed of ``np.random.default_rng``; ``None`` draws fresh entropy.
 

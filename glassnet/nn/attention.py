@@ -250,6 +250,12 @@ class MultiheadAttention(Module):
             if extra is not None:
                 init.xavier_normal_(extra)
 
+    def get_config(self) -> dict[str, Any]:
+        return {"embed_dim": self.embed_dim, "num_heads": self.num_heads, "dropout": self.dropout,
+                "bias": self.in_proj_bias is not None, "add_bias_kv": self.bias_k is not None,
+                "add_zero_attn": self.add_zero_attn, "kdim": self.kdim, "vdim": self.vdim,
+                "batch_first": self.batch_first}
+
     def _projections(self, query: Tensor, key: Tensor, value: Tensor) -> tuple[list[Tensor], tuple]:
         """The input projections as few GEMMs as the inputs allow: self-attention is one (N, L, 3E) projection,
         key = value (e.g. a decoder's memory) two."""

@@ -157,6 +157,10 @@ class _Indexed(Module):
     def __dir__(self) -> list[str]:
         return [key for key in super().__dir__() if not key.isdigit()]
 
+    def get_config(self) -> dict[str, Any]:
+        """Built empty: ``gn.load`` adds the file's members (see `_Named.get_config`)."""
+        return {}
+
 
 class Sequential(_Indexed):
     """Modules applied in order: ``Sequential(m0, m1, …)``, or ``Sequential(OrderedDict(name=module…))`` to name
@@ -191,9 +195,6 @@ class Sequential(_Indexed):
                 name = "Linear" if type(step) is DenseRun else type(step).__name__
                 raise _with_context(error, f"layer {i} ({name}) of the Sequential: {error}") from None
         return input
-
-    def get_config(self) -> dict[str, Any]:
-        return {}
 
 
 class ModuleList(_Indexed):
@@ -267,6 +268,11 @@ class _Named(Module):
     def update(self, values: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> None:
         for key, value in (values.items() if isinstance(values, Mapping) else values):
             self[key] = value
+
+    def get_config(self) -> dict[str, Any]:
+        """A container is built empty: ``gn.load`` adds the file's sub-modules, or (ParameterList, ParameterDict)
+        its parameters, under their names."""
+        return {}
 
 
 class ModuleDict(_Named):
@@ -343,6 +349,8 @@ class ParameterList(Module):
 
     def __repr__(self) -> str:
         return _parameter_repr(self)
+
+    get_config = _Named.get_config
 
 
 class ParameterDict(_Named):

@@ -1,5 +1,5 @@
 """Convolution layers with PyTorch's arguments, parameter layout and initialisation: ``Conv1d``, ``Conv2d``,
-``ConvTranspose2d`` (the kernels are in ``functional_conv``)."""
+``ConvTranspose2d`` (the kernels are in ``ops/conv.py``)."""
 from __future__ import annotations
 
 import math
@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from ..ops import conv as K
 from ..tensor import Tensor, get_default_dtype
-from . import functional_conv as K
 from . import init
 from .module import Module, Parameter
 

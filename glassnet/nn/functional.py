@@ -664,5 +664,5 @@ def nll_loss(input: Any, target: Any, weight: Any = None, *, ignore_index: int =
 
 from .attention import scaled_dot_product_attention  # noqa: E402,F401  (beside MultiheadAttention)
 from .layernorm import layer_norm  # noqa: E402,F401  (F.layer_norm lives beside LayerNorm)
-from .functional_conv import *  # noqa: E402,F401,F403  (convolutions, 1-D and 2-D pooling, interpolate)
+from ..ops.conv import *  # noqa: E402,F401,F403  (convolutions, 1-D and 2-D pooling, interpolate)
 from .functional_layers import *  # noqa: E402,F401,F403  (batch_norm, dropout2d, embedding)

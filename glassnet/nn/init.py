@@ -34,7 +34,12 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
 
 
 def _fill(tensor: Tensor, values: Any) -> Tensor:
-    tensor._data[...] = values
+    """Write ``values`` into the tensor; ``gn.load``'s stand-ins for random values (which the file's weights
+    replace) are put in place of the tensor's array instead, so that its memory is never touched."""
+    if getattr(values, "stands_in", False) and values.shape == tensor._data.shape:
+        tensor._data = values.astype(tensor._data.dtype)
+    else:
+        tensor._data[...] = values
     return tensor
 
 

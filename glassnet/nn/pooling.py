@@ -1,11 +1,11 @@
 """Pooling layers with PyTorch's arguments: ``MaxPool2d``, ``AvgPool2d``, ``AdaptiveAvgPool2d`` and their 1-D
-versions (the kernels are in ``functional_conv``)."""
+versions (the kernels are in ``ops/conv.py``)."""
 from __future__ import annotations
 
 from typing import Any
 
+from ..ops import conv as K
 from ..tensor import Tensor
-from . import functional_conv as K
 from .module import Module
 
 __all__ = ["MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "MaxPool1d", "AvgPool1d", "AdaptiveAvgPool1d"]

@@ -19,9 +19,9 @@ from typing import Any, Sequence
 import numpy as np
 
 from .. import ops
-from .. import tensor as _engine
 from ..tensor import Tensor, _wrap, as_tensor, get_default_dtype, result
 from . import functional as F
+from . import init
 from .functional import _dot, _dot_for
 from .module import Module, Parameter
 from .workspace import empty
@@ -288,9 +288,8 @@ def _nonlinearity_mode(nonlinearity: str) -> str:
 def _uniform_init(module: Module, hidden_size: int) -> None:
     """PyTorch's default for recurrent layers: every weight and bias U(−1/√hidden, 1/√hidden)."""
     bound = 1.0 / math.sqrt(hidden_size)
-    rng = _engine.default_rng()
     for param in module.parameters():
-        param._data[...] = rng.uniform(-bound, bound, param._data.shape)
+        init.uniform_(param, -bound, bound)
 
 
 def _input(module: Module, x: Any, dtype: np.dtype, input_size: int, batched_ndim: int) -> Tensor:

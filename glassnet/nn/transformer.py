@@ -71,6 +71,18 @@ class _TransformerLayer(Module):
             setattr(self, f"dropout{k}", Dropout(dropout))
         self.activation = _activation(activation)
 
+    def get_config(self) -> dict[str, Any]:
+        """The constructor's arguments; an activation that is a plain function (not "relu", "gelu" or a module)
+        cannot be recorded."""
+        act = self.activation
+        if not isinstance(act, (Activation, Module)):
+            raise TypeError(f"{type(self).__name__}'s activation {act!r} is a function, not JSON data or a module")
+        return {"d_model": self.linear1.in_features, "nhead": self.self_attn.num_heads,
+                "dim_feedforward": self.linear1.out_features, "dropout": self.dropout.p,
+                "activation": act.name if isinstance(act, Activation) else act, "layer_norm_eps": self.norm1.eps,
+                "batch_first": self.self_attn.batch_first, "norm_first": self.norm_first,
+                "bias": self.linear1.bias is not None}
+
     def _sa(self, x: Tensor, mask: Any, key_padding_mask: Any, is_causal: bool) -> Tensor:
         """The self-attention block (before its residual connection)."""
         out = self.self_attn(x, x, x, attn_mask=mask, key_padding_mask=key_padding_mask, need_weights=False,
@@ -156,6 +168,9 @@ class TransformerEncoder(Module):
         self.num_layers = num_layers
         self.norm = norm
 
+    def get_config(self) -> dict[str, Any]:
+        return {"encoder_layer": self.layers[0], "num_layers": self.num_layers, "norm": self.norm}
+
     def forward(self, src: Any, mask: Any = None, src_key_padding_mask: Any = None,
                 is_causal: bool | None = None) -> Tensor:
         x = as_tensor(src)
@@ -173,6 +188,9 @@ class TransformerDecoder(Module):
         self.layers = _clones(decoder_layer, num_layers)
         self.num_layers = num_layers
         self.norm = norm
+
+    def get_config(self) -> dict[str, Any]:
+        return {"decoder_layer": self.layers[0], "num_layers": self.num_layers, "norm": self.norm}
 
     def forward(self, tgt: Any, memory: Any, tgt_mask: Any = None, memory_mask: Any = None,
                 tgt_key_padding_mask: Any = None, memory_key_padding_mask: Any = None,
@@ -228,6 +246,11 @@ class Transformer(Module):
                             tgt_key_padding_mask=tgt_key_padding_mask,
                             memory_key_padding_mask=memory_key_padding_mask, tgt_is_causal=tgt_is_causal,
                             memory_is_causal=memory_is_causal)
+
+    def get_config(self) -> dict[str, Any]:
+        """The encoder and the decoder as modules of their own (``custom_encoder``, ``custom_decoder``)."""
+        return {"d_model": self.d_model, "nhead": self.nhead, "custom_encoder": self.encoder,
+                "custom_decoder": self.decoder, "batch_first": self.batch_first}
 
     @staticmethod
     def generate_square_subsequent_mask(sz: int, device: Any = None, dtype: Any = None) -> Tensor:

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..ops import conv as K
 from ..tensor import Tensor
-from . import functional_conv as K
 from .module import Module
 from .pooling import config_value
 

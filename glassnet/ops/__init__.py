@@ -8,10 +8,12 @@ local backward ``g ↦ one gradient per input``.
 - ``index``: ``x[i]``, ``x[i] = v``, gather, index_select, masked_fill
 - ``linalg``: matmul, mm, bmm, dot, outer, einsum
 - ``creation``: tensor, zeros, arange, rand, … (no gradient of their own)
+- ``conv``: convolutions, pooling and interpolation (im2col GEMMs); exported by ``nn.functional`` (``F.conv2d``),
+  as in PyTorch, and not here
 
-Every name is re-exported here (``from glassnet import ops; ops.add(a, b)``).
+Every name of the other families is re-exported here (``from glassnet import ops; ops.add(a, b)``).
 """
-from . import activations, creation, elementwise, index, linalg, reduce, shape
+from . import activations, conv, creation, elementwise, index, linalg, reduce, shape
 from .activations import *  # noqa: F401,F403
 from .activations import __all__ as _activations
 from .creation import *  # noqa: F401,F403

@@ -18,7 +18,7 @@ from glassnet import nn
 from . import heatmap
 from .state import State
 
-POINTS = {"classification": 500, "multiclass": 500, "regression": 1200}  # TensorFlow Playground's N
+POINTS = {"binary": 500, "multiclass": 500, "regression": 1200}  # TensorFlow Playground's N
 REGRESSION_DATASETS = {"reg-plane": "plane", "reg-gauss": "multi_gauss"}
 HIDDEN_ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "linear": nn.Identity}
 # Optimizer key → (class name in glassnet.optim, options besides lr).
@@ -32,7 +32,7 @@ INIT_BIAS = 0.1
 
 @dataclass(frozen=True)
 class Head:
-    """The output layer and loss that the problem (and, in classification, the `loss` key) choose."""
+    """The output layer and loss that the problem (and, in a binary problem, the `loss` key) choose."""
 
     activation: str  # tanh | sigmoid | softmax | linear: what the output neuron shows
     loss: str  # mse (TensorFlow Playground's ½(o − t)²) | bce | crossentropy
@@ -118,5 +118,5 @@ def upload_labels(problem: str, labels: np.ndarray, lines: Sequence[int] | None 
         row = lines[bad[0]] if lines is not None else bad[0] + 1
         raise ValueError(f"row {row}, column 'label': {labels[bad[0]]:g} is not a class label for {problem}; labels "
                          f"must be {text}{hint}")
-    return (labels > 0).astype(np.int64) if problem == "classification" else labels.astype(np.int64)
+    return (labels > 0).astype(np.int64) if problem == "binary" else labels.astype(np.int64)
 

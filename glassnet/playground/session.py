@@ -31,6 +31,7 @@ from .recipe import (HIDDEN_ACTIVATIONS, INIT_BIAS, INIT_WEIGHT, OPTIMIZERS, POI
                      data_source, head_of, hidden_layers, upload_labels)
 from .state import (FEATURES, LIVE, MAX_POINTS, MAX_RUNS, MAX_SEED, MAX_UPLOAD_BYTES, NEW_DATA, State,
                     default_state, effect, limits, parse_hash, quoted, random_seed, to_hash, validate)
+from .stopping import Stopping
 
 MIN_UPLOAD_ROWS = 10
 RUN_EPOCHS = 200  # run_many trains this long unless stopAfterEpochs says otherwise …
@@ -135,16 +136,22 @@ class Run:
         self.epoch = 0
         self.cursor = 0  # index of the next mini-batch
 
-    def train_until(self, deadline: float) -> bool:
-        """Train mini-batches (at least one) until `deadline` (perf_counter) or the epoch's end; True at the end."""
+    def train_until(self, deadline: float, stopping: Stopping | None = None) -> bool:
+        """Train mini-batches (at least one) until `deadline` (perf_counter) or the epoch's end; True at the end,
+        or when `stopping`'s callbacks stopped training after a mini-batch."""
         model, optimizer, setup = self.model, self.optimizer, self.setup
         batches, cursor, clock = setup.batches, self.cursor, time.perf_counter
+        if stopping is not None:
+            stopping.before_batches()
         while True:
             x, t = batches[cursor]
             optimizer.zero_grad()
             loss = setup.loss(model, model(x), t)
             loss.backward()
             optimizer.step()
+            if stopping is not None and stopping.batch_end(cursor, float(loss._data), len(x._data)):
+                self.cursor = cursor + 1
+                return True
             cursor += 1
             if cursor == len(batches):
                 self.cursor = 0
@@ -185,7 +192,8 @@ class Snapshot:
         self.frame_id, self.epoch, self.cursor = session.frames_sent, run.epoch, run.cursor
         self.weights = weights_of(run.model)
         self.optimizer = copy.deepcopy(run.optimizer.state_dict())
-        self.metrics, self.predictions, self.best = session._metrics, session._test_predictions, session._best
+        self.metrics, self.predictions, self.stopping = session._metrics, session._test_predictions, \
+            session._stopping.state()
 
     def restore(self, session: Session) -> None:
         run = session.run
@@ -194,7 +202,8 @@ class Snapshot:
         run.optimizer.load_state_dict(copy.deepcopy(self.optimizer))
         for group in run.optimizer.param_groups:  # the learning rate is the one set now (a change applies at once)
             group["lr"] = session.state["learningRate"]
-        session._metrics, session._test_predictions, session._best = self.metrics, self.predictions, self.best
+        session._metrics, session._test_predictions = self.metrics, self.predictions
+        session._stopping.restore(self.stopping)
         while session._history and session._history[-1]["epoch"] > self.epoch:  # not sent yet, and undone
             session._history.pop()
 
@@ -280,7 +289,7 @@ class Session:
         self._init_seeds: np.random.Generator  # the seed's stream of initialisation seeds (for reset)
         self._metrics: dict[str, float | None]
         self._test_predictions: np.ndarray | None
-        self._best: tuple[float, int, dict[str, np.ndarray]] | None  # early stopping: test loss, epoch, weights
+        self._stopping: Stopping  # the run's stopping rules: the Trainer's callbacks
         self._history: deque[dict[str, Any]] = deque(maxlen=HISTORY_LIMIT)  # points since the last frame
         self._upload: tuple[np.ndarray, np.ndarray] | None = None  # points and labels as read from the CSV
         self._focus: tuple[int, int] | None = None
@@ -328,7 +337,7 @@ class Session:
         self.stopped = None
         self._steps = 0
         self._teach = None
-        self._best = None
+        self._stopping = Stopping(self.run)
         self._history.clear()
         self._evaluate()
         self._record()
@@ -360,7 +369,7 @@ class Session:
             return []
         while (self.playing or self._steps) and time.perf_counter() < deadline:
             self.frame_due = True
-            if self.run.train_until(deadline):
+            if self.run.train_until(deadline, self._stopping):
                 self._steps = max(self._steps - 1, 0)
                 self._end_epoch()
         return []
@@ -372,39 +381,35 @@ class Session:
     def train_epochs(self, epochs: int) -> int:
         """Train `epochs` whole epochs now, or fewer if a stopping criterion fires; returns the epochs trained."""
         for done in range(1, epochs + 1):
-            self.run.train_until(math.inf)
+            self.run.train_until(math.inf, self._stopping)
             if self._end_epoch():
                 return done
         return epochs
 
     def _end_epoch(self) -> bool:
-        """Evaluate, record the history point and apply the stopping criteria; True if training stopped."""
+        """After an epoch, or a mini-batch whose loss was not finite: evaluate, record the history point and drive
+        the stopping callbacks; True if training stopped."""
         self._evaluate()
-        self._record()
+        stopping = self._stopping
+        if not stopping.stopped:  # (a mini-batch's NaN has stopped it already)
+            stopping.epoch_end(self.state, self._metrics)
+        if not stopping.rolled_back:  # a diverged epoch is undone: no point for it
+            self._record()
         reason = self._stop_reason()
         if reason is not None:
             self.stopped, self.playing, self._steps = reason, False, 0
         return reason is not None
 
     def _stop_reason(self) -> str | None:
-        state, metrics, epoch = self.state, self._metrics, self.run.epoch
-        train_loss, test_loss = metrics["trainLoss"], metrics["testLoss"]
-        if train_loss is None:
-            return "training diverged: the loss is no longer a finite number (try a smaller learning rate)"
-        if state["stopAtLoss"] and train_loss <= state["stopAtLoss"]:
-            return f"training loss {train_loss:.4g} reached the threshold {state['stopAtLoss']:g}"
-        if state["earlyStopping"] and test_loss is not None:
-            if self._best is None or test_loss < self._best[0]:
-                self._best = (test_loss, epoch, weights_of(self.run.model))
-            elif epoch - self._best[1] >= state["patience"]:
-                best_epoch = self._best[1]
-                self.run.model.load_state_dict(self._best[2])
-                self._evaluate()
-                return (f"early stopping: the test loss has not fallen for {state['patience']} epochs; "
-                        f"restored the weights of epoch {best_epoch}")
-        if state["stopAfterEpochs"] and epoch == state["stopAfterEpochs"]:  # once: play goes on after it
-            return f"stopped after {epoch} epochs"
-        return None
+        """Why a stopping callback ended training, after every callback's on_train_end (early stopping's best
+        weights restored, or the state before a NaN put back), or None."""
+        if not self._stopping.stopped:
+            return None
+        reason = self._stopping.finish()
+        for group in self.run.optimizer.param_groups:  # the learning rate is the one set now, even after a rollback
+            group["lr"] = self.state["learningRate"]
+        self._evaluate()
+        return reason
 
     # ------------------------------------------------------------------------------------------ messages out
 
@@ -415,7 +420,7 @@ class Session:
                 "initSeed": self.run.init_seed, "limits": limits(self.state["expert"]), "playing": self.playing}
 
     def _rows(self, points: np.ndarray, labels: np.ndarray) -> list[list[float]]:
-        """[[x1, x2, label], …] as the page draws them: labels ±1 in classification."""
+        """[[x1, x2, label], …] as the page draws them: labels ±1 in a binary problem."""
         shown = 2 * labels - 1 if self.setup.head.activation in ("tanh", "sigmoid") else labels
         return np.column_stack([np.round(points, 4), np.round(shown, 4)]).tolist()
 
@@ -511,7 +516,7 @@ class Session:
 
     def _on_play(self, message: Mapping[str, Any]) -> list[dict[str, Any]]:
         self.playing, self.stopped, self._teach = True, None, None
-        self._best = None  # early stopping watches the test loss afresh from here
+        self._stopping.begin()  # the stopping rules watch afresh from here
         self.frame_due = True
         return []
 
@@ -539,7 +544,7 @@ class Session:
         if what == "epoch":
             self._steps += 1
             return []
-        if self.run.train_until(-math.inf):  # exactly one mini-batch
+        if self.run.train_until(-math.inf, self._stopping):  # exactly one mini-batch
             self._end_epoch()
         else:
             self._evaluate()
@@ -674,15 +679,18 @@ class Session:
         run, setup = self.run, self.setup
         x, t = setup.batches[run.cursor]
         start = run.cursor * setup.batch_size
+        self._stopping.before_batches()
         run.optimizer.zero_grad()
-        layers, h = [], x
-        for module in run.model:  # module by module, to show each layer's z and a
-            h = module(h)
-            if isinstance(module, nn.Linear):
-                layers.append({"z": h._data})
-            layers[-1]["a"] = h._data
-        layers[-1]["a"] = setup.head.activate(h._data)
-        loss = setup.loss(run.model, h, t)
+        with gn.glass.watch(run.model) as seen:  # each module's output, as the model's own forward computes it
+            output = run.model(x)
+        layers: list[dict[str, np.ndarray]] = []
+        for stage in seen.layers():  # a Linear with its activation, or a Dropout after them
+            if stage.kind == "Linear":
+                layers.append({"z": stage.z, "a": stage.a})
+            else:
+                layers[-1]["a"] = stage.a
+        layers[-1]["a"] = setup.head.activate(output._data)
+        loss = setup.loss(run.model, output, t)
         self._teach = {"phase": "forward", "loss": loss}
         end = start + len(x._data)
         return {"batch": self._rows(setup.train_points[start:end], setup.train_labels[start:end]),

@@ -201,6 +201,19 @@ class Choice(Key):
 
 
 @dataclass(frozen=True)
+class Problem(Choice):
+    """The problem type in glassnet's words (``nn.PROBLEMS``: binary, multiclass, regression). TensorFlow
+    Playground's URLs say ``classification`` for binary: the hash writes that word and reading takes both, so that
+    the word never gets past this edge."""
+
+    def parse(self, raw: Any, expert: bool) -> Any:
+        return super().parse("binary" if raw == "classification" else raw, expert)
+
+    def text(self, value: Any) -> str:
+        return "classification" if value == "binary" else str(value)
+
+
+@dataclass(frozen=True)
 class ListOf(Key):
     """A list with one item per hidden layer at most (comma-separated in the hash)."""
 
@@ -244,7 +257,7 @@ class ListOf(Key):
 
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
-CLASSIFICATION_DATASETS = ("circle", "xor", "gauss", "spiral", "sine", "upload")
+BINARY_DATASETS = ("circle", "xor", "gauss", "spiral", "sine", "upload")
 MULTICLASS_DATASETS = ("spiral3", "upload")
 REGRESSION_DATASETS = ("reg-plane", "reg-gauss", "upload")
 LEARNING_RATES = (0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
@@ -321,8 +334,8 @@ LESSONS: dict[str, Lesson] = {
 
 # Every key in the order the hash is written (PROTOCOL.md's table).
 SCHEMA: dict[str, Key] = {
-    "problem": Choice("classification", NEW_DATA, ("classification", "regression", "multiclass")),
-    "dataset": Choice("circle", NEW_DATA, CLASSIFICATION_DATASETS[:-1] + MULTICLASS_DATASETS),
+    "problem": Problem("binary", NEW_DATA, ("binary", "regression", "multiclass")),
+    "dataset": Choice("circle", NEW_DATA, BINARY_DATASETS[:-1] + MULTICLASS_DATASETS),
     "regDataset": Choice("reg-plane", NEW_DATA, REGRESSION_DATASETS),
     "percTrainData": Int(50, NEW_DATA, 10, 90, 10),
     "noise": Noise(0, NEW_DATA, 0, 50, 5),
@@ -351,7 +364,7 @@ SCHEMA: dict[str, Key] = {
     "hideText": Bool(False, LIVE, optional=True),
     **{f"{name}_hide": Bool(False, RESET if name in FEATURES else LIVE, optional=True) for name in HIDEABLE},
 }
-DATASETS_OF_PROBLEM = {"classification": CLASSIFICATION_DATASETS, "multiclass": MULTICLASS_DATASETS}
+DATASETS_OF_PROBLEM = {"binary": BINARY_DATASETS, "multiclass": MULTICLASS_DATASETS}
 LESSON_BASE = ("seed", "expert")  # the keys a lesson keeps; it sets every other one (to its value or the default)
 
 

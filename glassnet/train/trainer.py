@@ -12,7 +12,6 @@ the target of the default steps. ``gn.fit``, ``gn.evaluate`` and ``gn.predict`` 
 """
 from __future__ import annotations
 
-import copy
 import math
 import sys
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from .. import optim
 from ..nn import PROBLEMS, BCEWithLogitsLoss, CrossEntropyLoss, Loss, Module, Parameter, evaluating, head_for, penalty
 from ..tensor import Tensor, default_rng, manual_seed
 from . import metrics as metric_registry
-from .callbacks import Callback, History, ProgressBar, TerminateOnNaN
+from .callbacks import Callback, History, ProgressBar, TerminateOnNaN, snapshot
 from .strategy import Strategy, resolve
 
 __all__ = ["Trainer", "fit", "evaluate", "predict", "restarts", "Restarts", "OPTIMIZERS"]
@@ -301,12 +300,6 @@ class _WeightedMeans:
 
 # ------------------------------------------------------------------------------------------ Trainer
 
-def _copied(state: dict[str, Any]) -> dict[str, Any]:
-    """A snapshot of a state dict: as in PyTorch, a module's state dict shares the module's memory (and a
-    scheduler's holds its own lists), so a copy that training must not change is a deep copy."""
-    return copy.deepcopy(state)
-
-
 class Trainer:
     """Trains ``model`` with ``loss`` and ``optimizer`` (an Optimizer over ``model.parameters()``, a name such as
     ``"adam"``, or a factory ``params -> Optimizer``). ``problem`` (one of ``nn.PROBLEMS``: "binary",
@@ -382,11 +375,11 @@ class Trainer:
 
     def state_dict(self) -> dict[str, Any]:
         """A copy of the state of every model, optimizer and scheduler, by attribute name (a checkpoint dict)."""
-        return {name: _copied(part.state_dict()) for name, part in self._components()}
+        return {name: snapshot(part.state_dict()) for name, part in self._components()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         for name, part in self._components():
-            part.load_state_dict(_copied(state[name]))
+            part.load_state_dict(snapshot(state[name]))
 
     def parameters(self) -> Iterator[Parameter]:
         """The parameters of every model the trainer holds."""

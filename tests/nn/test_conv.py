@@ -53,8 +53,8 @@ def test_conv2d_gradients_match_finite_differences(seed, check_layer, numerical_
 def test_conv2d_large_enough_for_blocked_gemms(args, size, work, columns, check_layer):
     """Shapes whose GEMMs (per group: out/groups × in/groups·kh·kw by OH·OW·N) exceed SMALL_GEMM: they run in
     blocks."""
-    from glassnet.nn import functional_conv
-    assert functional_conv._blocks(work, columns) > 1
+    from glassnet.ops import conv
+    assert conv._blocks(work, columns) > 1
     x = np.random.default_rng(0).standard_normal((4, args["in_channels"], size, size))
     check_layer(gn.nn.Conv2d(**args), torch.nn.Conv2d(**args), x)
 

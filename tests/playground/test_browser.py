@@ -141,7 +141,7 @@ def test_page_loads_with_tensorflow_playground_defaults(page, server_url):
     expect(page.get_by_label("Activation", exact=True)).to_have_value("tanh")
     expect(page.get_by_label("Regularization", exact=True)).to_have_value("none")
     expect(page.get_by_label("Regularization rate")).to_have_value("0")
-    expect(page.get_by_label("Problem type")).to_have_value("classification")
+    expect(page.get_by_label("Problem type")).to_have_value("binary")
     expect(page.get_by_role("button", name="Circle data set")).to_have_attribute("aria-pressed", "true")
     for name, on in [("X1", True), ("X2", True), ("X1 squared", False), ("X2 squared", False),
                      ("X1 times X2", False), ("sin(X1)", False), ("sin(X2)", False)]:

@@ -28,9 +28,10 @@ from starlette.testclient import TestClient  # noqa: E402
 
 import glassnet as gn  # noqa: E402
 from glassnet.playground import Session, create_app, from_hash, to_hash, validate  # noqa: E402
-from glassnet.playground.state import (ACTIVATIONS, CLASSIFICATION_DATASETS, FEATURES, LEARNING_RATES,  # noqa: E402
-                                       MAX_MESSAGE_BYTES, MAX_SEED, MULTICLASS_DATASETS, REGULARIZATION_RATES,
-                                       SCHEMA, default_state)
+from glassnet.playground.recipe import POINTS, REGRESSION_DATASETS  # noqa: E402
+from glassnet.playground.state import (ACTIVATIONS, BINARY_DATASETS, DATASETS_OF_PROBLEM, FEATURES,  # noqa: E402
+                                       LEARNING_RATES, MAX_MESSAGE_BYTES, MAX_SEED, MULTICLASS_DATASETS,
+                                       REGULARIZATION_RATES, SCHEMA, default_state, describe)
 from playground_client import Message, Page, serve_in_thread, wait_until  # noqa: E402
 
 pytestmark = [pytest.mark.timeout(90), pytest.mark.filterwarnings("ignore::DeprecationWarning")]
@@ -53,8 +54,8 @@ def valid_states(draw: Any) -> dict[str, Any]:
     """Any state the server accepts as it is (within the limits of its `expert` mode)."""
     expert = draw(st.booleans())
     layers, neurons, batch = (10, 32, 256) if expert else (6, 8, 30)
-    problem = draw(st.sampled_from(["classification", "regression", "multiclass"]))
-    datasets = {"classification": CLASSIFICATION_DATASETS, "multiclass": MULTICLASS_DATASETS,
+    problem = draw(st.sampled_from(["binary", "regression", "multiclass"]))
+    datasets = {"binary": BINARY_DATASETS, "multiclass": MULTICLASS_DATASETS,
                 "regression": SCHEMA["dataset"].values}[problem]
     features = {key: draw(st.booleans()) for key in FEATURES}
     if not any(features.values()):
@@ -102,6 +103,26 @@ def test_a_tensorflow_playground_url_reads_with_its_inert_keys_named() -> None:
         ("relu", "xor", 5, True, True)
     assert state["seed"] == 59704 and not state["initZero"] and not state["hideText"]  # TFP's seed "0.59704"
     assert warnings == ["unknown keys 'cosX', 'cosY', 'collectStats' ignored"]  # inert in TFP too
+
+
+def test_tensorflow_playgrounds_classification_is_binary_past_the_url() -> None:
+    """TFP's URL word `classification` is glassnet's problem type `binary`: read from a hash (or a page's hash pairs
+    sent as strings) it becomes binary, and the hash writes it back; inside, only nn.PROBLEMS' words exist."""
+    state, warnings = from_hash("#problem=classification&dataset=xor", seed=3)
+    assert state["problem"] == "binary" and warnings == []
+    assert "problem=classification" in to_hash(state).split("&")
+    session = Session(seed=3)
+    for message in ({"type": "set", "hash": "problem=classification&dataset=xor"},
+                    {"type": "set", "state": {"problem": "classification", "dataset": "gauss"}}):
+        reply = next(r for r in session.handle(message) if r["type"] == "state")
+        assert reply["state"]["problem"] == "binary" == session.state["problem"]
+        assert "problem=classification" in reply["hash"].split("&")
+    assert session.setup.head.activation == "tanh" and session.frame()["confusion"] is not None
+    assert set(SCHEMA["problem"].values) <= set(gn.nn.PROBLEMS) and "classification" not in json.dumps(describe())
+    assert set(POINTS) == set(SCHEMA["problem"].values) and set(DATASETS_OF_PROBLEM) <= set(gn.nn.PROBLEMS)
+    for problem, names in [*DATASETS_OF_PROBLEM.items(), ("regression", SCHEMA["regDataset"].values)]:
+        for name in names[:-1]:  # the last is "upload"
+            assert gn.data.DATASETS[REGRESSION_DATASETS.get(name, name)].problem == problem  # the data sets' word
 
 
 def test_validation_keeps_the_old_value_and_names_each_bad_key(page: Page) -> None:

@@ -215,8 +215,8 @@ export function renderDatasets() {
 export function updateControls() {
   const s = app.state;
   for (const [key, sel] of SELECTS()) sel.value = String(s[key]);
-  $("loss").disabled = s.problem !== "classification";
-  $("loss").title = s.problem === "classification" ? "" : "Fixed by the problem type";
+  $("loss").disabled = s.problem !== "binary";
+  $("loss").title = s.problem === "binary" ? "" : "Fixed by the problem type";
   for (const [key, r] of SLIDERS()) {
     if (key === "batchSize") [r.min, r.max] = app.limits.batchSize;
     r.value = s[key];

@@ -9,7 +9,7 @@ export const setText = (id, text) => {
 
 const LABELS = {
   relu: "ReLU", tanh: "Tanh", sigmoid: "Sigmoid", linear: "Linear", softmax: "softmax", none: "None",
-  classification: "Classification", regression: "Regression", multiclass: "Multi-class (3)",
+  binary: "Classification", regression: "Regression", multiclass: "Multi-class (3)",
   sgd: "SGD", momentum: "Momentum", adam: "Adam", adagrad: "Adagrad", adadelta: "Adadelta", rmsprop: "RMSprop",
   mse: "Squared error", crossentropy: "Cross-entropy",
 };

@@ -20,8 +20,8 @@ from typing import Any, Sequence
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from ..ops import reshape
 from ..tensor import Tensor, as_tensor, result
+from .shape import reshape
 
 __all__ = ["conv1d", "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "max_pool1d",
            "avg_pool1d", "adaptive_avg_pool1d", "interpolate"]
