@@ -504,12 +504,26 @@ def test_a_teachers_url_hides_text_and_controls(page, server_url):
     open_playground(page, server_url, "#hideText=true&learningRate_hide=true&playButton_hide=true&sinX_hide=true"
                                       "&numHiddenLayers_hide=true&tutorial=learning-rate-small")
     settle(page)
-    for hidden in (".banner", "#article", "#lesson", ".callout-neuron", ".ui-learningRate", "#play-pause-button",
-                   ".feature-row.ui-sinX", "#add-layer"):
+    for hidden in (".banner h1", ".banner p", "#article", "#lesson", ".callout-neuron", ".callout-output",
+                   ".ui-learningRate", "#play-pause-button", ".feature-row.ui-sinX", "#add-layer"):
         expect(page.locator(hidden).first).to_be_hidden()
-    for shown in ("#next-step-button", ".ui-activation", ".feature-row.ui-sinY", "#iter-number"):
+    for shown in ("#next-step-button", ".ui-activation", ".feature-row.ui-sinY", "#iter-number", "#lessons"):
         expect(page.locator(shown).first).to_be_visible()
     expect(page.get_by_label("Learning rate", exact=True)).to_have_value("0.0001")  # the lesson's setup, text hidden
+    shot(page, "10_hide_text.png")
+    page.get_by_label("Lessons").select_option("vanishing-gradients")  # hideText keeps the Lessons menu (as TFP's,
+    expect(page.locator(".node.neuron")).to_have_count(48)  # which hides only the title and the text)
+    expect(page.locator("#article")).to_be_hidden()
+
+
+def test_a_tensorflow_playground_link_with_noise_beyond_50_widens_the_slider(page, server_url):
+    open_playground(page, server_url, "#seed=0.12345&noise=65")
+    settle(page)
+    slider = page.get_by_label(re.compile("^Noise"))
+    expect(slider).to_have_value("65")
+    assert slider.get_attribute("max") == "65" and page.locator("#noise-value").text_content() == "65"
+    expect(page.locator("#data-seed")).to_have_text("12345")
+    expect(page.locator("#warning-count")).to_have_text("0")
 
 
 def test_lessons_menu_sets_up_a_lesson_and_the_drawing_shows_each_layer(page, server_url):
