@@ -107,6 +107,23 @@ def settle(pg) -> None:
     pg.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
 
 
+def drawn_link(pg, layer: int, row: int, col: int) -> tuple[float, list[int]]:
+    """A link's weight in the latest frame and the most opaque pixel the links' canvas has along the middle of its
+    curve (dashes leave gaps: several points are read)."""
+    return pg.evaluate("""([layer, row, col]) => {
+        const p = document.querySelector(`.link-hit[data-layer="${layer}"][data-row="${row}"][data-col="${col}"]`);
+        const canvas = document.querySelector("canvas.links"), ctx = canvas.getContext("2d");
+        const scale = canvas.width / canvas.clientWidth, n = p.getTotalLength();
+        let best = [0, 0, 0, 0];
+        for (let d = -3; d <= 3; d++) {
+            const q = p.getPointAtLength(n / 2 + d);
+            const px = ctx.getImageData(Math.round(q.x * scale), Math.round(q.y * scale), 1, 1).data;
+            if (px[3] > best[3]) best = [...px];
+        }
+        return [window.__playground.frame.layers[layer].W[row][col], best];
+    }""", [layer, row, col])
+
+
 def click_link(pg, layer: int, row: int, col: int) -> None:
     """Click a link of the network drawing with the mouse, at a point of its curve where no other link is on top."""
     sel = f'.link-hit[data-layer="{layer}"][data-row="{row}"][data-col="{col}"]'
@@ -151,8 +168,13 @@ def test_page_loads_with_tensorflow_playground_defaults(page, server_url):
     expect(page.locator("#num-layers")).to_have_text("2")
     expect(page.locator(".node.neuron")).to_have_count(6)
     expect(page.locator(".neuron-count")).to_have_text(["4 neurons", "2 neurons"])
-    expect(page.locator("path.link")).to_have_count(18)
+    expect(page.locator("canvas.links")).to_have_attribute("data-links", "18")
+    expect(page.locator("path.link-hit")).to_have_count(18)
     expect(page.locator(".output-node")).to_have_count(1)
+    settle(page)
+    for layer, row, col in ((0, 0, 0), (0, 3, 1), (1, 1, 2), (2, 0, 1)):
+        weight, (red, green, blue, alpha) = drawn_link(page, layer, row, col)
+        assert alpha > 0 and (blue > red) == (weight > 0), (layer, row, col, weight, red, blue)
     expect(page.get_by_label(re.compile("Ratio of training to test data"))).to_have_value("50")
     expect(page.get_by_label(re.compile("Noise"))).to_have_value("0")
     expect(page.get_by_label(re.compile("Batch size"))).to_have_value("10")
@@ -211,7 +233,7 @@ def test_toggling_features_and_layers_changes_the_network(page, server_url):
     open_playground(page, server_url)
     page.get_by_role("button", name="X1 squared feature").click()
     expect(page.get_by_role("button", name="X1 squared feature")).to_have_attribute("aria-pressed", "true")
-    expect(page.locator("path.link")).to_have_count(3 * 4 + 4 * 2 + 2)
+    expect(page.locator("path.link-hit")).to_have_count(3 * 4 + 4 * 2 + 2)
     page.get_by_role("button", name="Add a hidden layer").click()
     expect(page.locator(".node.neuron")).to_have_count(8)
     expect(page.locator("#num-layers")).to_have_text("3")
@@ -221,7 +243,7 @@ def test_toggling_features_and_layers_changes_the_network(page, server_url):
     page.get_by_role("button", name="Remove a neuron from hidden layer 2").click()
     expect(page.locator(".node.neuron")).to_have_count(8)
     page.get_by_role("button", name="X2 feature", exact=True).click()
-    expect(page.locator("path.link")).to_have_count(2 * 5 + 5 * 1 + 1 * 2 + 2)
+    expect(page.locator("canvas.links")).to_have_attribute("data-links", str(2 * 5 + 5 * 1 + 1 * 2 + 2))
     settle(page)
     shot(page, "03_network_changed.png")
     page.get_by_role("button", name="Remove a hidden layer").click()
