@@ -619,3 +619,35 @@ def test_layout_fits_without_overflow_long_labels_or_jumps(browser, server_url, 
         shot(pg, f"09_layout_{width}.png")
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("width, height", [(1400, 900), (1024, 768)])
+def test_the_output_link_runs_into_the_map_and_the_backprop_table_reads_cleanly(browser, server_url, width, height):
+    context = browser.new_context(viewport={"width": width, "height": height})
+    pg = context.new_page()
+    try:
+        open_playground(pg, server_url, "#seed=3")
+        settle(pg)
+        node, heat = (pg.locator(s).bounding_box() for s in (".output-node", "#heat-canvas"))
+        assert abs(node["x"] - heat["x"]) <= 1 and heat["y"] < node["y"] + node["height"] / 2 < heat["y"] + 40
+        assert pg.evaluate("getComputedStyle(document.querySelector('.output-node'), '::after').content") == "none"
+        weight, (red, _, blue, alpha) = pg.evaluate("""() => {  // a link's end, just left of the map
+            const hit = document.querySelector('.link-hit[data-layer="2"][data-row="0"][data-col="0"]');
+            const canvas = document.querySelector("canvas.links"), n = hit.getTotalLength();
+            const q = hit.getPointAtLength(n - 4), px = canvas.getContext("2d").getImageData(q.x, q.y, 1, 1).data;
+            return [window.__playground.frame.layers[2].W[0][0], [...px]];
+        }""")
+        assert alpha > 0 and (blue > red) == (weight > 0)
+        pg.locator("#bp-inspect").click()
+        expect(pg.get_by_test_id("chain-match")).to_contain_text("✓")
+        pg.locator("#backprop-panel").scroll_into_view_if_needed()
+        lines = pg.evaluate("""() => [...document.querySelectorAll('.chain-table th, .chain-table td, .legend p')]
+            .map(e => { const r = document.createRange(); r.selectNodeContents(e);  // its lines: distinct tops
+                return [e.textContent.trim(), e.tagName === 'TD' && !e.classList.contains('note'),
+                        new Set([...r.getClientRects()].filter(b => b.width > 0).map(b => Math.round(b.bottom))).size];
+            })""")
+        assert all(n == 1 if value else n <= 3 for _, value, n in lines), lines  # numbers whole, labels short
+        assert all(n <= 2 for text, value, n in lines if not value and text.startswith(("∂", "product", "autodiff")))
+        shot(pg, f"11_backprop_{width}.png")
+    finally:
+        context.close()

@@ -7,6 +7,7 @@ import { scaleColor, drawMap, decodeMap, mapFromFunction, FEATURES, classColor }
 const SVG_NS = "http://www.w3.org/2000/svg";
 const RECT = 30; // node size, px
 const BIAS = 5; // bias square, px
+const OUT_HALF = 6; // half an output node's height, px: its links end at its middle
 const HEAD = 110; // room above the nodes for the headings and the per-layer +/- controls (and activation)
 const FEAT_X = 92; // left edge of the feature column's nodes
 
@@ -47,7 +48,10 @@ export class NetworkView {
 
   /** Rebuild the drawing when the set of nodes changes; topo = {features: {key: bool}, shape: [..], outputs, limits}. */
   setTopology(topo) {
-    const key = JSON.stringify([topo.features, topo.shape, topo.outputs, topo.limits, topo.layers, this.root.clientWidth]);
+    // One output (as TFP's): its links run into the big map, to `outputAnchor`'s point (in this drawing's pixels).
+    this.anchor = topo.outputs === 1 && this.h.outputAnchor ? this.h.outputAnchor(this.root) : null;
+    const key = JSON.stringify([topo.features, topo.shape, topo.outputs, topo.limits, topo.layers, this.root.clientWidth,
+      this.anchor]);
     if (key === this.topoKey) return false;
     this.topoKey = key;
     this.topo = topo;
@@ -59,14 +63,15 @@ export class NetworkView {
   layout() {
     const { shape, outputs } = this.topo;
     const width = Math.max(420, this.root.clientWidth || 640);
-    const outX = width - 18; // output node(s): a small square at the right edge
+    const outX = this.anchor ? this.anchor.x : width - 18; // the map's edge, or small squares at the right edge
     const n = shape.length;
     const maxNodes = Math.max(FEATURES.length, outputs, ...shape);
     const spacing = maxNodes <= 10 ? 55 : Math.max(38, Math.round(550 / maxNodes));
     const a = FEAT_X + RECT, b = outX;
     const hiddenX = shape.map((_, i) => Math.round(a + ((i + 1) * (b - a)) / (n + 1) - RECT / 2));
     const height = HEAD + (maxNodes - 1) * spacing + RECT + 24;
-    return { width, height, spacing, hiddenX, outX };
+    const outY = this.anchor ? this.anchor.y - OUT_HALF : null;
+    return { width, height, spacing, hiddenX, outX, outY };
   }
 
   build() {
@@ -133,7 +138,7 @@ export class NetworkView {
     const featRow = Object.fromEntries(FEATURES.map((f, i) => [f.key, i]));
     const cols = [active.map((f) => ({ x: FEAT_X, y: y(featRow[f.key]) }))];
     shape.forEach((k, l) => cols.push(Array.from({ length: k }, (_, i) => ({ x: L.hiddenX[l], y: y(i) }))));
-    const outRow = (i) => (outputs === 1 ? y(0) : y(i));
+    const outRow = (i) => (L.outY ?? y(i));
     cols.push(Array.from({ length: outputs }, (_, i) => ({ x: L.outX, y: outRow(i), out: true })));
     this.cols = cols;
 
@@ -149,7 +154,7 @@ export class NetworkView {
         const row = [];
         cols[l].forEach((src, j) => {
           const sx = src.x + RECT, sy = src.y + RECT / 2;
-          const tx = dst.x, ty = dst.out ? dst.y + 6 : dst.y + RECT / 2;
+          const tx = dst.x, ty = dst.out ? dst.y + OUT_HALF : dst.y + RECT / 2;
           const mx = (sx + tx) / 2;
           row.push({ sx, sy, mx, tx, ty, color: "", width: 0 });
           if (!interactive) return;
@@ -173,7 +178,7 @@ export class NetworkView {
     for (let l = 1; l < cols.length; l++) {
       this.biases.push(
         cols[l].map((n, i) => {
-          const by = n.out ? n.y + 12 - BIAS + 3 : n.y + RECT - BIAS + 3;
+          const by = n.out ? n.y + 2 * OUT_HALF - BIAS + 3 : n.y + RECT - BIAS + 3;
           const r = el("svg:rect", { class: "bias", x: n.x - BIAS - 2, y: by, width: BIAS, height: BIAS, "data-layer": l - 1, "data-row": i }, gBias);
           const info = { layer: l - 1, row: i, col: "bias" };
           r.addEventListener("mouseenter", (e) => this.showCard(e, info));
