@@ -444,9 +444,16 @@ def test_teach_mode_run_ten_times_stopping_and_export(page, server_url):
     page.get_by_label("Stop after N epochs (0 = never)").fill("30")
     page.get_by_label("Stop after N epochs (0 = never)").press("Enter")
     page.wait_for_function("() => location.hash.includes('stopAfterEpochs=30')")
+    where = "() => ['.top-bar', '.main-part'].map(s => [document.querySelector(s).offsetTop, " \
+            "document.querySelector(s).offsetHeight])"
+    layout = page.evaluate(where)
     page.get_by_role("button", name="Play").click()
     expect(page.locator("#stopped")).to_contain_text("30 epochs", timeout=30_000)
     expect(page.get_by_role("button", name="Play")).to_be_visible()
+    reason, play = page.locator("#stopped").bounding_box(), page.locator("#play-pause-button").bounding_box()
+    bar = page.locator(".top-bar").bounding_box()
+    assert page.evaluate(where) == layout  # the reason appears without moving anything
+    assert 0 < reason["x"] - (play["x"] + play["width"]) < 150 and bar["y"] < reason["y"] < bar["y"] + bar["height"]
     expect(page.locator("#iter-number")).to_have_text("000,030")
     # Restart: new weights seed, shown.
     seed = page.inner_text("#init-seed")
