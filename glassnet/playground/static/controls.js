@@ -245,8 +245,8 @@ export function updateControls() {
     cl.innerHTML = [0, 1, 2].map((k) => `<span><span class="swatch" style="background:${classColor(k)}"></span>class ${k}</span>`).join("");
 }
 
-// A teacher's URL keys: hideText hides the title, callouts and text (not the Lessons menu); `<name>_hide` hides the elements of class
-// `ui-<name>`; `tutorial` shows its lesson above the playground.
+// A teacher's URL keys: hideText hides the title, callouts and text (not the Lessons menu); `<name>_hide` hides
+// the elements of class `ui-<name>`; `tutorial` shows its lesson above the playground.
 function showTeacherChoices() {
   const s = app.state;
   document.body.classList.toggle("hide-text", s.hideText);

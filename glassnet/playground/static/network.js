@@ -50,8 +50,8 @@ export class NetworkView {
   setTopology(topo) {
     // One output (as TFP's): its links run into the big map, to `outputAnchor`'s point (in this drawing's pixels).
     this.anchor = topo.outputs === 1 && this.h.outputAnchor ? this.h.outputAnchor(this.root) : null;
-    const key = JSON.stringify([topo.features, topo.shape, topo.outputs, topo.limits, topo.layers, this.root.clientWidth,
-      this.anchor]);
+    const key = JSON.stringify([topo.features, topo.shape, topo.outputs, topo.limits, topo.layers,
+      this.root.clientWidth, this.anchor]);
     if (key === this.topoKey) return false;
     this.topoKey = key;
     this.topo = topo;

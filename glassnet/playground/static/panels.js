@@ -54,7 +54,8 @@ export function renderChain(root, msg, labels) {
       <tbody>${rows}
       <tr class="sum"><th scope="row">product</th>
         <td id="chain-product" data-testid="chain-product" data-value="${product}">${fmt(product, 6)}</td>
-        <td class="note">${factors.map((f) => `<span class="token">${esc(f.name)}</span>`).join(" · ")}, the chain rule</td></tr>
+        <td class="note">${factors.map((f) => `<span class="token">${esc(f.name)}</span>`).join(" · ")},
+          the chain rule</td></tr>
       <tr class="sum"><th scope="row">autodiff</th>
         <td id="chain-gradient" data-testid="chain-gradient" data-value="${grad}">${fmt(grad, 6)}</td>
         <td class="note">∂J/∂w from glassnet's backward pass</td></tr>
