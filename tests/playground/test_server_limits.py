@@ -45,8 +45,9 @@ def nested(depth: int) -> str:
 
 
 def trains_on(page: Page) -> None:
-    """The session still works: one step trains exactly one more epoch."""
-    epoch = page.request("step", "frame")["epoch"]
+    """The session still works: one step trains exactly one more epoch. (The epoch is read from any frame of the
+    paused session: a frame asked for with a step could be one made before the step.)"""
+    epoch = page.request("focus", "frame", neuron=None)["epoch"]
     page.send("step")
     assert page.expect("frame", lambda m: m["epoch"] != epoch)["epoch"] == epoch + 1
 
