@@ -12,7 +12,10 @@ Three measurements per network (the default 2-4-2-1 and the largest: all seven f
 TensorFlow Playground trains 60 epochs/s on the default net and 18.9 on the largest on an idle machine of this kind
 (one epoch per animation frame); the target is 10x TFP with >= 30 frames/s drawn (>= 20 on the largest).
 
-    python benchmarks/bench_playground.py [--seconds 10] [--repeats 3] [--kinds session,page,browser]
+    python benchmarks/bench_playground.py [--seconds 10] [--repeats 3] [--kinds session,page,browser] [--before DIR]
+
+``--before DIR`` also measures the page of another checkout (e.g. ``git archive <commit> glassnet | tar -x -C DIR``)
+in the same browser run, alternating, so that a change is measured before and after at the same load.
 """
 from __future__ import annotations
 
@@ -38,6 +41,7 @@ NETS = {
     "largest": {"networkShape": [8, 8, 8, 8, 8, 8], "xSquared": True, "ySquared": True, "xTimesY": True,
                 "sinX": True, "sinY": True},
 }
+ROOT = Path(__file__).resolve().parents[1]  # the checkout whose page is measured
 CHROMIUM = os.environ.get("GLASSNET_CHROMIUM", "/usr/bin/chromium")
 # TensorFlow Playground, built: $GLASSNET_TFP_DIST, or shared/tfp/dist beside the checkout (or beside its folder).
 TFP_DIST = Path(os.environ.get("GLASSNET_TFP_DIST") or next(
@@ -105,8 +109,10 @@ async def _page(port: int, changes: dict, seconds: float, server_pid: int) -> di
 
 @contextlib.contextmanager
 def serving(command: list[str], port: int, cwd: str | None = None):
-    """A server subprocess (`command`), once it accepts connections on 127.0.0.1:`port`; yields its pid."""
-    server = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    """A server subprocess (`command`, run in `cwd` with it first on the path), once it accepts connections on
+    127.0.0.1:`port`; yields its pid."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [cwd, os.environ.get("PYTHONPATH")])))
+    server = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         for _ in range(300):
             try:
@@ -165,35 +171,48 @@ def _play_in_browser(browser, url: str, seconds: float, drawn: str, cpu) -> dict
             "ms_per_drawn_frame": (reads[-1][2][1] - reads[0][2][1]) / max(drawn, 1), "server_cpu_share": cpu_used / elapsed}
 
 
-def browser_rates(seconds: float, repeats: int) -> None:
-    """glassnet's page and TensorFlow Playground's in one Chromium, alternating, on both nets."""
+def browser_rates(seconds: float, repeats: int, before: str | None = None) -> None:
+    """glassnet's page and TensorFlow Playground's in one Chromium, alternating, on both nets (and the page of the
+    checkout `before`, if given)."""
     from playwright.sync_api import sync_playwright
-    port, tfp_port = _free_port(), _free_port()
+    port, tfp_port, before_port = _free_port(), _free_port(), _free_port()
     tfp = [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", str(tfp_port)]
-    with serving(playground_server(port), port) as pid, serving(tfp, tfp_port, cwd=str(TFP_DIST)), \
-            sync_playwright() as playwright:
+    with contextlib.ExitStack() as stack:
+        pids = {"glassnet": stack.enter_context(serving(playground_server(port), port, cwd=str(ROOT)))}
+        ports = {"glassnet": port}
+        if before:
+            pids["before"] = stack.enter_context(serving(playground_server(before_port), before_port, cwd=before))
+            ports["before"] = before_port
+        stack.enter_context(serving(tfp, tfp_port, cwd=str(TFP_DIST)))
+        playwright = stack.enter_context(sync_playwright())
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         print(f"Chromium {browser.version}; TensorFlow Playground from {TFP_DIST}", flush=True)
         for name, changes in NETS.items():
-            runs: dict[str, list[dict]] = {"glassnet": [], "tfp": []}
+            runs: dict[str, list[dict]] = {app: [] for app in [*ports, "tfp"]}
             for _ in range(repeats):
-                runs["glassnet"].append(_play_in_browser(
-                    browser, f"http://127.0.0.1:{port}/{_hash(changes, '12345')}", seconds,
-                    "[window.__playground.stats.draws, window.__playground.stats.drawMs]", lambda: _cpu_seconds(pid)))
+                for app, app_port in ports.items():
+                    runs[app].append(_play_in_browser(
+                        browser, f"http://127.0.0.1:{app_port}/{_hash(changes, '12345')}", seconds,
+                        "[window.__playground.stats.draws, window.__playground.stats.drawMs]",
+                        lambda pid=pids[app]: _cpu_seconds(pid)))
                 runs["tfp"].append(_play_in_browser(
                     browser, f"http://127.0.0.1:{tfp_port}/index.html{_hash(changes, '0.12345')}", seconds,
                     "[window.__raf, 0]", lambda: 0.0))
             medians = {app: {key: statistics.median(run[key] for run in app_runs) for key in app_runs[0]}
                        for app, app_runs in runs.items()}
-            ours, theirs = medians["glassnet"], medians["tfp"]
-            ratio = ours["epochs_per_s"] / theirs["epochs_per_s"]
-            verdict = "PASS" if ratio >= 10 and ours["frames_per_s"] >= MIN_DRAWN_PER_S[name] else "MISS"
-            print(f"{name:8s} browser  glassnet {ours['epochs_per_s']:.0f} epochs/s, {ours['frames_per_s']:.1f} frames "
-                  f"drawn/s ({ours['ms_per_drawn_frame']:.1f} ms of JavaScript each), server CPU {ours['server_cpu_share']:.2f} core; TFP {theirs['epochs_per_s']:.1f} epochs/s, "
-                  f"{theirs['frames_per_s']:.1f} frames/s; = {ratio:.1f}x TFP (runs: "
-                  f"{[round(r['epochs_per_s']) for r in runs['glassnet']]} vs "
-                  f"{[round(r['epochs_per_s'], 1) for r in runs['tfp']]}), target 10x and "
-                  f"{MIN_DRAWN_PER_S[name]:g} frames/s: {verdict}", flush=True)
+            theirs = medians["tfp"]
+            for app in ports:
+                ours = medians[app]
+                ratio = ours["epochs_per_s"] / theirs["epochs_per_s"]
+                verdict = "PASS" if ratio >= 10 and ours["frames_per_s"] >= MIN_DRAWN_PER_S[name] else "MISS"
+                label = "glassnet" if app == "glassnet" else f"glassnet {before}"
+                print(f"{name:8s} browser  {label} {ours['epochs_per_s']:.0f} epochs/s, {ours['frames_per_s']:.1f} "
+                      f"frames drawn/s ({ours['ms_per_drawn_frame']:.1f} ms of JavaScript each), server CPU "
+                      f"{ours['server_cpu_share']:.2f} core; TFP {theirs['epochs_per_s']:.1f} epochs/s, "
+                      f"{theirs['frames_per_s']:.1f} frames/s; = {ratio:.1f}x TFP (runs: "
+                      f"{[round(r['epochs_per_s']) for r in runs[app]]} vs "
+                      f"{[round(r['epochs_per_s'], 1) for r in runs['tfp']]}), target 10x and "
+                      f"{MIN_DRAWN_PER_S[name]:g} frames/s: {verdict}", flush=True)
         browser.close()
 
 
@@ -203,6 +222,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--keep-blas-env", action="store_true")
     parser.add_argument("--kinds", default="session,page,browser", help="comma-separated: session, page, browser")
+    parser.add_argument("--before", help="a checkout whose page the browser run measures too (before a change)")
     args = parser.parse_args()
     kinds = args.kinds.split(",")
     clean_blas_env(args.keep_blas_env)
@@ -213,7 +233,7 @@ def main() -> None:
         for name, changes in NETS.items():
             measure_net(name, changes, args, [kind for kind in kinds if kind != "browser"])
     if "browser" in kinds:
-        browser_rates(args.seconds, args.repeats)
+        browser_rates(args.seconds, args.repeats, args.before)
 
 
 def measure_net(name: str, changes: dict, args: argparse.Namespace, kinds: list[str]) -> None:

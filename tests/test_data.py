@@ -190,11 +190,11 @@ def test_sine_labels_by_the_curve():
 
 # --- make_dataset: bad input --------------------------------------------------------------------
 
-@pytest.mark.parametrize("noise", [-0.1, 0.51, 1.0, float("nan"), float("inf")])
+@pytest.mark.parametrize("noise", [-0.1, 0.81, 1.0, float("nan"), float("inf")])
 def test_noise_out_of_range_names_value_and_range(noise):
     with pytest.raises(ValueError) as error:
         make_dataset("circle", noise=noise)
-    assert f"noise={noise!r}" in str(error.value) and "[0, 0.5]" in str(error.value)
+    assert f"noise={noise!r}" in str(error.value) and "[0, 0.8]" in str(error.value)
 
 
 def test_noise_given_as_slider_value_gets_a_hint():

@@ -28,8 +28,9 @@ import numpy as np
 
 from ._checks import check_int, unknown_name_message
 
-NOISE_MAX = 0.5
-"""Largest ``noise``: the playground's slider goes to 50, and the generator gets value/100."""
+NOISE_MAX = 0.8
+"""Largest ``noise``: the generator gets the playground's noise value / 100; its slider goes to 50, and
+TensorFlow Playground's URLs go up to 80 (its page widens the slider to show them)."""
 
 
 @dataclass(frozen=True)
@@ -195,7 +196,7 @@ def make_dataset(name: str, n: int | None = None, noise: float = 0.0,
         name: a key of ``DATASETS``: ``"circle"``, ``"xor"``, ``"gauss"``, ``"spiral"``, ``"sine"``
             (binary), ``"spiral3"`` (3 classes), ``"plane"``, ``"multi_gauss"`` (regression).
         n: number of points, ≥ 1; default 500 for binary and multiclass data, 1200 for regression.
-        noise: the playground's noise slider / 100, in [0, 0.5].
+        noise: the playground's noise / 100, in [0, 0.8] (its slider goes to 0.5, TFP's URLs to 0.8).
         seed: seed of ``np.random.default_rng``; ``None`` draws fresh entropy.
 
     Returns:

@@ -9,7 +9,8 @@ frees the session. See PROTOCOL.md.
 What no message or client can do: crash a session (every bad message gets an `error` frame), make a reply that
 cannot be encoded, drive the playground from another web site (the Host and Origin checks: DNS rebinding, CSRF),
 hold more than `max_sessions` sessions, or keep a session alive by not reading (`send_timeout_s`); uvicorn runs with
-header and shutdown timeouts (`uvicorn_config`).
+header and shutdown timeouts (`uvicorn_config`; the header timeout and the abort of a stalled page extend uvicorn's
+private protocol classes, pinned in pyproject.toml and checked: `UVICORN_INTERNALS`).
 """
 
 from __future__ import annotations
@@ -392,15 +393,46 @@ def uvicorn_config(app: Starlette, **options: Any) -> Any:
                           ws=_protocols()[1], timeout_graceful_shutdown=SHUTDOWN_TIMEOUT_S, **options)
 
 
+# uvicorn has no public hook for a header (slowloris) timeout nor for aborting a connection whose peer stopped
+# reading, so the playground extends two of its protocol classes and relies on these private names, checked when the
+# classes are made (`_protocols`) and by tests/playground/test_server_limits.py. pyproject.toml pins uvicorn to the
+# versions they were checked with: a new uvicorn fails loudly here, never quietly without the timeouts.
+UVICORN_VERSIONS = ">=0.54,<0.55"
+UVICORN_INTERNALS = {
+    "uvicorn.protocols.http.h11_impl.H11Protocol": ("connection_made", "on_response_complete"),
+    "uvicorn.protocols.websockets.websockets_sansio_impl.WebSocketsSansIOProtocol": ("run_asgi", "shutdown"),
+}  # and the instance attributes loop, conn (h11) and transport; writable (an asyncio.Event) and transport
+
+
+def _uvicorn_class(path: str) -> type:
+    """One of uvicorn's protocol classes named in UVICORN_INTERNALS; RuntimeError naming what this uvicorn lacks."""
+    import importlib
+
+    import uvicorn
+
+    module, _, name = path.rpartition(".")
+    try:
+        cls = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError):
+        cls = None
+    missing = [path] if cls is None else [f"{name}.{m}" for m in UVICORN_INTERNALS[path] if not callable(getattr(
+        cls, m, None))]
+    if missing:
+        raise RuntimeError(f"the playground's server extends uvicorn's private {', '.join(missing)}, which uvicorn "
+                           f"{uvicorn.__version__} lacks: install uvicorn{UVICORN_VERSIONS} (pip install "
+                           f"'uvicorn[standard]{UVICORN_VERSIONS}')")
+    return cls
+
+
 @functools.cache
 def _protocols() -> tuple[type, type]:
     """uvicorn's HTTP and WebSocket protocols with the two timeouts it lacks (classes made on first use, so that
     importing this module does not import uvicorn)."""
     import h11
-    from uvicorn.protocols.http.h11_impl import H11Protocol
-    from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
-    class HeaderTimeout(H11Protocol):
+    h11_protocol, sansio_protocol = map(_uvicorn_class, UVICORN_INTERNALS)
+
+    class HeaderTimeout(h11_protocol):  # type: ignore[misc, valid-type]
         """Drops a connection whose request header has not fully arrived `HEADER_TIMEOUT_S` after it opened or after
         its last response (uvicorn has a keep-alive timeout, but none for a header sent a byte at a time)."""
 
@@ -416,12 +448,13 @@ def _protocols() -> tuple[type, type]:
             self.loop.call_later(HEADER_TIMEOUT_S, self._header_timeout)
 
         def _header_timeout(self) -> None:
-            if self.conn.their_state is h11.IDLE and self.transport.get_protocol() is self and not self.transport.is_closing():
+            if (self.conn.their_state is h11.IDLE and self.transport.get_protocol() is self
+                    and not self.transport.is_closing()):
                 log.warning("playground: dropped a connection whose request header did not arrive within %g s",
                             HEADER_TIMEOUT_S)
                 self.transport.close()
 
-    class AbortStalled(WebSocketsSansIOProtocol):
+    class AbortStalled(sansio_protocol):  # type: ignore[misc, valid-type]
         """Aborts (instead of closing, which waits for the peer to read what is buffered) the connection of a page
         that has stopped reading, once its session is over or the server shuts down."""
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import secrets
 import urllib.parse
+import zlib
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -125,20 +126,22 @@ class Int(Key):
 
 @dataclass(frozen=True)
 class Noise(Int):
-    """Noise 0–50 in steps of 5 from the page; from a TensorFlow Playground URL any integer, read as TFP reads it (a
-    value above 80 becomes 50, below 0 becomes 0). TFP's 51–80 become 50, said in a warning: `gn.data`'s
-    generators go up to 50."""
+    """Noise 0–50 in steps of 5 from the page's slider; from a TensorFlow Playground URL any number, read as TFP
+    reads it: 51–80 kept (the page widens its slider to show it), above 80 → 50, below 0 → 0."""
 
-    def parse(self, raw: Any, expert: bool) -> int:
+    def parse(self, raw: Any, expert: bool) -> int | float:
         value = _number(raw)
-        if value != int(value):
-            raise ValueError(f"must be an integer from {self.low} to {self.high}, got {quoted(raw)}")
-        return self.low if value < self.low else self.high if value > TFP_MAX_NOISE else int(value)
+        if value < self.low:
+            return self.low
+        if value > TFP_MAX_NOISE:
+            return self.high
+        return int(value) if value == int(value) else value
 
-    def clamp(self, value: int, expert: bool) -> int:
-        return min(value, self.high)
+    def clamp(self, value: int | float, expert: bool) -> int | float:
+        return value
 
-    clamp_reason = "of glassnet's data sets (TensorFlow Playground's URLs go up to 80)"
+    def describe(self) -> dict[str, Any]:
+        return super().describe() | {"urlMax": TFP_MAX_NOISE}
 
 
 TFP_MAX_NOISE = 80
@@ -146,12 +149,20 @@ TFP_MAX_NOISE = 80
 
 @dataclass(frozen=True)
 class Seed(Int):
-    """An integer seed, or TensorFlow Playground's: a fraction with 5 decimals ("0.59704" is seed 59704)."""
+    """An integer seed, or TensorFlow Playground's: a fraction with 5 decimals ("0.59704" is seed 59704); any other
+    text (TFP seeds its generator with any string) is read as a fixed seed made from the text (CRC-32)."""
 
     def parse(self, raw: Any, expert: bool) -> int:
-        value = _number(raw)
+        try:
+            value = _number(raw)
+        except ValueError:
+            if not isinstance(raw, str) or not raw:
+                raise
+            return zlib.crc32(raw.encode("utf-8", errors="surrogatepass")) & MAX_SEED
         if 0 < value < 1:
             return round(value * 100_000)
+        if isinstance(raw, str) and not (value == int(value) and self.low <= value <= self.high):
+            return zlib.crc32(raw.encode("utf-8", errors="surrogatepass")) & MAX_SEED  # "12.5", "-3": as TFP, a seed
         return super().parse(raw, expert)
 
 
@@ -365,7 +376,9 @@ SCHEMA: dict[str, Key] = {
     **{f"{name}_hide": Bool(False, RESET if name in FEATURES else LIVE, optional=True) for name in HIDEABLE},
 }
 DATASETS_OF_PROBLEM = {"binary": BINARY_DATASETS, "multiclass": MULTICLASS_DATASETS}
-LESSON_BASE = ("seed", "expert")  # the keys a lesson keeps; it sets every other one (to its value or the default)
+# The keys a lesson keeps (the seed, the limits and a teacher's hidden text and controls); it sets every other one
+# (to its value or the default).
+LESSON_BASE = ("seed", "expert", "hideText", *(f"{name}_hide" for name in HIDEABLE))
 
 
 def random_seed() -> int:

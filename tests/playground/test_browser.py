@@ -107,6 +107,23 @@ def settle(pg) -> None:
     pg.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
 
 
+def drawn_link(pg, layer: int, row: int, col: int) -> tuple[float, list[int]]:
+    """A link's weight in the latest frame and the most opaque pixel the links' canvas has along the middle of its
+    curve (dashes leave gaps: several points are read)."""
+    return pg.evaluate("""([layer, row, col]) => {
+        const p = document.querySelector(`.link-hit[data-layer="${layer}"][data-row="${row}"][data-col="${col}"]`);
+        const canvas = document.querySelector("canvas.links"), ctx = canvas.getContext("2d");
+        const scale = canvas.width / canvas.clientWidth, n = p.getTotalLength();
+        let best = [0, 0, 0, 0];
+        for (let d = -3; d <= 3; d++) {
+            const q = p.getPointAtLength(n / 2 + d);
+            const px = ctx.getImageData(Math.round(q.x * scale), Math.round(q.y * scale), 1, 1).data;
+            if (px[3] > best[3]) best = [...px];
+        }
+        return [window.__playground.frame.layers[layer].W[row][col], best];
+    }""", [layer, row, col])
+
+
 def click_link(pg, layer: int, row: int, col: int) -> None:
     """Click a link of the network drawing with the mouse, at a point of its curve where no other link is on top."""
     sel = f'.link-hit[data-layer="{layer}"][data-row="{row}"][data-col="{col}"]'
@@ -151,8 +168,13 @@ def test_page_loads_with_tensorflow_playground_defaults(page, server_url):
     expect(page.locator("#num-layers")).to_have_text("2")
     expect(page.locator(".node.neuron")).to_have_count(6)
     expect(page.locator(".neuron-count")).to_have_text(["4 neurons", "2 neurons"])
-    expect(page.locator("path.link")).to_have_count(18)
+    expect(page.locator("canvas.links")).to_have_attribute("data-links", "18")
+    expect(page.locator("path.link-hit")).to_have_count(18)
     expect(page.locator(".output-node")).to_have_count(1)
+    settle(page)
+    for layer, row, col in ((0, 0, 0), (0, 3, 1), (1, 1, 2), (2, 0, 1)):
+        weight, (red, green, blue, alpha) = drawn_link(page, layer, row, col)
+        assert alpha > 0 and (blue > red) == (weight > 0), (layer, row, col, weight, red, blue)
     expect(page.get_by_label(re.compile("Ratio of training to test data"))).to_have_value("50")
     expect(page.get_by_label(re.compile("Noise"))).to_have_value("0")
     expect(page.get_by_label(re.compile("Batch size"))).to_have_value("10")
@@ -211,7 +233,7 @@ def test_toggling_features_and_layers_changes_the_network(page, server_url):
     open_playground(page, server_url)
     page.get_by_role("button", name="X1 squared feature").click()
     expect(page.get_by_role("button", name="X1 squared feature")).to_have_attribute("aria-pressed", "true")
-    expect(page.locator("path.link")).to_have_count(3 * 4 + 4 * 2 + 2)
+    expect(page.locator("path.link-hit")).to_have_count(3 * 4 + 4 * 2 + 2)
     page.get_by_role("button", name="Add a hidden layer").click()
     expect(page.locator(".node.neuron")).to_have_count(8)
     expect(page.locator("#num-layers")).to_have_text("3")
@@ -221,7 +243,7 @@ def test_toggling_features_and_layers_changes_the_network(page, server_url):
     page.get_by_role("button", name="Remove a neuron from hidden layer 2").click()
     expect(page.locator(".node.neuron")).to_have_count(8)
     page.get_by_role("button", name="X2 feature", exact=True).click()
-    expect(page.locator("path.link")).to_have_count(2 * 5 + 5 * 1 + 1 * 2 + 2)
+    expect(page.locator("canvas.links")).to_have_attribute("data-links", str(2 * 5 + 5 * 1 + 1 * 2 + 2))
     settle(page)
     shot(page, "03_network_changed.png")
     page.get_by_role("button", name="Remove a hidden layer").click()
@@ -422,9 +444,16 @@ def test_teach_mode_run_ten_times_stopping_and_export(page, server_url):
     page.get_by_label("Stop after N epochs (0 = never)").fill("30")
     page.get_by_label("Stop after N epochs (0 = never)").press("Enter")
     page.wait_for_function("() => location.hash.includes('stopAfterEpochs=30')")
+    where = "() => ['.top-bar', '.main-part'].map(s => [document.querySelector(s).offsetTop, " \
+            "document.querySelector(s).offsetHeight])"
+    layout = page.evaluate(where)
     page.get_by_role("button", name="Play").click()
     expect(page.locator("#stopped")).to_contain_text("30 epochs", timeout=30_000)
     expect(page.get_by_role("button", name="Play")).to_be_visible()
+    reason, play = page.locator("#stopped").bounding_box(), page.locator("#play-pause-button").bounding_box()
+    bar = page.locator(".top-bar").bounding_box()
+    assert page.evaluate(where) == layout  # the reason appears without moving anything
+    assert 0 < reason["x"] - (play["x"] + play["width"]) < 150 and bar["y"] < reason["y"] < bar["y"] + bar["height"]
     expect(page.locator("#iter-number")).to_have_text("000,030")
     # Restart: new weights seed, shown.
     seed = page.inner_text("#init-seed")
@@ -504,12 +533,26 @@ def test_a_teachers_url_hides_text_and_controls(page, server_url):
     open_playground(page, server_url, "#hideText=true&learningRate_hide=true&playButton_hide=true&sinX_hide=true"
                                       "&numHiddenLayers_hide=true&tutorial=learning-rate-small")
     settle(page)
-    for hidden in (".banner", "#article", "#lesson", ".callout-neuron", ".ui-learningRate", "#play-pause-button",
-                   ".feature-row.ui-sinX", "#add-layer"):
+    for hidden in (".banner h1", ".banner p", "#article", "#lesson", ".callout-neuron", ".callout-output",
+                   ".ui-learningRate", "#play-pause-button", ".feature-row.ui-sinX", "#add-layer"):
         expect(page.locator(hidden).first).to_be_hidden()
-    for shown in ("#next-step-button", ".ui-activation", ".feature-row.ui-sinY", "#iter-number"):
+    for shown in ("#next-step-button", ".ui-activation", ".feature-row.ui-sinY", "#iter-number", "#lessons"):
         expect(page.locator(shown).first).to_be_visible()
     expect(page.get_by_label("Learning rate", exact=True)).to_have_value("0.0001")  # the lesson's setup, text hidden
+    shot(page, "10_hide_text.png")
+    page.get_by_label("Lessons").select_option("vanishing-gradients")  # hideText keeps the Lessons menu (as TFP's,
+    expect(page.locator(".node.neuron")).to_have_count(48)  # which hides only the title and the text)
+    expect(page.locator("#article")).to_be_hidden()
+
+
+def test_a_tensorflow_playground_link_with_noise_beyond_50_widens_the_slider(page, server_url):
+    open_playground(page, server_url, "#seed=0.12345&noise=65")
+    settle(page)
+    slider = page.get_by_label(re.compile("^Noise"))
+    expect(slider).to_have_value("65")
+    assert slider.get_attribute("max") == "65" and page.locator("#noise-value").text_content() == "65"
+    expect(page.locator("#data-seed")).to_have_text("12345")
+    expect(page.locator("#warning-count")).to_have_text("0")
 
 
 def test_lessons_menu_sets_up_a_lesson_and_the_drawing_shows_each_layer(page, server_url):
@@ -581,5 +624,37 @@ def test_layout_fits_without_overflow_long_labels_or_jumps(browser, server_url, 
         pg.wait_for_function("() => document.querySelector('#focus-label').textContent !== ''")
         assert pg.evaluate(where) == before  # hovering moves nothing
         shot(pg, f"09_layout_{width}.png")
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("width, height", [(1400, 900), (1024, 768)])
+def test_the_output_link_runs_into_the_map_and_the_backprop_table_reads_cleanly(browser, server_url, width, height):
+    context = browser.new_context(viewport={"width": width, "height": height})
+    pg = context.new_page()
+    try:
+        open_playground(pg, server_url, "#seed=3")
+        settle(pg)
+        node, heat = (pg.locator(s).bounding_box() for s in (".output-node", "#heat-canvas"))
+        assert abs(node["x"] - heat["x"]) <= 1 and heat["y"] < node["y"] + node["height"] / 2 < heat["y"] + 40
+        assert pg.evaluate("getComputedStyle(document.querySelector('.output-node'), '::after').content") == "none"
+        weight, (red, _, blue, alpha) = pg.evaluate("""() => {  // a link's end, just left of the map
+            const hit = document.querySelector('.link-hit[data-layer="2"][data-row="0"][data-col="0"]');
+            const canvas = document.querySelector("canvas.links"), n = hit.getTotalLength();
+            const q = hit.getPointAtLength(n - 4), px = canvas.getContext("2d").getImageData(q.x, q.y, 1, 1).data;
+            return [window.__playground.frame.layers[2].W[0][0], [...px]];
+        }""")
+        assert alpha > 0 and (blue > red) == (weight > 0)
+        pg.locator("#bp-inspect").click()
+        expect(pg.get_by_test_id("chain-match")).to_contain_text("✓")
+        pg.locator("#backprop-panel").scroll_into_view_if_needed()
+        lines = pg.evaluate("""() => [...document.querySelectorAll('.chain-table th, .chain-table td, .legend p')]
+            .map(e => { const r = document.createRange(); r.selectNodeContents(e);  // its lines: distinct tops
+                return [e.textContent.trim(), e.tagName === 'TD' && !e.classList.contains('note'),
+                        new Set([...r.getClientRects()].filter(b => b.width > 0).map(b => Math.round(b.bottom))).size];
+            })""")
+        assert all(n == 1 if value else n <= 3 for _, value, n in lines), lines  # numbers whole, labels short
+        assert all(n <= 2 for text, value, n in lines if not value and text.startswith(("∂", "product", "autodiff")))
+        shot(pg, f"11_backprop_{width}.png")
     finally:
         context.close()

@@ -12,7 +12,7 @@ import pytest
 pytest.importorskip("starlette")
 
 from glassnet.playground import Session, from_hash, to_hash, validate  # noqa: E402
-from glassnet.playground.state import LESSONS, SCHEMA, default_state, parse_hash  # noqa: E402
+from glassnet.playground.state import LESSONS, MAX_SEED, SCHEMA, default_state, parse_hash  # noqa: E402
 from playground_client import Page  # noqa: E402
 
 pytestmark = [pytest.mark.timeout(90), pytest.mark.filterwarnings("ignore::DeprecationWarning")]
@@ -90,18 +90,37 @@ def test_a_live_change_keeps_the_network_and_its_number(page: Page) -> None:
 # ---------------------------------------------------------------------------------------------- a teacher's URL keys
 
 def test_a_tensorflow_playground_link_opens_as_the_same_setup(page: Page) -> None:
-    page.send("set", hash="#seed=0.12345&noise=65&initZero=true&hideText=true&learningRate_hide=true"
-                          "&xSquared=true&xSquared_hide=true&batchSize=3")
-    assert page.expect("warning")["message"] == ("noise 65 exceeds the limits of glassnet's data sets (TensorFlow "
-                                                    "Playground's URLs go up to 80); now 50")
-    state = page.expect("state")["state"]
+    state = page.request("set", "state", hash="#seed=0.12345&noise=65&initZero=true&hideText=true"
+                                              "&learningRate_hide=true&xSquared=true&xSquared_hide=true&batchSize=3")
+    state = state["state"]
     assert (state["seed"], state["noise"], state["batchSize"], state["initZero"], state["hideText"]) == \
-        (12345, 50, 3, True, True)
+        (12345, 65, 3, True, True)
     assert state["learningRate_hide"] and not state["xSquared"]  # a hidden feature is no input
     frame = page.expect("frame")
     assert all(np.all(np.array(layer["W"]) == 0) and np.all(np.array(layer["b"]) == 0) for layer in frame["layers"])
-    for noise, read in (("90", 50), ("-5", 0), ("35", 35)):  # TFP's rule for noise in URLs
+    for noise, read in (("90", 50), ("81", 50), ("80", 80), ("65", 65), ("-5", 0), ("35", 35), ("12.5", 12.5)):
         assert validate(parse_hash(f"noise={noise}"), default_state(0)) == (default_state(0) | {"noise": read}, [])
+    noisy = Session(seed=4)  # TFP's noise 80 is ν = 0.8: labels flip far more often than at 50
+    flipped = {}
+    for noise in (0, 50, 80):
+        noisy.set({"noise": noise, "dataset": "xor"})
+        X, labels = noisy._points
+        flipped[noise] = np.mean(labels != (X[:, 0] * X[:, 1] >= 0))
+    assert flipped[0] == 0 and flipped[80] > flipped[50] > 0.1, flipped
+
+
+def test_tensorflow_playground_seeds_and_batch_sizes_from_urls() -> None:
+    seed = lambda text: from_hash(f"#seed={text}")[0]["seed"]  # noqa: E731
+    assert (seed("0.59704"), seed("0.00000"), seed("0.5"), seed("1.00000"), seed("123")) == (59704, 0, 50000, 1, 123)
+    assert seed("hello") == seed("hello") != seed("hellp") and 0 <= seed("12.5") <= MAX_SEED  # TFP seeds any text
+    assert from_hash("#seed=hello")[1] == [] and seed("-3") == seed("-3") >= 0
+    for text, read, expert in (("1", 1, False), ("30", 30, False), ("31", 31, True), ("256", 256, True)):
+        state, warnings = from_hash(f"#batchSize={text}")
+        assert (state["batchSize"], state["expert"]) == (read, expert) and len(warnings) == expert
+    for text in ("0", "-5", "2.5", "257", "x"):  # TFP's would never train (0, beyond the points) or are typing slips
+        state, warnings = from_hash(f"#batchSize={text}")
+        assert state["batchSize"] == 10 and warnings[0].startswith("batchSize must be a") and "kept 10" in \
+            warnings[0], warnings
 
 
 def test_the_teachers_keys_stay_out_of_the_hash_until_set() -> None:
@@ -122,6 +141,13 @@ def test_every_lesson_is_a_valid_setup_that_trains(name: str) -> None:
     session = Session(seed=4)
     session.set({"tutorial": name})
     assert session.train_epochs(2) == 2 and session.frame()["epoch"] == 2
+
+
+def test_a_lesson_keeps_the_teachers_hidden_text_and_controls() -> None:
+    base = default_state(0) | {"hideText": True, "noise_hide": True, "sinX_hide": True}
+    state, warnings = validate({"tutorial": "spiral-features"}, base)
+    assert warnings == [] and state["hideText"] and state["noise_hide"] and state["sinX_hide"]
+    assert state["dataset"] == "spiral" and state["networkShape"] == [6, 6]
 
 
 def test_a_lesson_link_with_more_keys_keeps_them() -> None:

@@ -45,8 +45,9 @@ def nested(depth: int) -> str:
 
 
 def trains_on(page: Page) -> None:
-    """The session still works: one step trains exactly one more epoch."""
-    epoch = page.request("step", "frame")["epoch"]
+    """The session still works: one step trains exactly one more epoch. (The epoch is read from any frame of the
+    paused session: a frame asked for with a step could be one made before the step.)"""
+    epoch = page.request("focus", "frame", neuron=None)["epoch"]
     page.send("step")
     assert page.expect("frame", lambda m: m["epoch"] != epoch)["epoch"] == epoch + 1
 
@@ -417,3 +418,41 @@ def test_a_message_beyond_1_mib_closes_the_socket_with_one_log_line_at_most(capl
         asyncio.run(_train_one_page(port))  # the server goes on
     assert not [r for r in caplog.records if r.exc_info or "Traceback" in r.getMessage()]
     assert len([r for r in caplog.records if r.levelno >= logging.WARNING]) <= 1
+
+
+# ---------------------------------------------------------------------------------------------- uvicorn's internals
+
+def test_the_uvicorn_internals_the_server_extends_are_there_and_pinned(monkeypatch: Any) -> None:
+    """The header timeout and the abort of a stalled page extend uvicorn's private protocol classes: a uvicorn
+    without the names they use fails here (and at start, naming them), and pyproject.toml pins the versions."""
+    import h11
+    import uvicorn
+    from packaging.specifiers import SpecifierSet
+    from uvicorn.server import ServerState
+
+    assert uvicorn.__version__ in SpecifierSet(server_module.UVICORN_VERSIONS)
+    pins = (REPO / "pyproject.toml").read_text().count(f'"uvicorn[standard]{server_module.UVICORN_VERSIONS}"')
+    assert pins == 2  # the playground extra and the test extra
+    header_timeout, abort_stalled = server_module._protocols()
+    config = server_module.uvicorn_config(create_app())
+    config.load()
+
+    async def made(protocol_class: type) -> Any:
+        loop = asyncio.get_running_loop()
+        ours, theirs = socket.socketpair()
+        protocol = protocol_class(config=config, server_state=ServerState(), app_state={})
+        transport, _ = await loop.connect_accepted_socket(lambda: protocol, ours)
+        seen = (protocol.transport is transport, getattr(protocol, "loop", None) is loop,
+                getattr(getattr(protocol, "conn", None), "their_state", None), getattr(protocol, "writable", None))
+        transport.abort()
+        theirs.close()
+        return seen
+
+    assert asyncio.run(made(header_timeout))[:3] == (True, True, h11.IDLE)
+    transport_seen, _, _, writable = asyncio.run(made(abort_stalled))
+    assert transport_seen and isinstance(writable, asyncio.Event)
+    path = "uvicorn.protocols.http.h11_impl.H11Protocol"
+    monkeypatch.setitem(server_module.UVICORN_INTERNALS, path, ("connection_made", "a_hook_uvicorn_dropped"))
+    with pytest.raises(RuntimeError, match=r"private H11Protocol.a_hook_uvicorn_dropped, which uvicorn [\d.]+ lacks: "
+                                           r"install uvicorn>=0.54,<0.55"):
+        server_module._uvicorn_class(path)

@@ -36,14 +36,14 @@ export const classColor = (k) => hex(CLASS_RGB[k] || GREY);
 /** Byte → value, as PROTOCOL.md encodes maps: byte = round((v + 1) · 127.5). */
 export const byteToValue = (b) => b / 127.5 - 1;
 
-// Look-up tables byte → RGBA for the two-colour scale, with and without "discretize".
+// Look-up tables byte → RGBA pixel (4 bytes as one Uint32) for the two-colour scale, with and without "discretize".
 function makeLut(fn) {
   const lut = new Uint8ClampedArray(256 * 4);
   for (let b = 0; b < 256; b++) {
     const [r, g, bl] = fn(byteToValue(b));
     lut.set([r, g, bl, HEAT_ALPHA], b * 4);
   }
-  return lut;
+  return new Uint32Array(lut.buffer);
 }
 const LUT = makeLut(quantRGB);
 const LUT_DISCRETE = makeLut((v) => quantRGB(v >= 0 ? 1 : -1));
@@ -73,6 +73,7 @@ export function decodeMap(m) {
   if (!m) return null;
   if (m._decoded) return m._decoded;
   const d = { w: m.w, h: m.h, bytes: m.bytes || decodeB64(m.b64) };
+  if (m.b64 != null) d.key = `${m.w}x${m.h}:${m.b64}:${typeof m.classes === "string" ? m.classes : ""}`; // its content
   if (m.classes) d.classes = typeof m.classes === "string" ? decodeB64(m.classes) : Uint8Array.from(m.classes);
   Object.defineProperty(m, "_decoded", { value: d, enumerable: false });
   return d;
@@ -92,38 +93,31 @@ export function mapFromFunction(f, n) {
   return { w: n, h: n, bytes };
 }
 
-/** Draw a decoded map into a canvas whose pixel size equals the map (CSS scales it). */
+/** Draw a decoded map into a canvas whose pixel size equals the map (CSS scales it). A canvas keeps its context,
+ * its ImageData and what it shows: the same map (by content, for maps from the server) is not drawn again. */
 export function drawMap(canvas, map, discretize = false) {
   if (!map) return;
+  const key = map.key ?? map;
+  if (canvas._shows === key && canvas._discrete === discretize) return;
   if (canvas.width !== map.w || canvas.height !== map.h) {
     canvas.width = map.w;
     canvas.height = map.h;
+    canvas._img = null;
   }
-  const ctx = canvas.getContext("2d");
-  const img = ctx.createImageData(map.w, map.h);
-  const px = img.data;
-  const n = map.w * map.h;
+  const ctx = canvas._ctx || (canvas._ctx = canvas.getContext("2d"));
+  const img = canvas._img || (canvas._img = ctx.createImageData(map.w, map.h));
+  const px = new Uint32Array(img.data.buffer); // one RGBA pixel per item, in the LUTs' byte order
+  const n = map.w * map.h, bytes = map.bytes;
   if (map.classes) {
     const luts = discretize ? CLASS_LUTS_DISCRETE : CLASS_LUTS;
-    for (let i = 0; i < n; i++) {
-      const lut = luts[map.classes[i]] || luts[0];
-      const o = map.bytes[i] * 4;
-      px[i * 4] = lut[o];
-      px[i * 4 + 1] = lut[o + 1];
-      px[i * 4 + 2] = lut[o + 2];
-      px[i * 4 + 3] = lut[o + 3];
-    }
+    for (let i = 0; i < n; i++) px[i] = (luts[map.classes[i]] || luts[0])[bytes[i]];
   } else {
     const lut = discretize ? LUT_DISCRETE : LUT;
-    for (let i = 0; i < n; i++) {
-      const o = map.bytes[i] * 4;
-      px[i * 4] = lut[o];
-      px[i * 4 + 1] = lut[o + 1];
-      px[i * 4 + 2] = lut[o + 2];
-      px[i * 4 + 3] = lut[o + 3];
-    }
+    for (let i = 0; i < n; i++) px[i] = lut[bytes[i]];
   }
   ctx.putImageData(img, 0, 0);
+  canvas._shows = key;
+  canvas._discrete = discretize;
 }
 
 /** The seven input features, in TensorFlow Playground's order, with their functions and labels. */

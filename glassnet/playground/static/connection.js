@@ -172,6 +172,7 @@ function onFrame(f) {
   if (f.stopped && app.playing) setPlaying(false);
   else syncPlaying(f);
   setText("stopped", f.stopped ? stopText(f.stopped) : "");
+  $("stopped").title = $("stopped").textContent; // whole, where two lines cut it short
   app.dirty.frame = true;
 }
 

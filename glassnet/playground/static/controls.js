@@ -219,6 +219,7 @@ export function updateControls() {
   $("loss").title = s.problem === "binary" ? "" : "Fixed by the problem type";
   for (const [key, r] of SLIDERS()) {
     if (key === "batchSize") [r.min, r.max] = app.limits.batchSize;
+    if (key === "noise") r.max = Math.max(app.keys.noise.max, s.noise); // a TFP link's 51–80 widens it, as TFP
     r.value = s[key];
     $(`${key}-value`).textContent = s[key];
   }
@@ -244,8 +245,8 @@ export function updateControls() {
     cl.innerHTML = [0, 1, 2].map((k) => `<span><span class="swatch" style="background:${classColor(k)}"></span>class ${k}</span>`).join("");
 }
 
-// A teacher's URL keys: hideText hides the title, callouts and text; `<name>_hide` hides the elements of class
-// `ui-<name>`; `tutorial` shows its lesson above the playground.
+// A teacher's URL keys: hideText hides the title, callouts and text (not the Lessons menu); `<name>_hide` hides
+// the elements of class `ui-<name>`; `tutorial` shows its lesson above the playground.
 function showTeacherChoices() {
   const s = app.state;
   document.body.classList.toggle("hide-text", s.hideText);

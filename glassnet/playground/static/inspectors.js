@@ -7,6 +7,7 @@ import { send, setState } from "./connection.js";
 import { shapeChange } from "./controls.js";
 
 export let net;
+const OUTPUT_LINK_DEPTH = 25; // px below the big map's top where the output's links enter it
 
 /** The network drawing, wired to the inspectors and to the commands its buttons send. */
 export function createNetworkView() {
@@ -26,6 +27,11 @@ export function createNetworkView() {
       inspectWeight();
     },
     editWeight: (info, value) => send({ type: "set_weight", layer: info.layer, row: info.row, col: info.col, value }),
+    // Where the output's links end, as TFP's: in the big map's left edge, a little below its top.
+    outputAnchor: (root) => {
+      const map = $("heat-canvas").getBoundingClientRect(), r = root.getBoundingClientRect();
+      return { x: Math.round(map.left - r.left), y: Math.round(map.top - r.top + OUTPUT_LINK_DEPTH) };
+    },
   });
 }
 

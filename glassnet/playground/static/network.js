@@ -1,10 +1,13 @@
 // The network drawing: feature thumbnails, hidden neurons (30×30 thumbnails), output node(s), curved links
-// (SVG cubic paths, width 1 + 1.8|w| capped at 10, colour by weight), bias squares, and the hover card.
+// (cubic curves, width 1 + 1.8|w| capped at 10, colour by weight, dashes that flow with the epochs), bias squares,
+// and the hover card. The links are drawn on one canvas each frame (hundreds of SVG paths restyled every frame
+// cost the browser more than the drawing); SVG copies of their curves, never restyled, take hover and clicks.
 import { scaleColor, drawMap, decodeMap, mapFromFunction, FEATURES, classColor } from "./colors.js";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 const RECT = 30; // node size, px
 const BIAS = 5; // bias square, px
+const OUT_HALF = 6; // half an output node's height, px: its links end at its middle
 const HEAD = 110; // room above the nodes for the headings and the per-layer +/- controls (and activation)
 const FEAT_X = 92; // left edge of the feature column's nodes
 
@@ -34,7 +37,7 @@ export class NetworkView {
     this.root = root;
     this.h = h;
     this.topoKey = null;
-    this.links = []; // links[l][i][j] = {path, hit}
+    this.links = []; // links[l][i][j] = {sx, sy, mx, tx, ty, color, width}
     this.biases = []; // biases[l][i] = rect
     this.thumbs = { features: {}, hidden: [] };
     this.frame = null;
@@ -45,7 +48,10 @@ export class NetworkView {
 
   /** Rebuild the drawing when the set of nodes changes; topo = {features: {key: bool}, shape: [..], outputs, limits}. */
   setTopology(topo) {
-    const key = JSON.stringify([topo.features, topo.shape, topo.outputs, topo.limits, topo.layers, this.root.clientWidth]);
+    // One output (as TFP's): its links run into the big map, to `outputAnchor`'s point (in this drawing's pixels).
+    this.anchor = topo.outputs === 1 && this.h.outputAnchor ? this.h.outputAnchor(this.root) : null;
+    const key = JSON.stringify([topo.features, topo.shape, topo.outputs, topo.limits, topo.layers,
+      this.root.clientWidth, this.anchor]);
     if (key === this.topoKey) return false;
     this.topoKey = key;
     this.topo = topo;
@@ -57,14 +63,15 @@ export class NetworkView {
   layout() {
     const { shape, outputs } = this.topo;
     const width = Math.max(420, this.root.clientWidth || 640);
-    const outX = width - 18; // output node(s): a small square at the right edge
+    const outX = this.anchor ? this.anchor.x : width - 18; // the map's edge, or small squares at the right edge
     const n = shape.length;
     const maxNodes = Math.max(FEATURES.length, outputs, ...shape);
     const spacing = maxNodes <= 10 ? 55 : Math.max(38, Math.round(550 / maxNodes));
     const a = FEAT_X + RECT, b = outX;
     const hiddenX = shape.map((_, i) => Math.round(a + ((i + 1) * (b - a)) / (n + 1) - RECT / 2));
     const height = HEAD + (maxNodes - 1) * spacing + RECT + 24;
-    return { width, height, spacing, hiddenX, outX };
+    const outY = this.anchor ? this.anchor.y - OUT_HALF : null;
+    return { width, height, spacing, hiddenX, outX, outY };
   }
 
   build() {
@@ -116,10 +123,13 @@ export class NetworkView {
       rem.onclick = () => this.h.removeNeuron(l);
     });
 
-    // SVG for links and biases, under the node elements.
+    // The links' canvas, then an SVG for their hover/click areas and the biases, under the node elements.
+    const dpr = window.devicePixelRatio || 1;
+    this.canvas = el("canvas", { class: "links", width: Math.round(L.width * dpr), height: Math.round(L.height * dpr),
+      "aria-hidden": "true" }, this.root);
+    Object.assign(this.canvas.style, { width: `${L.width}px`, height: `${L.height}px` });
+    this.dpr = dpr;
     const svg = el("svg:svg", { class: "links", width: L.width, height: L.height, "aria-hidden": "true" }, this.root);
-    this.svg = svg;
-    const gLinks = el("svg:g", {}, svg);
     const gHits = el("svg:g", {}, svg);
     const gBias = el("svg:g", {}, svg);
 
@@ -128,7 +138,7 @@ export class NetworkView {
     const featRow = Object.fromEntries(FEATURES.map((f, i) => [f.key, i]));
     const cols = [active.map((f) => ({ x: FEAT_X, y: y(featRow[f.key]) }))];
     shape.forEach((k, l) => cols.push(Array.from({ length: k }, (_, i) => ({ x: L.hiddenX[l], y: y(i) }))));
-    const outRow = (i) => (outputs === 1 ? y(0) : y(i));
+    const outRow = (i) => (L.outY ?? y(i));
     cols.push(Array.from({ length: outputs }, (_, i) => ({ x: L.outX, y: outRow(i), out: true })));
     this.cols = cols;
 
@@ -137,20 +147,18 @@ export class NetworkView {
     let total = 0;
     for (let l = 0; l + 1 < cols.length; l++) total += cols[l].length * cols[l + 1].length;
     const interactive = total <= 3000;
+    this.canvas.dataset.links = String(total);
     for (let l = 0; l + 1 < cols.length; l++) {
       const rows = [];
       cols[l + 1].forEach((dst, i) => {
         const row = [];
         cols[l].forEach((src, j) => {
           const sx = src.x + RECT, sy = src.y + RECT / 2;
-          const tx = dst.x, ty = dst.out ? dst.y + 6 : dst.y + RECT / 2;
+          const tx = dst.x, ty = dst.out ? dst.y + OUT_HALF : dst.y + RECT / 2;
           const mx = (sx + tx) / 2;
+          row.push({ sx, sy, mx, tx, ty, color: "", width: 0 });
+          if (!interactive) return;
           const d = `M${sx},${sy}C${mx},${sy} ${mx},${ty} ${tx},${ty}`;
-          const path = el("svg:path", { class: "link", d }, gLinks);
-          if (!interactive) {
-            row.push({ path });
-            return;
-          }
           const hit = el("svg:path", { class: "link-hit", d, "data-layer": l, "data-row": i, "data-col": j }, gHits);
           const info = { layer: l, row: i, col: j };
           hit.addEventListener("mouseenter", (e) => this.showCard(e, info));
@@ -160,7 +168,6 @@ export class NetworkView {
             this.h.clickLink(info);
             this.editCard(e, info);
           });
-          row.push({ path, hit });
         });
         rows.push(row);
       });
@@ -171,7 +178,7 @@ export class NetworkView {
     for (let l = 1; l < cols.length; l++) {
       this.biases.push(
         cols[l].map((n, i) => {
-          const by = n.out ? n.y + 12 - BIAS + 3 : n.y + RECT - BIAS + 3;
+          const by = n.out ? n.y + 2 * OUT_HALF - BIAS + 3 : n.y + RECT - BIAS + 3;
           const r = el("svg:rect", { class: "bias", x: n.x - BIAS - 2, y: by, width: BIAS, height: BIAS, "data-layer": l - 1, "data-row": i }, gBias);
           const info = { layer: l - 1, row: i, col: "bias" };
           r.addEventListener("mouseenter", (e) => this.showCard(e, info));
@@ -271,7 +278,6 @@ export class NetworkView {
     const rediscretize = discretize !== this.discretize;
     this.discretize = discretize;
     if (!this.topo) return;
-    if (this.svg) this.svg.style.setProperty("--dash", String(-(frame.epoch || 0) / 3));
     const layers = frame.layers || [];
     for (let l = 0; l < this.links.length; l++) {
       const W = layers[l] && layers[l].W;
@@ -282,19 +288,17 @@ export class NetworkView {
         for (let j = 0; j < rows[i].length; j++) {
           const w = wr ? wr[j] : 0;
           const link = rows[i][j];
-          // Touch the DOM only when what is drawn changes (colour, or width to 0.1 px).
-          const color = scaleColor(w);
-          const width = Math.round(10 * Math.min(10, 1 + 1.8 * Math.abs(w))) / 10;
-          if (color !== link.color) link.path.setAttribute("stroke", (link.color = color));
-          if (width !== link.width) link.path.setAttribute("stroke-width", String((link.width = width)));
+          link.color = scaleColor(w);
+          link.width = Math.min(10, 1 + 1.8 * Math.abs(w));
         }
         const r = this.biases[l] && this.biases[l][i];
         if (r && b) {
           const color = scaleColor(b[i]);
-          if (r._color !== color) r.setAttribute("fill", (r._color = color));
+          if (r._color !== color) r.setAttribute("fill", (r._color = color)); // touch the DOM only on a change
         }
       }
     }
+    this.drawLinks(-(frame.epoch || 0) / 3);
     // Thumbnails: active features from the frame (in FEATURES order), hidden neurons from frame.neurons.
     const feats = frame.features || [];
     let k = 0;
@@ -313,6 +317,26 @@ export class NetworkView {
       }),
     );
     if (this.hoverInfo && !this.editing) this.card.textContent = this.cardText(this.hoverInfo);
+  }
+
+  /** Every link as TFP draws it: dashes 9 on, 1 off, shifted by `dashOffset` (−epoch/3, so they flow). */
+  drawLinks(dashOffset) {
+    const ctx = this.canvas.getContext("2d");
+    ctx.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
+    ctx.clearRect(0, 0, this.L.width, this.L.height);
+    ctx.globalAlpha = 0.85;
+    ctx.setLineDash([9, 1]);
+    ctx.lineDashOffset = dashOffset;
+    for (const rows of this.links)
+      for (const row of rows)
+        for (const k of row) {
+          ctx.beginPath();
+          ctx.moveTo(k.sx, k.sy);
+          ctx.bezierCurveTo(k.mx, k.sy, k.mx, k.ty, k.tx, k.ty);
+          ctx.strokeStyle = k.color;
+          ctx.lineWidth = k.width;
+          ctx.stroke();
+        }
   }
 
   /** The current value of a weight or bias, from the latest frame. */

@@ -52,10 +52,13 @@ export function renderChain(root, msg, labels) {
     <p class="chain-where">${esc(where)}, training point #${esc(msg.point)}</p>
     <table class="small-table chain-table">
       <tbody>${rows}
-      <tr class="sum"><th scope="row">product ${factors.map((f) => `<span class="token">${esc(f.name)}</span>`).join(" · ")}</th>
-        <td id="chain-product" data-testid="chain-product" data-value="${product}">${fmt(product, 6)}</td><td></td></tr>
-      <tr class="sum"><th scope="row">autodiff gradient ∂J/∂w</th>
-        <td id="chain-gradient" data-testid="chain-gradient" data-value="${grad}">${fmt(grad, 6)}</td><td></td></tr>
+      <tr class="sum"><th scope="row">product</th>
+        <td id="chain-product" data-testid="chain-product" data-value="${product}">${fmt(product, 6)}</td>
+        <td class="note">${factors.map((f) => `<span class="token">${esc(f.name)}</span>`).join(" · ")},
+          the chain rule</td></tr>
+      <tr class="sum"><th scope="row">autodiff</th>
+        <td id="chain-gradient" data-testid="chain-gradient" data-value="${grad}">${fmt(grad, 6)}</td>
+        <td class="note">∂J/∂w from glassnet's backward pass</td></tr>
       </tbody>
     </table>
     <p class="${ok ? "ok" : "bad"}" data-testid="chain-match">${ok ? "✓ the chain rule's product equals autodiff's gradient" : `✗ they differ by ${fmt(diff)}`}</p>
