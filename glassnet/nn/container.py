@@ -87,6 +87,10 @@ class _Indexed(Module):
     """Sub-modules kept in order under the names "0", "1", …: torch's list-like editing for Sequential and
     ModuleList (an edit renumbers the children, as torch does)."""
 
+    def get_config(self) -> dict[str, Any]:
+        """No arguments: gn.load builds the container empty and adds the children the file holds."""
+        return {}
+
     def _key(self, index: Any) -> str:
         keys = list(self._modules)
         if isinstance(index, bool) or not hasattr(index, "__index__"):
@@ -192,9 +196,6 @@ class Sequential(_Indexed):
                 raise _with_context(error, f"layer {i} ({name}) of the Sequential: {error}") from None
         return input
 
-    def get_config(self) -> dict[str, Any]:
-        return {}
-
 
 class ModuleList(_Indexed):
     """A list of sub-modules (registered, so their parameters are the owner's): index, slice, append, extend,
@@ -284,6 +285,10 @@ class ModuleDict(_Named):
 
     def clear(self) -> None:
         self._set_children(())
+
+    def get_config(self) -> dict[str, Any]:
+        """No arguments: gn.load builds the dict empty and adds the children the file holds."""
+        return {}
 
 
 def _as_parameter(owner: str, value: Any) -> Parameter:

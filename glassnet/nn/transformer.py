@@ -56,6 +56,9 @@ class _TransformerLayer(Module):
                  layer_norm_eps: float, batch_first: bool, norm_first: bool, bias: bool, dtype: Any,
                  cross_attention: bool) -> None:
         super().__init__()
+        self._config = dict(d_model=d_model, nhead=nhead, dim_feedforward=dim_feedforward, dropout=dropout,
+                            activation=activation, layer_norm_eps=layer_norm_eps, batch_first=batch_first,
+                            norm_first=norm_first, bias=bias)  # for gn.save (a callable activation is no data)
         attention = dict(dropout=dropout, bias=bias, batch_first=batch_first, dtype=dtype)
         self.self_attn = MultiheadAttention(d_model, nhead, **attention)
         if cross_attention:
@@ -70,6 +73,9 @@ class _TransformerLayer(Module):
         for k in range(1, blocks + 1):
             setattr(self, f"dropout{k}", Dropout(dropout))
         self.activation = _activation(activation)
+
+    def get_config(self) -> dict[str, Any]:
+        return dict(self._config)
 
     def _sa(self, x: Tensor, mask: Any, key_padding_mask: Any, is_causal: bool) -> Tensor:
         """The self-attention block (before its residual connection)."""
@@ -156,6 +162,9 @@ class TransformerEncoder(Module):
         self.num_layers = num_layers
         self.norm = norm
 
+    def get_config(self) -> dict[str, Any]:
+        return dict(encoder_layer=self.layers[0], num_layers=self.num_layers, norm=self.norm)
+
     def forward(self, src: Any, mask: Any = None, src_key_padding_mask: Any = None,
                 is_causal: bool | None = None) -> Tensor:
         x = as_tensor(src)
@@ -173,6 +182,9 @@ class TransformerDecoder(Module):
         self.layers = _clones(decoder_layer, num_layers)
         self.num_layers = num_layers
         self.norm = norm
+
+    def get_config(self) -> dict[str, Any]:
+        return dict(decoder_layer=self.layers[0], num_layers=self.num_layers, norm=self.norm)
 
     def forward(self, tgt: Any, memory: Any, tgt_mask: Any = None, memory_mask: Any = None,
                 tgt_key_padding_mask: Any = None, memory_key_padding_mask: Any = None,
@@ -209,6 +221,11 @@ class Transformer(Module):
         for param in self.parameters():
             if param._data.ndim > 1:
                 init.xavier_uniform_(param)
+
+    def get_config(self) -> dict[str, Any]:
+        """The encoder and decoder as built (rebuilt from their own configs; gn.load then fills the weights)."""
+        return dict(d_model=self.d_model, nhead=self.nhead, batch_first=self.batch_first,
+                    custom_encoder=self.encoder, custom_decoder=self.decoder)
 
     def forward(self, src: Any, tgt: Any, src_mask: Any = None, tgt_mask: Any = None, memory_mask: Any = None,
                 src_key_padding_mask: Any = None, tgt_key_padding_mask: Any = None,
