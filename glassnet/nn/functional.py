@@ -713,3 +713,4 @@ from .attention import scaled_dot_product_attention  # noqa: E402,F401  (beside 
 from .layernorm import layer_norm  # noqa: E402,F401  (F.layer_norm lives beside LayerNorm)
 from .functional_conv import *  # noqa: E402,F401,F403  (convolutions, 1-D and 2-D pooling, interpolate)
 from .functional_layers import *  # noqa: E402,F401,F403  (batch_norm, dropout2d, embedding)
+from .interpolation import interpolate  # noqa: E402,F401,F811  (all modes; nearest's kernel in functional_conv)
