@@ -1,9 +1,10 @@
 #!/usr/bin/env python
-"""glassnet vs PyTorch (and the NumPy floor, floor.py) on the core workloads of issue 3, in one process, alternating.
+"""glassnet vs PyTorch (and the NumPy floor, floor.py) on the MLP workloads, in one process, alternating: those of
+issue 3 (W1, W1deep, W2, W3) and issue 11's autoencoder (W7).
 
-    python benchmarks/bench_core.py                      # everything (~2 min)
+    python benchmarks/bench_core.py                      # everything (~2.5 min)
     python benchmarks/bench_core.py --quick              # smoke run (< 20 s on a quiet machine)
-    python benchmarks/bench_core.py --workloads W1,W2    # a selection: W1, W1deep, W2, W3, W3mem
+    python benchmarks/bench_core.py --workloads W1,W2    # a selection: W1, W1deep, W2, W3, W3mem, W7, W7mem
 
 glassnet and torch run the PyTorch user's own loop (``train_step``), the floor its straight-line step, on the same
 pre-built float32 batches from the same initial weights; identical steps are checked first so that a fast but wrong
@@ -81,8 +82,20 @@ def w3() -> Spec:
                 harness.cores(), 0.95, unit_steps=2)
 
 
-WORKLOADS = {"W1": w1, "W1deep": lambda: w1(deep=True), "W2": w2, "W3": w3}
-MEMORY_LIMIT_MB = 200
+def w7() -> Spec:
+    """Issue 11's autoencoder 784-128-32-128-784 (ReLU, linear output) reconstructing 8,192 random MNIST-sized
+    images (pixels uniform in [0, 1)) under MSE: BLAS-bound, all cores."""
+    def data():
+        import numpy as np
+        X = np.random.default_rng(0).random((8192, 784), dtype=np.float32)
+        return X, X
+    return Spec("W7 autoencoder 784-128-32-128-784 ReLU, MSE, Adam lr 1e-3, batch 128, 8,192 random images",
+                [784, 128, 32, 128, 784], "ReLU", False, "MSELoss", "Adam", 1e-3, data, 128, "samples/s",
+                harness.cores(), 1.0, unit_steps=4)
+
+
+WORKLOADS = {"W1": w1, "W1deep": lambda: w1(deep=True), "W2": w2, "W3": w3, "W7": w7}
+MEMORY = {"W3mem": ("W3", 200), "W7mem": ("W7", None)}  # peak-RSS runs: (workload, glassnet's limit in MB or None)
 
 
 # ------------------------------------------------------------------------------------------------ the sides
@@ -204,10 +217,7 @@ def speed(spec: Spec, args: argparse.Namespace) -> dict:
                                      PHASES, args.phase_seconds, args.phase_rounds, 3 if args.quick else 20,
                                      spec.threads > 1)
     result = report(spec, rates, steps * spec.batch if spec.unit == "samples/s" else 1)
-    print("   µs per step  " + " ".join(f"{p:>9}" for p in PHASES) + "      sum")
-    for name, ph in phases.items():
-        print(f"   {name:<11}  " + " ".join(f"{ph[p]:9.1f}" for p in PHASES) + f" {sum(ph.values()):8.1f}")
-    step = {name: sum(ph.values()) for name, ph in phases.items()}
+    step = harness.print_phases(phases, PHASES)
     step_ratio = step["torch"] / step["glassnet"]
     print(f"   torch ÷ glassnet µs per step (least-disturbed rounds): {step_ratio:.2f}×; torch ÷ floor "
           f"{step['torch'] / step['floor']:.2f}×")
@@ -248,44 +258,48 @@ def report(spec: Spec, rates: dict[str, list[tuple]], scale: float) -> dict:
                 floor_ratio=floor_ratio, engine=engine)
 
 
-def memory_child(name: str, steps: int) -> None:
-    """In a fresh process: train W3 with one library only; print the process's peak RSS as JSON."""
+def memory_child(workload: str, name: str, steps: int) -> None:
+    """In a fresh process: train a workload with one library only; print the process's peak RSS as JSON."""
     library(name)[0].manual_seed(0)  # imported before the thread limit, so that it applies to torch too
     with harness.threads(harness.cores()):
-        run = unit_runner(build(name, w3(), None), steps)
+        run = unit_runner(build(name, WORKLOADS[workload](), None), steps)
         ready = harness.peak_rss_mb()
         run()
     print(json.dumps(dict(peak=harness.peak_rss_mb(), ready=ready)))
 
 
-def start_memory_runs(steps: int) -> dict[str, subprocess.Popen]:
-    """Start the W3 memory runs: one fresh process per library, side by side (each peak is its own process's).
+def start_memory_runs(workload: str, steps: int) -> dict[str, subprocess.Popen]:
+    """Start a workload's memory runs: one fresh process per library, side by side (each peak is its own
+    process's).
 
     Called before this process imports NumPy or torch: Linux carries ru_maxrss across exec, so a child of a big
     parent would report the parent's peak.
     """
-    return {name: subprocess.Popen([sys.executable, __file__, "--memory-child", name, "--memory-steps", str(steps)],
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return {name: subprocess.Popen([sys.executable, __file__, "--memory-child", workload, name, "--memory-steps",
+                                    str(steps)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             for name in ("glassnet", "torch")}
 
 
-def memory(procs: dict[str, subprocess.Popen], steps: int) -> tuple[list[str], dict]:
-    """Wait for the memory runs; their report lines and result: the whole process's peak RSS (ru_maxrss)."""
-    lines = [f"\n== W3 memory: peak RSS of a fresh process training W3 for {steps} steps ({harness.cores()} "
-             f"threads), one library per process"]
+def memory(workload: str, limit: float | None, procs: dict[str, subprocess.Popen],
+           steps: int) -> tuple[list[str], dict]:
+    """Wait for a workload's memory runs; their report lines and result: the whole process's peak RSS
+    (ru_maxrss), against glassnet's ``limit`` if there is one."""
+    lines = [f"\n== {workload} memory: peak RSS of a fresh process training {workload} for {steps} steps "
+             f"({harness.cores()} threads), one library per process"]
     out = {}
     for name, proc in procs.items():
         stdout, stderr = proc.communicate()
         if proc.returncode:
-            raise RuntimeError(f"memory run for {name} failed:\n{stderr}")
+            raise RuntimeError(f"memory run of {workload} for {name} failed:\n{stderr}")
         res = json.loads(stdout.strip().splitlines()[-1])
         out[name] = res["peak"]["ru_maxrss"]
         lines.append(f"   {name:<9} peak {out[name]:5.0f} MB (ru_maxrss; VmHWM {res['peak'].get('VmHWM', 0):.0f} MB); "
                      f"after imports + data + model: {res['ready']['ru_maxrss']:.0f} MB")
-    verdict = "PASS" if out["glassnet"] <= MEMORY_LIMIT_MB else "MISS"
-    lines.append(f"   glassnet peak {out['glassnet']:.0f} MB, target ≤ {MEMORY_LIMIT_MB} MB {verdict}")
-    return lines, dict(title="W3 peak RSS (fresh process)", unit="MB", threads=harness.cores(),
-                       glassnet=out["glassnet"], torch=out["torch"], target=MEMORY_LIMIT_MB, verdict=verdict)
+    verdict = "" if limit is None else "PASS" if out["glassnet"] <= limit else "MISS"
+    lines.append(f"   glassnet ÷ torch peak {out['glassnet'] / out['torch']:.2f}×"
+                 + (f"; glassnet peak {out['glassnet']:.0f} MB, target ≤ {limit} MB {verdict}" if limit else ""))
+    return lines, dict(title=f"{workload} peak RSS (fresh process)", unit="MB", threads=harness.cores(),
+                       glassnet=out["glassnet"], torch=out["torch"], target=limit, verdict=verdict)
 
 
 def summary(results: list[dict]) -> None:
@@ -295,7 +309,8 @@ def summary(results: list[dict]) -> None:
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         if r["unit"] == "MB":
-            cells = ["", f"≤ {r['target']} MB", r["verdict"], "", "", "", "", "", ""]
+            cells = [f"{r['glassnet'] / r['torch']:.2f}×", f"≤ {r['target']} MB" if r["target"] else "",
+                     r["verdict"], "", "", "", "", "", ""]
         else:
             clean, n, total = r["clean"]
             cells = [f"{r['ratio']:.2f}×", f"≥ {r['target']}×", r["verdict"], f"{r['paired']:.2f}×",
@@ -308,8 +323,8 @@ def summary(results: list[dict]) -> None:
 
 def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--workloads", default=",".join([*WORKLOADS, "W3mem"]),
-                   help="comma-separated subset of W1, W1deep, W2, W3, W3mem (default: all)")
+    p.add_argument("--workloads", default=",".join([*WORKLOADS, *MEMORY]),
+                   help=f"comma-separated subset of {', '.join([*WORKLOADS, *MEMORY])} (default: all)")
     p.add_argument("--quick", action="store_true", help="smoke run: short blocks, few steps (< 20 s, quiet machine)")
     p.add_argument("--repeats", type=int, default=9, help="alternating repeats per workload (default 9, min 5)")
     p.add_argument("--seconds", type=float, default=0.6, help="length of one timed block per side (default 0.6)")
@@ -317,12 +332,12 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--phase-rounds", type=int, default=7, help="rounds of the phase breakdown (the least is shown)")
     p.add_argument("--keep-blas-env", action="store_true",
                    help="keep OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE (default: re-exec without them)")
-    p.add_argument("--memory-child", choices=["glassnet", "torch"], help=argparse.SUPPRESS)
+    p.add_argument("--memory-child", nargs=2, metavar=("WORKLOAD", "LIBRARY"), help=argparse.SUPPRESS)
     p.add_argument("--memory-steps", type=int, default=300, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.quick:
         args.repeats, args.seconds, args.phase_seconds, args.phase_rounds = 5, 0.05, 0.02, 3
-    names = {n.lower().replace("-", ""): n for n in [*WORKLOADS, "W3mem"]}
+    names = {n.lower().replace("-", ""): n for n in [*WORKLOADS, *MEMORY]}
     try:
         args.workloads = [names[w.strip().lower().replace("-", "")] for w in args.workloads.split(",") if w.strip()]
     except KeyError as e:
@@ -336,23 +351,18 @@ def main() -> None:
     args = parse_args()
     harness.clean_blas_env(args.keep_blas_env)
     if args.memory_child:
-        return memory_child(args.memory_child, args.memory_steps)
+        return memory_child(*args.memory_child, args.memory_steps)
     start, probe, steps = time.time(), 0.1 if args.quick else 0.3, 10 if args.quick else 300
-    procs = start_memory_runs(steps) if "W3mem" in args.workloads else None  # while this process is small
+    procs = {m: start_memory_runs(MEMORY[m][0], steps) for m in MEMORY if m in args.workloads}  # while small
     import numpy  # noqa: F401  (loaded before the report so that threadpoolctl sees its BLAS)
     import torch  # noqa: F401
-    memory_lines, memory_result = memory(procs, steps) if procs else ([], None)  # done before any timing
-    print(f"glassnet bench_core  {time.strftime('%Y-%m-%d %H:%M:%S %Z')}  commit {harness.git_revision(REPO)}")
-    print("command: " + " ".join([os.path.basename(sys.executable), *sys.argv]))
-    print("\n".join("  " + line for line in harness.machine_report()))
-    print(f"  load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; {harness.machine_state(probe)}")
-    if args.quick:
-        print("  --quick: a smoke run of the harness; its short blocks are not measurements")
-    results = [speed(WORKLOADS[name](), args) for name in args.workloads if name != "W3mem"]
-    if memory_lines:
-        print("\n".join(memory_lines))
-    summary(results + ([memory_result] if memory_result else []))
-    print(f"\nload average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; {harness.machine_state(probe)}; "
+    memory_runs = [memory(*MEMORY[m], runs, steps) for m, runs in procs.items()]  # done before any timing
+    harness.print_header("bench_core", REPO, args.quick)
+    results = [speed(WORKLOADS[name](), args) for name in args.workloads if name in WORKLOADS]
+    for lines, _ in memory_runs:
+        print("\n".join(lines))
+    summary(results + [result for _, result in memory_runs])
+    print(f"\nload average at end: {harness.load_average()}; {harness.machine_state(probe)}; "
           f"took {time.time() - start:.0f} s")
 
 

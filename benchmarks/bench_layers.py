@@ -73,20 +73,8 @@ def speed(args: argparse.Namespace) -> None:
         phases = harness.time_phases({n: bench_core.unit_runner(s, 1, phases=True) for n, s in sides.items()},
                                      bench_core.PHASES, args.phase_seconds, args.phase_rounds,
                                      3 if args.quick else 10, args.threads > 1)
-    (g, gcpu), (t, tcpu) = ([[r * steps * BATCH for r, _ in rates[n]], [c for _, c in rates[n]]] for n in sides)
-    print(f"   {'repeat':>6} {'glassnet':>10} {'cpu':>5} {'torch':>10} {'cpu':>5} {'ratio':>7}")
-    for i, (a, ac, b, bc) in enumerate(zip(g, gcpu, t, tcpu), 1):
-        print(f"   {i:>6} {harness.fmt(a):>10} {ac:5.2f} {harness.fmt(b):>10} {bc:5.2f} {a / b:>6.2f}×")
-    ratio = harness.median(g) / harness.median(t)
-    verdict = "PASS (stretch too)" if ratio >= STRETCH else "PASS" if ratio >= TARGET else "MISS"
-    print(f"   {'median':>6} {harness.fmt(harness.median(g)):>10} {'':5} {harness.fmt(harness.median(t)):>10} "
-          f"{'':5} {ratio:>6.2f}×   target ≥ {TARGET}×, stretch ≥ {STRETCH}×: {verdict}")
-    clean = [a / b for a, ac, b, bc in zip(g, gcpu, t, tcpu) if min(ac, bc) >= 0.9 * args.threads]
-    print(f"   cross-checks: median of per-repeat ratios {harness.median([a / b for a, b in zip(g, t)]):.2f}×, of "
-          f"the {len(clean)} clean pairs " + (f"{harness.median(clean):.2f}×" if clean else "-"))
-    print("   µs per step  " + " ".join(f"{p:>9}" for p in bench_core.PHASES) + "      sum")
-    for name, ph in phases.items():
-        print(f"   {name:<11}  " + " ".join(f"{ph[p]:9.1f}" for p in bench_core.PHASES) + f" {sum(ph.values()):8.1f}")
+    harness.print_pairs(rates, steps * BATCH, TARGET, STRETCH, args.threads)
+    harness.print_phases(phases, bench_core.PHASES)
 
 
 def least_steps(args: argparse.Namespace) -> None:
@@ -184,15 +172,11 @@ def main() -> None:
         memory(args.memory_steps, args.threads)
     import numpy  # noqa: F401  (loaded before the report so that threadpoolctl sees its BLAS)
     import torch  # noqa: F401
-    print(f"glassnet bench_layers  {time.strftime('%Y-%m-%d %H:%M:%S %Z')}  commit {harness.git_revision(REPO)}")
-    print("command: " + " ".join([os.path.basename(sys.executable), *sys.argv]))
-    print("\n".join("  " + line for line in harness.machine_report()))
-    print(f"  load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
-          f"{harness.machine_state(0.1 if args.quick else 0.3)}")
+    harness.print_header("bench_layers", REPO, args.quick)
     speed(args)
     if args.least_steps:
         least_steps(args)
-    print(f"\nload average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; took {time.time() - start:.0f} s")
+    print(f"\nload average at end: {harness.load_average()}; took {time.time() - start:.0f} s")
 
 
 if __name__ == "__main__":

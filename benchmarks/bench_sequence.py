@@ -130,26 +130,11 @@ def speed(spec: Spec, args: argparse.Namespace) -> dict:
                                   args.seconds)
         phases = harness.time_phases({n: unit_runner(s, 1, phases=True) for n, s in sides.items()}, PHASES,
                                      args.phase_seconds, args.phase_rounds, 3 if args.quick else 10)
-    (g, gcpu), (t, tcpu) = ([[r * spec.steps * spec.batch for r, _ in rates[n]], [c for _, c in rates[n]]]
-                            for n in SIDES)
-    print(f"   {'repeat':>6} {'glassnet':>10} {'cpu':>5} {'torch':>10} {'cpu':>5} {'ratio':>7}")
-    for i, (a, ac, b, bc) in enumerate(zip(g, gcpu, t, tcpu), 1):
-        print(f"   {i:>6} {harness.fmt(a):>10} {ac:5.2f} {harness.fmt(b):>10} {bc:5.2f} {a / b:>6.2f}×")
-    gm, tm = harness.median(g), harness.median(t)
-    verdict = "PASS" if gm / tm >= spec.target else "MISS"
-    print(f"   {'median':>6} {harness.fmt(gm):>10} {'':5} {harness.fmt(tm):>10} {'':5} {gm / tm:>6.2f}×   "
-          f"target ≥ {spec.target}× {verdict} (stretch {spec.stretch}×)")
-    paired = harness.median([a / b for a, b in zip(g, t)])
-    per_cpu = harness.median([a / c for a, c in zip(g, gcpu)]) / harness.median([b / c for b, c in zip(t, tcpu)])
-    print(f"   cross-checks: median of per-repeat ratios {paired:.2f}×, ratio per CPU-second {per_cpu:.2f}×; median "
-          f"CPU share glassnet {harness.median(gcpu):.2f}, torch {harness.median(tcpu):.2f}")
-    print("   µs per step  " + " ".join(f"{p:>9}" for p in PHASES) + "      sum")
-    for name, ph in phases.items():
-        print(f"   {name:<11}  " + " ".join(f"{ph[p]:9.1f}" for p in PHASES) + f" {sum(ph.values()):8.1f}")
-    step = {name: sum(ph.values()) for name, ph in phases.items()}
+    result = harness.print_pairs(rates, spec.steps * spec.batch, spec.target, spec.stretch)
+    step = harness.print_phases(phases, PHASES)
     print(f"   torch ÷ glassnet µs per step (least-disturbed rounds): {step['torch'] / step['glassnet']:.2f}×")
-    return dict(title=spec.title.split(" ")[0], glassnet=gm, torch=tm, ratio=gm / tm, paired=paired,
-                per_cpu=per_cpu, step_ratio=step["torch"] / step["glassnet"], target=spec.target, verdict=verdict)
+    return dict(result, title=spec.title.split(" ")[0], step_ratio=step["torch"] / step["glassnet"],
+                target=spec.target)
 
 
 def memory_child(workload: str, name: str, steps: int) -> None:
@@ -216,13 +201,7 @@ def main() -> None:
     import numpy  # noqa: F401
     import torch  # noqa: F401
     memory_lines = memory(procs, args.memory_steps) if procs else []  # done before any timing
-    print(f"glassnet bench_sequence  {time.strftime('%Y-%m-%d %H:%M:%S %Z')}  commit {harness.git_revision(REPO)}")
-    print("command: " + " ".join([os.path.basename(sys.executable), *sys.argv]))
-    print("\n".join("  " + line for line in harness.machine_report()))
-    print(f"  load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
-          f"{harness.machine_state(0.1 if args.quick else 0.3)}")
-    if args.quick:
-        print("  --quick: a smoke run of the harness; its short blocks are not measurements")
+    harness.print_header("bench_sequence", REPO, args.quick)
     results = [speed(WORKLOADS[name], args) for name in args.workloads]
     print("\n".join(memory_lines))
     print("\n| workload | glassnet seq/s | torch seq/s | ratio | target | | paired | per CPU-s | step time |")

@@ -211,3 +211,53 @@ def peak_rss_mb() -> dict[str, float]:
 def fmt(x: float) -> str:
     """A rate with a sensible number of digits."""
     return f"{x:,.0f}" if x >= 100 else f"{x:,.1f}" if x >= 10 else f"{x:.2f}"
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def print_header(script: str, repo: str, quick: bool) -> None:
+    """A report's first lines: the script, date and commit under test, the command, the machine and how busy it
+    is (the load average and ``machine_state``)."""
+    print(f"glassnet {script}  {time.strftime('%Y-%m-%d %H:%M:%S %Z')}  commit {git_revision(repo)}")
+    print("command: " + " ".join([os.path.basename(sys.executable), *sys.argv]))
+    print("\n".join("  " + line for line in machine_report()))
+    print(f"  load average at start: {load_average()}; {machine_state(0.1 if quick else 0.3)}")
+    if quick:
+        print("  --quick: a smoke run of the harness; its short blocks are not measurements")
+
+
+def print_phases(phases: dict[str, dict[str, float]], names: list[str]) -> dict[str, float]:
+    """Print ``time_phases``' µs per step of each phase per side, with their sum; returns the sums by side."""
+    print("   µs per step  " + " ".join(f"{p:>9}" for p in names) + "      sum")
+    for side, ph in phases.items():
+        print(f"   {side:<11}  " + " ".join(f"{ph[p]:9.1f}" for p in names) + f" {sum(ph.values()):8.1f}")
+    return {side: sum(ph.values()) for side, ph in phases.items()}
+
+
+def print_pairs(rates: dict[str, list[tuple]], scale: float, target: float, stretch: float,
+                threads: int = 1) -> dict:
+    """Two sides' per-repeat rates (× ``scale``) and CPU shares from ``alternate``, glassnet's ratio to torch per
+    repeat, the medians against the target (PASS/MISS) and the cross-checks: the median of the per-repeat ratios
+    (robust to drift); the same over the clean pairs, where both blocks had at least 90% of their threads' CPU time;
+    at one thread, the ratio of rates per CPU-second (robust to time taken by other processes). Returns the
+    medians, the ratio, the cross-checks and the verdict."""
+    (g, gcpu), (t, tcpu) = ([[r * scale for r, _ in rates[n]], [c for _, c in rates[n]]] for n in ("glassnet", "torch"))
+    print(f"   {'repeat':>6} {'glassnet':>10} {'cpu':>5} {'torch':>10} {'cpu':>5} {'ratio':>7}")
+    for i, (a, ac, b, bc) in enumerate(zip(g, gcpu, t, tcpu), 1):
+        print(f"   {i:>6} {fmt(a):>10} {ac:5.2f} {fmt(b):>10} {bc:5.2f} {a / b:>6.2f}×")
+    gm, tm = median(g), median(t)
+    ratio = gm / tm
+    verdict = "PASS (stretch too)" if ratio >= stretch else "PASS" if ratio >= target else "MISS"
+    print(f"   {'median':>6} {fmt(gm):>10} {'':5} {fmt(tm):>10} {'':5} {ratio:>6.2f}×   target ≥ {target}×, "
+          f"stretch ≥ {stretch}×: {verdict}")
+    paired = median([a / b for a, b in zip(g, t)])
+    clean = [a / b for a, ac, b, bc in zip(g, gcpu, t, tcpu) if min(ac, bc) >= 0.9 * threads]
+    per_cpu = median([a / c for a, c in zip(g, gcpu)]) / median([b / c for b, c in zip(t, tcpu)])
+    print(f"   cross-checks: median of per-repeat ratios {paired:.2f}×, of the {len(clean)} clean pairs "
+          + (f"{median(clean):.2f}×" if clean else "-")
+          + (f", ratio per CPU-second {per_cpu:.2f}×" if threads == 1 else "")
+          + f"; median CPU share glassnet {median(gcpu):.2f}, torch {median(tcpu):.2f}")
+    return dict(glassnet=gm, torch=tm, ratio=ratio, paired=paired, clean=median(clean) if clean else None,
+                per_cpu=per_cpu if threads == 1 else None, verdict=verdict)

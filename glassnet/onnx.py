@@ -29,7 +29,7 @@ from typing import Any, BinaryIO, Callable, Mapping, Sequence
 import numpy as np
 
 from . import nn
-from .nn import functional_conv as K
+from .ops import conv as K
 from .tensor import Tensor, as_tensor
 
 __all__ = ["export", "ExportError", "OPSET"]

@@ -223,6 +223,9 @@ class MultiheadAttention(Module):
         self._qkv_same_embed_dim = self.kdim == embed_dim and self.vdim == embed_dim
         self.dropout, self.batch_first = float(dropout), bool(batch_first)
         self.add_zero_attn = bool(add_zero_attn)
+        self._config = dict(embed_dim=embed_dim, num_heads=num_heads, dropout=self.dropout, bias=bool(bias),
+                            add_bias_kv=bool(add_bias_kv), add_zero_attn=self.add_zero_attn, kdim=self.kdim,
+                            vdim=self.vdim, batch_first=self.batch_first)
         dtype = np.dtype(dtype or get_default_dtype())
         E = embed_dim
         if self._qkv_same_embed_dim:
@@ -239,6 +242,9 @@ class MultiheadAttention(Module):
         self.bias_v = Parameter(np.empty((1, 1, E), dtype)) if add_bias_kv else None
         self._reset_parameters()
 
+    def get_config(self) -> dict[str, Any]:
+        return dict(self._config)
+
     def _reset_parameters(self) -> None:
         for weight in (self.in_proj_weight, self.q_proj_weight, self.k_proj_weight, self.v_proj_weight):
             if weight is not None:
@@ -249,12 +255,6 @@ class MultiheadAttention(Module):
         for extra in (self.bias_k, self.bias_v):
             if extra is not None:
                 init.xavier_normal_(extra)
-
-    def get_config(self) -> dict[str, Any]:
-        return {"embed_dim": self.embed_dim, "num_heads": self.num_heads, "dropout": self.dropout,
-                "bias": self.in_proj_bias is not None, "add_bias_kv": self.bias_k is not None,
-                "add_zero_attn": self.add_zero_attn, "kdim": self.kdim, "vdim": self.vdim,
-                "batch_first": self.batch_first}
 
     def _projections(self, query: Tensor, key: Tensor, value: Tensor) -> tuple[list[Tensor], tuple]:
         """The input projections as few GEMMs as the inputs allow: self-attention is one (N, L, 3E) projection,

@@ -87,6 +87,10 @@ class _Indexed(Module):
     """Sub-modules kept in order under the names "0", "1", …: torch's list-like editing for Sequential and
     ModuleList (an edit renumbers the children, as torch does)."""
 
+    def get_config(self) -> dict[str, Any]:
+        """No arguments: gn.load builds the container empty and adds the children the file holds."""
+        return {}
+
     def _key(self, index: Any) -> str:
         keys = list(self._modules)
         if isinstance(index, bool) or not hasattr(index, "__index__"):
@@ -156,10 +160,6 @@ class _Indexed(Module):
 
     def __dir__(self) -> list[str]:
         return [key for key in super().__dir__() if not key.isdigit()]
-
-    def get_config(self) -> dict[str, Any]:
-        """Built empty: ``gn.load`` adds the file's members (see `_Named.get_config`)."""
-        return {}
 
 
 class Sequential(_Indexed):

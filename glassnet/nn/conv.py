@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 
 from ..ops import conv as K
-from ..tensor import Tensor, get_default_dtype
+from ..tensor import Tensor, as_tensor, get_default_dtype
+from . import functional as F
 from . import init
 from .module import Module, Parameter
 
@@ -53,8 +54,8 @@ class _ConvNd(Module):
         self.output_padding = K.pair(f"{name}: output_padding", output_padding, self.dims, minimum=0)
         if padding_mode not in PADDING_MODES:
             raise ValueError(f"{name}: padding_mode must be one of {PADDING_MODES}, got {padding_mode!r}")
-        if padding_mode != "zeros":
-            raise NotImplementedError(f"{name}: padding_mode {padding_mode!r} is not implemented; use 'zeros'")
+        if padding_mode != "zeros" and self.transposed:
+            raise ValueError(f'{name}: only "zeros" padding mode is supported, got {padding_mode!r}')
         self.padding_mode = padding_mode
         dtype = np.dtype(dtype or get_default_dtype())
         shape = ((in_channels, out_channels // groups) if self.transposed else
@@ -82,6 +83,8 @@ class _ConvNd(Module):
             text += f", groups={self.groups}"
         if self.bias is None:
             text += ", bias=False"
+        if self.padding_mode != "zeros":
+            text += f", padding_mode={self.padding_mode}"
         return text
 
     def get_config(self) -> dict[str, Any]:
@@ -105,8 +108,25 @@ class _Convolution(_ConvNd):
                          padding_mode, dtype=dtype)
 
     def forward(self, x: Any) -> Tensor:
-        return K.convolution(repr(self), x, self.weight, self.bias, self.stride, self.padding, self.dilation,
+        """With a ``padding_mode`` other than "zeros", the input is padded first (``F.pad``), as torch does."""
+        padding = self.padding
+        if self.padding_mode != "zeros":
+            x = x if type(x) is Tensor else as_tensor(x)
+            if x._data.ndim in (self.dims + 1, self.dims + 2):  # else the convolution names the expected shape
+                x = F.pad(x, self._pad_sizes(), mode=self.padding_mode)
+                padding = (0,) * self.dims
+        return K.convolution(repr(self), x, self.weight, self.bias, self.stride, padding, self.dilation,
                               self.groups, self.dims)
+
+    def _pad_sizes(self) -> list[int]:
+        """``F.pad``'s sizes for ``padding`` (last dim first, (before, after) each); "same" puts the odd one after,
+        as torch."""
+        if self.padding == "valid":
+            return [0, 0] * self.dims
+        if self.padding == "same":
+            totals = [d * (k - 1) for d, k in zip(self.dilation, self.kernel_size)]
+            return [n for total in reversed(totals) for n in (total // 2, total - total // 2)]
+        return [p for p in reversed(self.padding) for _ in range(2)]
 
 
 class Conv1d(_Convolution):

@@ -136,13 +136,16 @@ def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
 
 
 def pad(input: Any, pad: Sequence[int], mode: str = "constant", value: float | None = None) -> Tensor:
-    """Pad (or, with negative sizes, crop) the last dimensions with ``value`` (0 by default).
+    """Pad (or, with negative sizes, crop) the last dimensions, as PyTorch: ``pad`` = (left, right) of the last dim,
+    then (top, bottom) of the one before it, and so on.
 
-    ``pad`` = (left, right) of the last dim, then (top, bottom) of the one before it, and so on, as PyTorch."""
+    mode "constant" fills with ``value`` (0 by default); "reflect" mirrors the input about its edges (the edge not
+    repeated: each size < the dim's), "replicate" repeats the edge, "circular" wraps around (each size ≤ the dim's).
+    The last three pad the last 1, 2 or 3 dims of an input with 1 or 2 dims more (e.g. (N, C, H, W) by 4 sizes)."""
     x = as_tensor(input)
-    if mode != "constant":
-        raise NotImplementedError(f"pad: mode {mode!r} is not supported; only mode='constant'")
     pad = [int(size) for size in pad]
+    if mode != "constant":
+        return _pad_by_index(x, pad, mode)
     if len(pad) % 2 or len(pad) // 2 > x._data.ndim:
         raise ValueError(f"pad: needs (left, right) pairs for at most {x._data.ndim} dims of the input of shape "
                          f"{x._data.shape}, got {tuple(pad)}")
@@ -165,6 +168,50 @@ def pad(input: Any, pad: Sequence[int], mode: str = "constant", value: float | N
         grad = np.zeros_like(x._data)
         grad[tuple(source)] = g[tuple(inner)]
         return (grad,)
+    return result(out, (x,), backward)
+
+
+def _pad_index(n: int, before: int, after: int, mode: str, dim: int, shape: tuple[int, ...]) -> np.ndarray:
+    """Which input index each output position of a dim of size ``n`` padded by (before, after) copies."""
+    if mode == "reflect" and max(before, after) >= n:
+        raise ValueError(f"pad: padding size should be less than the corresponding input dimension for "
+                         f"mode='reflect', but got: padding {(before, after)} at dimension {dim} of input "
+                         f"{list(shape)}")
+    if mode == "circular" and (max(before, after) > n or min(before, after) < 0):
+        raise ValueError(f"pad: padding {(before, after)} at dimension {dim} of input {list(shape)} with "
+                         f"mode='circular' " + ("causes wrapping around more than once" if min(before, after) >= 0
+                                                else "must not be negative here"))
+    index = np.arange(-before, n + after)
+    if mode == "reflect":
+        index = np.abs(index)
+        return np.where(index >= n, 2 * (n - 1) - index, index)
+    return np.clip(index, 0, n - 1) if mode == "replicate" else index % n
+
+
+def _pad_by_index(x: Tensor, pad: list[int], mode: str) -> Tensor:
+    """``pad``'s modes other than "constant": one gather per padded dim; backward adds each output's gradient
+    back onto the input position it copies."""
+    if mode not in ("reflect", "replicate", "circular"):
+        raise NotImplementedError(f"pad: unrecognised padding mode {mode!r}; choose 'constant', 'reflect', "
+                                  f"'replicate' or 'circular'")
+    X, k = x._data, len(pad) // 2
+    if len(pad) % 2 or not 1 <= k <= 3 or X.ndim not in (k + 1, k + 2):
+        raise NotImplementedError(f"pad: padding size {len(pad)} is not supported for {X.ndim}D input tensor with "
+                                  f"mode={mode!r}: 2 sizes pad a 2D or 3D input, 4 a 3D or 4D one, 6 a 4D or 5D one")
+    dims = [X.ndim - 1 - j for j in range(k)]
+    indices = [_pad_index(X.shape[d], pad[2 * j], pad[2 * j + 1], mode, d, X.shape) for j, d in enumerate(dims)]
+    out = X
+    for d, index in zip(dims, indices):
+        out = np.take(out, index, axis=d)
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+        for d, index in zip(reversed(dims), reversed(indices)):
+            shape = list(g.shape)
+            shape[d] = X.shape[d]
+            grad = np.zeros(shape, g.dtype)
+            np.add.at(grad, (slice(None),) * d + (index,), g)
+            g = grad
+        return (g,)
     return result(out, (x,), backward)
 
 
@@ -666,3 +713,4 @@ from .attention import scaled_dot_product_attention  # noqa: E402,F401  (beside 
 from .layernorm import layer_norm  # noqa: E402,F401  (F.layer_norm lives beside LayerNorm)
 from ..ops.conv import *  # noqa: E402,F401,F403  (convolutions, 1-D and 2-D pooling, interpolate)
 from .functional_layers import *  # noqa: E402,F401,F403  (batch_norm, dropout2d, embedding)
+from .interpolation import interpolate  # noqa: E402,F401,F811  (all modes; nearest's kernel in ops/conv.py)

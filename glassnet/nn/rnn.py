@@ -8,7 +8,7 @@ whole gate set) and applies the gates in place, and backpropagation through time
 loop; the weight gradients are again one GEMM each over all steps. A cell is the same kernel run for one step.
 
 Shapes inside the kernels: x (T, N, I) time-major, states (N, H), W_ih (G·H, I), W_hh (G·H, H) with G gates in
-PyTorch's order (LSTM i, f, g, o; GRU r, z, n).
+PyTorch's order (LSTM i, f, g, o; GRU r, z, n). The LSTM's steps work on transposed states (see ``lstm_layer``).
 """
 from __future__ import annotations
 
@@ -130,76 +130,102 @@ def _with_states(grads: list, *state_grads: np.ndarray | None) -> list:
     return [grads[0], *state_grads, *grads[1:]]
 
 
-def _lstm_gate_scale(H: int, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
-    """(scale, shift) over the 4H gate columns i, f, g, o: σ(a) = ½·tanh(½a) + ½ for i, f, o and tanh(a) for g, so
-    all four gates are ``scale·tanh(scale·a) + shift`` — one tanh call for the whole gate set."""
-    scale = np.full((4, H), 0.5, dtype)
-    scale[2] = 1
-    shift = np.full((4, H), 0.5, dtype)
-    shift[2] = 0
-    return scale.reshape(-1), shift.reshape(-1)
+def _lstm_gates_(s: np.ndarray, minus_scale: np.ndarray) -> None:
+    """The pre-activations s (4, H, N) of gates i, f, g, o into the gates, in place, with one exp for all four:
+    σ(a) = 1 / (1 + e^(−a)) for i, f, o and tanh(a) = 2·σ(2a) − 1 for g (``minus_scale`` holds −1, −1, −2, −1).
+    e^(−a) may overflow to inf for a very negative a, giving σ = 0 as it should (the caller silences the warning).
+    """
+    np.multiply(s, minus_scale, out=s)
+    np.exp(s, out=s)
+    s += 1
+    np.reciprocal(s, out=s)
+    g = s[2]
+    g *= 2
+    g -= 1
 
 
 def lstm_layer(x: Tensor, h0: Tensor, c0: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None,
-               b_hh: Tensor | None, reverse: bool = False) -> Tensor:
+               b_hh: Tensor | None, w_hr: Tensor | None = None, reverse: bool = False) -> tuple[Tensor, Tensor]:
     """LSTM over a sequence, one node. With [i, f, g, o] = [σ, σ, tanh, σ](x_t·W_ihᵀ + b_ih + h_{t−1}·W_hhᵀ + b_hh):
-    c_t = f·c_{t−1} + i·g, h_t = o·tanh(c_t).
+    c_t = f·c_{t−1} + i·g, h_t = o·tanh(c_t), or with a projection W_hr (P, H): h_t = (o·tanh(c_t))·W_hrᵀ.
 
-    x: (T, N, I), h0, c0: (N, H) → (T + 1, N, H): rows 0..T−1 the h_t in time order, row T the final cell state.
+    x: (T, N, I), h0: (N, P), c0: (N, H) (P = H without projection) → (the h_t in time order (T, N, P), the final
+    cell state (N, H)): two views of the node's one output array.
+
+    Inside, every step works on transposed states, h (P, N), c (H, N) and gates (4, H, N), so that W_hh·h is one
+    GEMM straight into the four gate blocks and each gate is a contiguous block for the elementwise ops (views
+    into an (N, 4H) row layout cost ~1 µs more per op on these sizes).
     """
     X, W_hh = x._data, w_hh._data
     T, N, _ = X.shape
-    H = W_hh.shape[1]
-    S = _projection(X, w_ih, b_ih, b_hh)  # (T, N, 4H): pre-activations, then the gates i, f, g, o in place
-    C = empty((T, N, H), X.dtype)          # cell states c_t
-    TC = empty((T, N, H), X.dtype)         # tanh(c_t)
-    out = empty((T + 1, N, H), X.dtype)
-    scale, shift = _lstm_gate_scale(H, X.dtype)
-    W_hhT, h, c = np.ascontiguousarray(W_hh.T), h0._data, c0._data  # contiguous: BLAS's transposed path is slower
-    for t in _steps(T, reverse):
-        s = S[t]
-        s += _dot(h, W_hhT)
-        s *= scale
-        np.tanh(s, out=s)
-        s *= scale
-        s += shift
-        i, f, g, o = s[:, :H], s[:, H:2 * H], s[:, 2 * H:3 * H], s[:, 3 * H:]
-        c = np.multiply(f, c, out=C[t])
-        c += i * g
-        np.tanh(c, out=TC[t])
-        h = np.multiply(o, TC[t], out=out[t])
-    out[T] = c
+    H, P = W_hh.shape[0] // 4, W_hh.shape[1]
+    dtype = X.dtype
+    S = np.matmul(w_ih._data, X.transpose(0, 2, 1), out=empty((T, 4 * H, N), dtype))  # (T, 4H, N) x_t·W_ihᵀ
+    if b_ih is not None:
+        S += (b_ih._data + b_hh._data)[:, None]
+    S4 = S.reshape(T, 4, H, N)             # pre-activations, then the gates i, f, g, o in place
+    C = empty((T, H, N), dtype)            # cell states c_t
+    TC = empty((T, H, N), dtype)           # tanh(c_t)
+    M = empty((T, H, N), dtype)            # o·tanh(c_t): h_t itself without projection
+    HT = M if w_hr is None else empty((T, P, N), dtype)
+    minus_scale = np.array([-1, -1, -2, -1], dtype).reshape(4, 1, 1)
+    h, c = h0._data.T, c0._data.T
+    with np.errstate(over="ignore"):
+        for t in _steps(T, reverse):
+            S[t] += _dot(W_hh, h)
+            _lstm_gates_(S4[t], minus_scale)
+            i, f, g, o = S4[t]
+            c = np.multiply(f, c, out=C[t])
+            c += i * g
+            np.tanh(c, out=TC[t])
+            h = np.multiply(o, TC[t], out=M[t])
+            if w_hr is not None:
+                h = _dot(w_hr._data, h, out=HT[t])
+    out = empty((T * N * P + N * H,), dtype)
+    hs, c_n = out[:T * N * P].reshape(T, N, P), out[T * N * P:].reshape(N, H)
+    hs[...] = HT.transpose(0, 2, 1)
+    c_n[...] = c.T
     first = T - 1 if reverse else 0
 
     def backward(g_out: np.ndarray) -> list:
         # the gates' derivatives, all steps at once: σ' = s(1 − s), tanh' = 1 − s²
-        D = np.multiply(S, S, out=empty(S.shape, S.dtype))
+        D = np.multiply(S, S, out=empty(S.shape, dtype))
         np.subtract(S, D, out=D)
-        D4, S4 = D.reshape(T, N, 4, H), S.reshape(T, N, 4, H)
-        np.multiply(S4[:, :, 2], S4[:, :, 2], out=D4[:, :, 2])
-        np.subtract(1, D4[:, :, 2], out=D4[:, :, 2])
-        dTC = np.multiply(TC, TC, out=empty(TC.shape, TC.dtype))  # tanh' at c_t
+        D4 = D.reshape(T, 4, H, N)
+        np.multiply(S4[:, 2], S4[:, 2], out=D4[:, 2])
+        np.subtract(1, D4[:, 2], out=D4[:, 2])
+        dTC = np.multiply(TC, TC, out=empty(TC.shape, dtype))  # tanh' at c_t
         np.subtract(1, dTC, out=dTC)
-        dS = empty(S.shape, S.dtype)
-        dh, dc = None, g_out[T]
+        GH = np.ascontiguousarray(g_out[:T * N * P].reshape(T, N, P).transpose(0, 2, 1))  # ∂/∂h_t from above
+        dS = empty(S.shape, dtype)
+        dS4 = dS.reshape(T, 4, H, N)
+        W_hhT = np.ascontiguousarray(W_hh.T)
+        dh, dc = None, np.ascontiguousarray(g_out[T * N * P:].reshape(N, H).T)
         for t in _steps(T, not reverse):
-            s, ds = S[t], dS[t]
-            i, f, g, o = s[:, :H], s[:, H:2 * H], s[:, 2 * H:3 * H], s[:, 3 * H:]
-            c_prev = c0._data if t == first else C[t + 1 if reverse else t - 1]
-            gh = g_out[t] if dh is None else g_out[t] + dh
-            np.multiply(gh, TC[t], out=ds[:, 3 * H:])   # ∂/∂o
-            gc = gh * o
+            i, f, g, o = S4[t]
+            di, df, dg, do = dS4[t]
+            c_prev = c0._data.T if t == first else C[t + 1 if reverse else t - 1]
+            gh = GH[t] if dh is None else np.add(GH[t], dh, out=GH[t])  # GH[t]: all of ∂/∂h_t, for dW_hr
+            gm = gh if w_hr is None else _dot(w_hr._data.T, gh)       # ∂/∂(o·tanh(c_t))
+            np.multiply(gm, TC[t], out=do)
+            gc = gm * o
             gc *= dTC[t]
             gc += dc                                      # ∂/∂c_t
-            np.multiply(gc, g, out=ds[:, :H])             # ∂/∂i
-            np.multiply(gc, c_prev, out=ds[:, H:2 * H])   # ∂/∂f
-            np.multiply(gc, i, out=ds[:, 2 * H:3 * H])    # ∂/∂g
-            dc = gc * f
-            ds *= D[t]                                    # through σ and tanh: ∂/∂pre-activations
-            dh = _dot(ds, W_hh) if t != first or h0.requires_grad else None
-        grads = _weight_grads(x, h0, w_ih, w_hh, b_ih, b_hh, dS, dS, out[:T], reverse)
-        return _with_states(grads, dh, dc if c0.requires_grad else None)
-    return result(out, _parents(x, (h0, c0), w_ih, w_hh, b_ih, b_hh), backward)
+            np.multiply(gc, g, out=di)
+            np.multiply(gc, c_prev, out=df)
+            np.multiply(gc, i, out=dg)
+            dc = np.multiply(gc, f, out=gc)
+            dS[t] *= D[t]                                 # through σ and tanh: ∂/∂pre-activations
+            dh = _dot(W_hhT, dS[t]) if t != first or h0.requires_grad else None
+        dS_rows = np.ascontiguousarray(dS.transpose(0, 2, 1))  # (T, N, 4H), the layout of _weight_grads
+        grads = _weight_grads(x, h0, w_ih, w_hh, b_ih, b_hh, dS_rows, dS_rows, hs, reverse)
+        grads = _with_states(grads, None if dh is None else dh.T, dc.T if c0.requires_grad else None)
+        if w_hr is not None:
+            grads.append(np.tensordot(GH, M, axes=([0, 2], [0, 2])) if w_hr.requires_grad else None)
+        return grads
+    parents = _parents(x, (h0, c0), w_ih, w_hh, b_ih, b_hh) + (() if w_hr is None else (w_hr,))
+    node = result(out, parents, backward)
+    return ops.reshape(node[:T * N * P], (T, N, P)), ops.reshape(node[T * N * P:], (N, H))
 
 
 def gru_layer(x: Tensor, h0: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None, b_hh: Tensor | None,
@@ -259,13 +285,18 @@ def gru_layer(x: Tensor, h0: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | 
 
 
 def _run_layer(mode: str, x: Tensor, states: Sequence[Tensor], weights: Sequence[Tensor | None],
-               reverse: bool) -> Tensor:
-    """The kernel of ``mode`` (RNN_TANH, RNN_RELU, LSTM, GRU) on one layer and direction."""
+               reverse: bool) -> tuple[Tensor, list[Tensor]]:
+    """The kernel of ``mode`` (RNN_TANH, RNN_RELU, LSTM, GRU) on one layer and direction: its outputs (T, N, ·) and
+    its final states (h_n and, for LSTM, c_n), each (N, ·)."""
+    last = 0 if reverse else -1  # the final state is the last step processed
     if mode == "LSTM":
-        return lstm_layer(x, *states, *weights, reverse=reverse)
+        hs, c_n = lstm_layer(x, *states, *weights, reverse=reverse)
+        return hs, [hs[last], c_n]
     if mode == "GRU":
-        return gru_layer(x, *states, *weights, reverse=reverse)
-    return rnn_layer(x, *states, *weights, nonlinearity="relu" if mode == "RNN_RELU" else "tanh", reverse=reverse)
+        y = gru_layer(x, *states, *weights, reverse=reverse)
+    else:
+        y = rnn_layer(x, *states, *weights, nonlinearity="relu" if mode == "RNN_RELU" else "tanh", reverse=reverse)
+    return y, [y[last]]
 
 
 # ------------------------------------------------------------------------------------------ modules
@@ -322,7 +353,8 @@ def _state(module: Module, name: str, value: Any, shape: tuple[int, ...], dtype:
 
 class RNNBase(Module):
     """The recurrent layers' common part: parameters ``weight_ih_l{k}``, ``weight_hh_l{k}``, ``bias_ih_l{k}``,
-    ``bias_hh_l{k}`` (``_reverse`` for the backward direction) of shapes (G·H, in), (G·H, H), (G·H,), (G·H,), and
+    ``bias_hh_l{k}`` (``_reverse`` for the backward direction) of shapes (G·H, in), (G·H, R), (G·H,), (G·H,), for an
+    LSTM with ``proj_size`` P > 0 also ``weight_hr_l{k}`` (P, H), where R = P if P else H is the size of h; and
     ``forward(input, hx) -> (output, h_n)`` exactly as PyTorch's (see ``forward``)."""
 
     def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
@@ -338,28 +370,42 @@ class RNNBase(Module):
         self.num_layers = _size(name, "num_layers", num_layers)
         if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout <= 1:
             raise ValueError(f"{name}: dropout must be a probability in [0, 1], got {dropout!r}")
-        if proj_size:
-            raise ValueError(f"{name}: proj_size={proj_size} (LSTM with projections) is not supported")
+        if isinstance(proj_size, bool) or not isinstance(proj_size, (int, np.integer)) or proj_size < 0:
+            raise ValueError(f"{name}: proj_size should be a positive integer or zero to disable projections, got "
+                             f"{proj_size!r}")
+        if proj_size >= hidden_size:
+            raise ValueError(f"{name}: proj_size has to be smaller than hidden_size, got proj_size={proj_size} and "
+                             f"hidden_size={hidden_size}")
+        if proj_size and mode != "LSTM":
+            raise ValueError(f"{name}: proj_size argument is only supported for LSTM, not RNN or GRU")
         if dropout > 0 and num_layers == 1:
             warnings.warn(f"{name}: dropout={dropout} and num_layers=1: dropout acts between layers, so it does "
                           f"nothing here", stacklevel=2)
         self.bias, self.batch_first, self.dropout = bool(bias), bool(batch_first), float(dropout)
-        self.bidirectional, self.proj_size = bool(bidirectional), 0
+        self.bidirectional, self.proj_size = bool(bidirectional), int(proj_size)
         dtype = np.dtype(dtype or get_default_dtype())
         directions = 2 if bidirectional else 1
         gates = _GATES[mode] * hidden_size
         self._flat_weights_names: list[str] = []
+        h_size = self._h_size
         for layer in range(num_layers):
-            layer_input = input_size if layer == 0 else hidden_size * directions
+            layer_input = input_size if layer == 0 else h_size * directions
             for direction in range(directions):
                 suffix = f"_l{layer}" + ("_reverse" if direction else "")
-                shapes = {"weight_ih": (gates, layer_input), "weight_hh": (gates, hidden_size)}
+                shapes = {"weight_ih": (gates, layer_input), "weight_hh": (gates, h_size)}
                 if bias:
                     shapes.update(bias_ih=(gates,), bias_hh=(gates,))
+                if proj_size:
+                    shapes["weight_hr"] = (proj_size, hidden_size)
                 for kind, shape in shapes.items():
                     setattr(self, kind + suffix, Parameter(np.empty(shape, dtype)))
                     self._flat_weights_names.append(kind + suffix)
         self.reset_parameters()
+
+    @property
+    def _h_size(self) -> int:
+        """The size of h: proj_size with projections, else hidden_size (c is always hidden_size)."""
+        return self.proj_size or self.hidden_size
 
     def reset_parameters(self) -> None:
         _uniform_init(self, self.hidden_size)
@@ -369,23 +415,25 @@ class RNNBase(Module):
 
     @property
     def all_weights(self) -> list[list[Parameter]]:
-        """Per layer and direction, [weight_ih, weight_hh, bias_ih, bias_hh] (without the biases if bias=False)."""
-        per = 4 if self.bias else 2
+        """Per layer and direction, [weight_ih, weight_hh, bias_ih, bias_hh] (without the biases if bias=False;
+        then weight_hr with projections)."""
+        per = (4 if self.bias else 2) + bool(self.proj_size)
         names = self._flat_weights_names
         return [[getattr(self, name) for name in names[k:k + per]] for k in range(0, len(names), per)]
 
     def _weights(self, layer: int, direction: int) -> tuple[Tensor | None, ...]:
-        """(W_ih, W_hh, b_ih, b_hh) of one layer and direction (the biases None without bias)."""
+        """(W_ih, W_hh, b_ih, b_hh) of one layer and direction (the biases None without bias), and W_hr with
+        projections."""
         suffix = f"_l{layer}" + ("_reverse" if direction else "")
-        if not self.bias:
-            return getattr(self, "weight_ih" + suffix), getattr(self, "weight_hh" + suffix), None, None
-        return tuple(getattr(self, kind + suffix) for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
+        kinds = ("weight_ih", "weight_hh", "bias_ih", "bias_hh") + (("weight_hr",) if self.proj_size else ())
+        return tuple(getattr(self, kind + suffix, None) for kind in kinds)
 
     def forward(self, input: Any, hx: Any = None) -> tuple[Tensor, Any]:
-        """input: (L, N, H_in), (N, L, H_in) if ``batch_first``, or unbatched (L, H_in); hx: (D·num_layers, N, H)
-        (unbatched (D·num_layers, H); for LSTM a pair (h_0, c_0)), zeros if None; D = 2 if bidirectional.
+        """input: (L, N, H_in), (N, L, H_in) if ``batch_first``, or unbatched (L, H_in); hx: (D·num_layers, N, R)
+        (unbatched (D·num_layers, R); for LSTM a pair (h_0, c_0), c_0 (D·num_layers, N, H)), zeros if None; D = 2 if
+        bidirectional; R = proj_size if given, else H.
 
-        Returns output (L, N, D·H) (batch_first: (N, L, D·H); unbatched: (L, D·H)), the last layer's h_t of every
+        Returns output (L, N, D·R) (batch_first: (N, L, D·R); unbatched: (L, D·R)), the last layer's h_t of every
         step (both directions concatenated), and h_n (for LSTM (h_n, c_n)) of hx's shape: the final state of every
         layer and direction. Dropout is applied to the outputs of every layer but the last, in training only.
         """
@@ -400,18 +448,16 @@ class RNNBase(Module):
         directions = 2 if self.bidirectional else 1
         count = self.num_layers * directions
         states = self._initial_states(hx, count, N, batched, dtype)
-        finals: list[list[Tensor]] = [[] for _ in states]  # per state kind, one Tensor (N, H) per layer·direction
+        finals: list[list[Tensor]] = [[] for _ in states]  # per state kind, one Tensor (N, ·) per layer·direction
         for layer in range(self.num_layers):
             outputs = []
             for direction in range(directions):
                 k = layer * directions + direction
-                out = _run_layer(self.mode, x, [kind[k] for kind in states], self._weights(layer, direction),
-                                 reverse=bool(direction))
-                last = 0 if direction else T - 1
-                outputs.append(out if self.mode != "LSTM" else out[:T])
-                finals[0].append(out[last])
-                if self.mode == "LSTM":
-                    finals[1].append(out[T])
+                out, last = _run_layer(self.mode, x, [kind[k] for kind in states], self._weights(layer, direction),
+                                       reverse=bool(direction))
+                outputs.append(out)
+                for kind, state in zip(finals, last):
+                    kind.append(state)
             x = outputs[0] if directions == 1 else ops.concatenate(outputs, axis=2)
             if self.dropout and self.training and layer < self.num_layers - 1:
                 x = F.dropout(x, self.dropout, True)
@@ -419,32 +465,37 @@ class RNNBase(Module):
             output = ops.reshape(x, (T, x._data.shape[2]))
         else:
             output = ops.transpose(x, 0, 1) if self.batch_first else x
-        shape = (count, N, self.hidden_size) if batched else (count, self.hidden_size)
-        h_n = [ops.reshape(ops.stack(kind, 0), shape) if count > 1 or not batched else
-               ops.reshape(kind[0], shape) for kind in finals]
+        h_n = [ops.reshape(ops.stack(kind, 0) if count > 1 else kind[0], (count, N, size) if batched else (count, size))
+               for kind, size in zip(finals, self._state_sizes)]
         return output, (tuple(h_n) if self.mode == "LSTM" else h_n[0])
 
     def _initial_states(self, hx: Any, count: int, N: int, batched: bool, dtype: np.dtype) -> list[list[Tensor]]:
-        """Per state kind (h; for LSTM h and c), the initial state (N, H) of each layer·direction."""
+        """Per state kind (h; for LSTM h and c), the initial state (N, ·) of each layer·direction."""
         kinds = ("h_0", "c_0") if self.mode == "LSTM" else ("h_0",)
         if hx is None:
-            return [[_wrap(np.zeros((N, self.hidden_size), dtype))] * count for _ in kinds]
+            return [[_wrap(np.zeros((N, size), dtype))] * count for size in self._state_sizes]
         if self.mode == "LSTM":
             if not isinstance(hx, (tuple, list)) or len(hx) != 2:
                 raise TypeError(f"{self!r}: hx must be a pair (h_0, c_0), got {type(hx).__name__}")
         else:
             hx = (hx,)
-        shape = (count, N, self.hidden_size) if batched else (count, self.hidden_size)
         states = []
-        for name, value in zip(kinds, hx):
-            value = _state(self, name, value, shape, dtype)
+        for name, value, size in zip(kinds, hx, self._state_sizes):
+            value = _state(self, name, value, (count, N, size) if batched else (count, size), dtype)
             if not batched:
-                value = ops.reshape(value, (count, 1, self.hidden_size))
+                value = ops.reshape(value, (count, 1, size))
             states.append([value[k] for k in range(count)] if count > 1 else [ops.reshape(value, (N, -1))])
         return states
 
+    @property
+    def _state_sizes(self) -> tuple[int, ...]:
+        """The sizes of the states: h's (and c's for LSTM)."""
+        return (self._h_size, self.hidden_size) if self.mode == "LSTM" else (self.hidden_size,)
+
     def extra_repr(self) -> str:
         text = f"{self.input_size}, {self.hidden_size}"
+        if self.proj_size:
+            text += f", proj_size={self.proj_size}"
         if self.num_layers != 1:
             text += f", num_layers={self.num_layers}"
         if not self.bias:
@@ -460,7 +511,7 @@ class RNNBase(Module):
     def get_config(self) -> dict[str, Any]:
         return {"input_size": self.input_size, "hidden_size": self.hidden_size, "num_layers": self.num_layers,
                 "bias": self.bias, "batch_first": self.batch_first, "dropout": self.dropout,
-                "bidirectional": self.bidirectional}
+                "bidirectional": self.bidirectional, **({"proj_size": self.proj_size} if self.proj_size else {})}
 
 
 class RNN(RNNBase):
@@ -546,10 +597,11 @@ class RNNCellBase(Module):
         else:
             states = [_state(self, "hx", hx, shape, dtype)]
         states = [s if batched else ops.reshape(s, (1, self.hidden_size)) for s in states]
-        out = _run_layer(self.mode, x, states, (self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh), False)
+        _, last = _run_layer(self.mode, x, states, (self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh),
+                             False)
         if self.mode == "LSTM":
-            return ops.reshape(out[0], shape), ops.reshape(out[1], shape)
-        return ops.reshape(out, shape)
+            return ops.reshape(last[0], shape), ops.reshape(last[1], shape)
+        return ops.reshape(last[0], shape)
 
     def extra_repr(self) -> str:
         text = f"{self.input_size}, {self.hidden_size}"

@@ -56,6 +56,9 @@ class _TransformerLayer(Module):
                  layer_norm_eps: float, batch_first: bool, norm_first: bool, bias: bool, dtype: Any,
                  cross_attention: bool) -> None:
         super().__init__()
+        self._config = dict(d_model=d_model, nhead=nhead, dim_feedforward=dim_feedforward, dropout=dropout,
+                            activation=activation, layer_norm_eps=layer_norm_eps, batch_first=batch_first,
+                            norm_first=norm_first, bias=bias)  # for gn.save (a callable activation is no data)
         attention = dict(dropout=dropout, bias=bias, batch_first=batch_first, dtype=dtype)
         self.self_attn = MultiheadAttention(d_model, nhead, **attention)
         if cross_attention:
@@ -72,16 +75,7 @@ class _TransformerLayer(Module):
         self.activation = _activation(activation)
 
     def get_config(self) -> dict[str, Any]:
-        """The constructor's arguments; an activation that is a plain function (not "relu", "gelu" or a module)
-        cannot be recorded."""
-        act = self.activation
-        if not isinstance(act, (Activation, Module)):
-            raise TypeError(f"{type(self).__name__}'s activation {act!r} is a function, not JSON data or a module")
-        return {"d_model": self.linear1.in_features, "nhead": self.self_attn.num_heads,
-                "dim_feedforward": self.linear1.out_features, "dropout": self.dropout.p,
-                "activation": act.name if isinstance(act, Activation) else act, "layer_norm_eps": self.norm1.eps,
-                "batch_first": self.self_attn.batch_first, "norm_first": self.norm_first,
-                "bias": self.linear1.bias is not None}
+        return dict(self._config)
 
     def _sa(self, x: Tensor, mask: Any, key_padding_mask: Any, is_causal: bool) -> Tensor:
         """The self-attention block (before its residual connection)."""
@@ -169,7 +163,7 @@ class TransformerEncoder(Module):
         self.norm = norm
 
     def get_config(self) -> dict[str, Any]:
-        return {"encoder_layer": self.layers[0], "num_layers": self.num_layers, "norm": self.norm}
+        return dict(encoder_layer=self.layers[0], num_layers=self.num_layers, norm=self.norm)
 
     def forward(self, src: Any, mask: Any = None, src_key_padding_mask: Any = None,
                 is_causal: bool | None = None) -> Tensor:
@@ -190,7 +184,7 @@ class TransformerDecoder(Module):
         self.norm = norm
 
     def get_config(self) -> dict[str, Any]:
-        return {"decoder_layer": self.layers[0], "num_layers": self.num_layers, "norm": self.norm}
+        return dict(decoder_layer=self.layers[0], num_layers=self.num_layers, norm=self.norm)
 
     def forward(self, tgt: Any, memory: Any, tgt_mask: Any = None, memory_mask: Any = None,
                 tgt_key_padding_mask: Any = None, memory_key_padding_mask: Any = None,
@@ -228,6 +222,11 @@ class Transformer(Module):
             if param._data.ndim > 1:
                 init.xavier_uniform_(param)
 
+    def get_config(self) -> dict[str, Any]:
+        """The encoder and decoder as built (rebuilt from their own configs; gn.load then fills the weights)."""
+        return dict(d_model=self.d_model, nhead=self.nhead, batch_first=self.batch_first,
+                    custom_encoder=self.encoder, custom_decoder=self.decoder)
+
     def forward(self, src: Any, tgt: Any, src_mask: Any = None, tgt_mask: Any = None, memory_mask: Any = None,
                 src_key_padding_mask: Any = None, tgt_key_padding_mask: Any = None,
                 memory_key_padding_mask: Any = None, src_is_causal: bool | None = None,
@@ -246,11 +245,6 @@ class Transformer(Module):
                             tgt_key_padding_mask=tgt_key_padding_mask,
                             memory_key_padding_mask=memory_key_padding_mask, tgt_is_causal=tgt_is_causal,
                             memory_is_causal=memory_is_causal)
-
-    def get_config(self) -> dict[str, Any]:
-        """The encoder and the decoder as modules of their own (``custom_encoder``, ``custom_decoder``)."""
-        return {"d_model": self.d_model, "nhead": self.nhead, "custom_encoder": self.encoder,
-                "custom_decoder": self.decoder, "batch_first": self.batch_first}
 
     @staticmethod
     def generate_square_subsequent_mask(sz: int, device: Any = None, dtype: Any = None) -> Tensor:

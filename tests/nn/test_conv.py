@@ -40,6 +40,49 @@ def test_conv2d_matches_torch(seed, check_layer):
     check_layer(gn.nn.Conv2d(**args), torch.nn.Conv2d(**args), x, seed=seed)
 
 
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+@pytest.mark.parametrize("dims", [1, 2])
+@pytest.mark.parametrize("padding", [1, 2, "same"])
+def test_padding_modes_match_torch(mode, dims, padding, check_layer):
+    """padding_mode pads the input by ``padding`` (for "same" the odd one after) before a valid convolution."""
+    args = dict(in_channels=2, out_channels=3, kernel_size=(3, 4)[:dims] if padding == "same" else 3,
+                padding=padding if dims == 2 or padding == "same" or padding == 1 else (padding,), padding_mode=mode,
+                dilation=1 if padding == "same" else 2)
+    assert repr(getattr(gn.nn, f"Conv{dims}d")(**args)) == repr(getattr(torch.nn, f"Conv{dims}d")(**args))
+    x = np.random.default_rng(dims).standard_normal((2, 2) + (5, 6)[:dims])
+    for batch in (x, x[0]):  # batched, unbatched
+        check_layer(getattr(gn.nn, f"Conv{dims}d")(**args), getattr(torch.nn, f"Conv{dims}d")(**args), batch)
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+@pytest.mark.parametrize("pad, shape", [((1, 2), (2, 4)), ((2, 0, 1, 3), (1, 2, 4, 5)), ((0, 1, 2, 1, 1, 0), (2, 3, 3, 4)),
+                                        ((3, 1), (1, 2, 4))])
+def test_pad_modes_match_torch(mode, pad, shape, numerical_grad):
+    x = np.random.default_rng(len(pad)).standard_normal(shape)
+    xg, xt = gn.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out, expected = F.pad(xg, pad, mode=mode), torch.nn.functional.pad(xt, pad, mode=mode)
+    np.testing.assert_allclose(out._data, expected.detach().numpy(), atol=1e-12)
+    w = np.random.default_rng(0).standard_normal(out.shape)
+    (out * gn.tensor(w)).sum().backward()
+    (expected * torch.tensor(w)).sum().backward()
+    np.testing.assert_allclose(xg.grad._data, xt.grad.numpy(), atol=1e-12)
+    objective = lambda a: float((F.pad(gn.tensor(a), pad, mode=mode)._data * w).sum())  # noqa: E731
+    np.testing.assert_allclose(xg.grad._data, numerical_grad(objective, x.copy())[0], atol=1e-6)
+
+
+def test_pad_mode_errors_as_torch():
+    x = gn.tensor(np.zeros((1, 1, 3, 3)))
+    with pytest.raises(ValueError, match=r"padding \(3, 3\) at dimension 3 of input \[1, 1, 3, 3\]"):
+        F.pad(x, (3, 3, 0, 0), mode="reflect")
+    with pytest.raises(ValueError, match="wrapping around more than once"):
+        F.pad(x, (4, 0, 0, 0), mode="circular")
+    with pytest.raises(NotImplementedError, match="padding size 2 is not supported for 4D input"):
+        F.pad(x, (1, 1), mode="replicate")
+    with pytest.raises(NotImplementedError, match="unrecognised padding mode 'foo'"):
+        F.pad(x, (1, 1), mode="foo")
+    np.testing.assert_array_equal(F.pad(gn.tensor(np.arange(3.0)[None]), (-1, 1), mode="reflect")._data, [[1, 2, 1]])
+
+
 @pytest.mark.parametrize("seed", range(3))
 def test_conv2d_gradients_match_finite_differences(seed, check_layer, numerical_grad):
     args, shape = random_conv2d(100 + seed)
@@ -204,8 +247,14 @@ def test_bad_arguments():
         gn.nn.Conv2d(1, 1, 0)
     with pytest.raises(ValueError, match="smaller than the kernel"):
         gn.nn.Conv2d(1, 1, 5)(gn.tensor(np.zeros((1, 1, 3, 3), np.float32)))
-    with pytest.raises(NotImplementedError, match="reflect"):
-        gn.nn.Conv2d(1, 1, 3, padding_mode="reflect")
+    with pytest.raises(ValueError, match="padding_mode must be one of"):
+        gn.nn.Conv2d(1, 1, 3, padding_mode="mirror")
+    with pytest.raises(ValueError, match='only "zeros" padding mode'):
+        gn.nn.ConvTranspose2d(1, 1, 3, padding_mode="reflect")
+    with pytest.raises(ValueError, match="padding size should be less than the corresponding input dimension"):
+        gn.nn.Conv2d(1, 1, 3, padding=3, padding_mode="reflect")(gn.tensor(np.zeros((1, 1, 3, 3))))
+    with pytest.raises(ValueError, match=r"expects input of shape \(N, C, H, W\)"):
+        gn.nn.Conv2d(1, 1, 3, padding=1, padding_mode="circular")(gn.tensor(np.zeros((3, 3))))
     with pytest.raises(ValueError, match="output_padding"):
         F.conv_transpose2d(gn.tensor(np.zeros((1, 1, 3, 3))), gn.tensor(np.zeros((1, 1, 3, 3))), stride=2,
                            output_padding=2)

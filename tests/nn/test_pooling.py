@@ -98,6 +98,27 @@ def test_upsample_nearest_matches_torch(args, check_layer):
     check_layer(gn.nn.Upsample(**args), torch.nn.Upsample(**args), x)
 
 
+@pytest.mark.parametrize("align_corners", [False, True, None])
+@pytest.mark.parametrize("args", [dict(scale_factor=2), dict(scale_factor=(1.5, 0.6)), dict(size=(7, 3)),
+                                  dict(size=(1, 9)), dict(scale_factor=2.5, recompute_scale_factor=True),
+                                  dict(size=(4, 5))])
+def test_upsample_bilinear_matches_torch(args, align_corners, check_layer):
+    x = np.random.default_rng(0).standard_normal((2, 3, 4, 5))
+    args = dict(args, mode="bilinear", align_corners=align_corners)
+    check_layer(gn.nn.Upsample(**args), torch.nn.Upsample(**args), x)
+
+
+@pytest.mark.parametrize("align_corners", [False, True])
+def test_interpolate_linear_and_finite_differences(align_corners, check):
+    for kwargs in (dict(scale_factor=2.5), dict(size=4), dict(size=1)):
+        check([(2, 3, 5)], lambda x: torch.nn.functional.interpolate(x, mode="linear", align_corners=align_corners,
+                                                                      **kwargs),
+              lambda x: F.interpolate(x, mode="linear", align_corners=align_corners, **kwargs))
+    check([(1, 2, 3, 4)], lambda x: torch.nn.functional.interpolate(x, size=(5, 2), mode="bilinear",
+                                                                    align_corners=align_corners),
+          lambda x: F.interpolate(x, size=(5, 2), mode="bilinear", align_corners=align_corners))
+
+
 def test_interpolate_1d_and_finite_differences(check):
     check([(2, 3, 5)], lambda x: torch.nn.functional.interpolate(x, scale_factor=3),
           lambda x: F.interpolate(x, scale_factor=3))
@@ -120,8 +141,14 @@ def test_errors():
         gn.nn.AvgPool2d(5)(gn.tensor(np.zeros((1, 1, 4, 4))))
     with pytest.raises(ValueError, match="kernel_size"):
         gn.nn.MaxPool2d(0)
-    with pytest.raises(NotImplementedError, match="bilinear"):
-        gn.nn.Upsample(scale_factor=2, mode="bilinear")
+    with pytest.raises(NotImplementedError, match="bicubic"):
+        gn.nn.Upsample(scale_factor=2, mode="bicubic")
+    with pytest.raises(NotImplementedError, match="got 3D input, but bilinear mode needs 4D input"):
+        F.interpolate(gn.tensor(np.zeros((1, 1, 4))), scale_factor=2, mode="bilinear")
+    with pytest.raises(NotImplementedError, match="got 4D input, but linear mode needs 3D input"):
+        F.interpolate(gn.tensor(np.zeros((1, 1, 4, 4))), scale_factor=2, mode="linear")
+    with pytest.raises(ValueError, match="align_corners"):
+        F.interpolate(gn.tensor(np.zeros((1, 1, 4, 4))), scale_factor=2, align_corners=True)
     with pytest.raises(ValueError, match="exactly one of size and scale_factor"):
         F.interpolate(gn.tensor(np.zeros((1, 1, 4, 4))))
 

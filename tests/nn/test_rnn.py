@@ -48,6 +48,28 @@ def test_layers_match_torch_over_random_configurations(seed, check_module):
     assert outs[0].shape[-1] == directions * c["hidden_size"]
 
 
+@pytest.mark.parametrize("seed", range(8))
+def test_lstm_with_projections_matches_torch(seed, check_module):
+    """proj_size: h_t = (o·tanh c_t)·W_hrᵀ of size P, weight_hr_l{k} (P, H), weight_hh (4H, P), layers > 0 fed
+    D·P features; output (…, D·P), h_n (D·layers, N, P), c_n (D·layers, N, H), as torch."""
+    rng = np.random.default_rng(seed)
+    H = int(rng.integers(2, 6))
+    P, layers, bidirectional = int(rng.integers(1, H)), int(rng.integers(1, 3)), bool(seed % 2)
+    batch_first, bias, unbatched, with_state = bool(seed & 2), seed != 5, seed == 6, seed in (1, 3, 6)
+    model, reference = make("LSTM", 3, H, layers, bias=bias, batch_first=batch_first, bidirectional=bidirectional,
+                            proj_size=P)
+    assert [n for n, _ in model.named_parameters()] == [n for n, _ in reference.named_parameters()]
+    T, N, D = int(rng.integers(1, 5)), 2, 2 if bidirectional else 1
+    x = rng.uniform(-1.5, 1.5, (T, 3) if unbatched else (N, T, 3) if batch_first else (T, N, 3))
+    args = [x]
+    if with_state:
+        lead = (D * layers,) if unbatched else (D * layers, N)
+        args.append((rng.uniform(-1, 1, lead + (P,)), rng.uniform(-1, 1, lead + (H,))))
+    output, h_n, c_n = check_module(model, reference, args, seed=seed)
+    assert output.shape[-1] == D * P and h_n.shape[-1] == P and c_n.shape[-1] == H
+    assert repr(model) == repr(reference)
+
+
 @pytest.mark.parametrize("mode", LAYERS)
 @pytest.mark.parametrize("unbatched", [False, True])
 @pytest.mark.parametrize("with_state", [False, True])
@@ -206,8 +228,12 @@ def test_bad_shapes_and_states_are_named():
         lstm(x, gn.tensor(np.zeros((2, 2, 4))))
     with pytest.raises(ValueError, match="nonlinearity"):
         gn.nn.RNN(3, 4, nonlinearity="sigmoid")
-    with pytest.raises(ValueError, match="proj_size"):
-        gn.nn.LSTM(3, 4, proj_size=2)
+    with pytest.raises(ValueError, match="proj_size has to be smaller than hidden_size"):
+        gn.nn.LSTM(3, 4, proj_size=4)
+    with pytest.raises(ValueError, match="proj_size should be a positive integer or zero"):
+        gn.nn.LSTM(3, 4, proj_size=-1)
+    with pytest.raises(ValueError, match=r"expected h_0 of shape \(2, 2, 2\), got \(2, 2, 4\)"):
+        gn.nn.LSTM(3, 4, 2, proj_size=2)(x, (gn.tensor(np.zeros((2, 2, 4))), gn.tensor(np.zeros((2, 2, 4)))))
     with pytest.raises(ValueError, match="hidden_size"):
         gn.nn.GRU(3, 0)
 
