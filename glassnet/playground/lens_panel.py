@@ -38,7 +38,8 @@ FULL_EPOCHS = 10  # the gradient flow records every epoch up to here, then every
 MAX_RECORDS = 200  # recorded epochs kept (gradient flow and trajectory): beyond, every other one is dropped
 MAX_CURVE = 50_000  # epochs of train/test loss kept for the diagnosis: beyond, the oldest half is dropped
 HISTOGRAM_BINS = 30
-LR_FIND = {"start_lr": LEARNING_RATES[0], "end_lr": LEARNING_RATES[-1], "num_iter": 100}
+LR_FIND = {"start_lr": LEARNING_RATES[0], "end_lr": LEARNING_RATES[-1], "num_iter": 100}  # the playground's rates
+LR_FIND_BATCH = 256  # the finder's mini-batch: the playground's (1–30 points) make its 100 losses too noisy
 KEY_NAMES = {"learningRate": "learning rate", "networkShape": "hidden layers", "activation": "activation",
              "regularization": "regularization", "regularizationRate": "regularization rate"}
 
@@ -114,7 +115,8 @@ class Lens:
             self._rewind(run.epoch)
         self._position = position
         if self._open_epoch == run.epoch:
-            self.flow.on_batch_end(index, {})
+            with np.errstate(all="ignore"):  # a diverging run's norms overflow: recorded as they are
+                self.flow.on_batch_end(index, {})
 
     def epoch_end(self, session: Session) -> None:
         """After each epoch (the session's metrics are this epoch's)."""
@@ -236,7 +238,10 @@ class Lens:
         the report itself under "report" for the diagnosis."""
         if not _finite_weights(session.run.model):
             return [{"error": "the weights are no longer finite numbers (training diverged)"}]
-        report = lens.saturation(session.run.model, session.setup.train_x, bins=HISTOGRAM_BINS)
+        try:
+            report = lens.saturation(session.run.model, session.setup.train_x, bins=HISTOGRAM_BINS)
+        except ValueError as error:  # numpy cannot bin values too large for their spread (a saturated net)
+            return [{"error": f"the histograms cannot be drawn: {error}"}]
         names = layer_names(len(report))
         layers = [{"name": shown, "activation": layer.activation,
                    "z": {"counts": layer.z_counts.tolist(), "edges": _floats(layer.z_bins)},
@@ -273,7 +278,8 @@ class Lens:
         result = lens.lr_find(run.model, setup.train_x, setup.train_t, setup.loss_fn,
                               optimizer=lambda params: factory(params, lr=LR_FIND["start_lr"],
                                                                **setup.optimizer_options),
-                              batch_size=setup.batch_size, seed=session.state["seed"], **LR_FIND)
+                              batch_size=min(len(setup.train_points), LR_FIND_BATCH), seed=session.state["seed"],
+                              **LR_FIND)
         rate = min(LEARNING_RATES, key=lambda r: abs(math.log10(r) - math.log10(result.suggestion)))
         return {"type": "lr_find", "network": session.network, "lrs": _floats(result.lrs),
                 "losses": _floats(result.losses), "smoothed": _floats(result.smoothed),
