@@ -44,10 +44,14 @@ KEY_NAMES = {"learningRate": "learning rate", "networkShape": "hidden layers", "
              "regularization": "regularization", "regularizationRate": "regularization rate"}
 
 
-def _floats(array_: Any) -> Any:
-    from .session import _floats as encode  # session imports this module: its encoder is taken at call time
-
-    return encode(array_)
+def _floats(values: Any) -> Any:
+    """An array as nested lists of floats with 6 significant digits (gradient norms of a vanishing net are 1e-7 and
+    less: decimals would make them 0); NaN and infinity become null."""
+    array_ = np.asarray(values, dtype=np.float64)
+    if array_.ndim == 0:
+        return _number(float(f"{array_:.6g}"))
+    return [_floats(row) for row in array_] if array_.ndim > 1 else \
+        [float(f"{v:.6g}") if math.isfinite(v) else None for v in array_.tolist()]
 
 
 def _number(value: float) -> float | None:
@@ -141,8 +145,9 @@ class Lens:
         self.flow.trajectory[1:] = [self.flow.trajectory[i + 1] for i in keep]  # [0]: the initial weights
         self.stride *= 2
 
-    def _rewind(self, epoch: int) -> None:
-        """Forget what was recorded after `epoch` epochs (the run is back there)."""
+    def _rewind(self, epoch: int, at_epoch_start: bool = False) -> None:
+        """Forget what was recorded after `epoch` epochs (the run is back there; `at_epoch_start`: at the start of
+        its next epoch, which is then recorded as usual)."""
         count = sum(1 for e in self.epochs if e <= epoch)
         del self.epochs[count:]
         for records in (*self.flow.grad_norms.values(), *self.flow.update_ratios.values()):
@@ -151,9 +156,12 @@ class Lens:
         kept = max(epoch + 1 - self.curve_start, 1)
         for values in self.curves.values():
             del values[kept:]
-        self._open_epoch = None
         self._position = -1
         self._key = None
+        if at_epoch_start:
+            self._begin_epoch(epoch)
+        else:
+            self._open_epoch = None  # the epoch under way is not recorded (its first steps were undone)
 
     def runs_done(self, reply: Mapping[str, Any]) -> None:
         """run_many's results (a `runs` reply of this network's setup), for the local-minimum diagnosis."""
@@ -170,6 +178,8 @@ class Lens:
         """The open panels' data for the frame being made, or None if not due (or unchanged since sent)."""
         if not self.open or self.run is not session.run:
             return None
+        if self.curve_start + len(self.curves["loss"]) - 1 > session.run.epoch:
+            self._rewind(session.run.epoch, session.run.cursor == 0)  # a pause went back to the frame shown
         live = session.busy
         now = time.perf_counter()
         if live and now - self._last_live < max(LIVE_INTERVAL_S, self._cost / LIVE_SHARE):
