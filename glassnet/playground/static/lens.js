@@ -288,7 +288,7 @@ function renderDiagnosis(D) {
       b.className = "basic-button experiment";
       b.id = `experiment-${k}`;
       b.textContent = f.experiment.label;
-      b.setAttribute("aria-label", `${f.experiment.label} (an experiment for: ${f.title})`);
+      b.title = `An experiment for: ${f.title}`;
       b.addEventListener("click", () => runExperiment(f.experiment));
       li.appendChild(b);
     }
@@ -341,5 +341,5 @@ function drawLrFind(msg) {
   ctx.fillText(fmt(lo, 2), m.l - 4, h - m.b);
   ctx.textAlign = "center";
   for (let p = Math.ceil(x0); p <= Math.floor(x1); p++) ctx.fillText(`1e${p}`, X(10 ** p), h - 6);
-  canvas.setAttribute("aria-label", `Loss against learning rate (log scale) from ${fmt(msg.lrs[0])} to ${fmt(msg.lrs[msg.lrs.length - 1])}; steepest descent at ${fmt(msg.suggestion, 2)}`);
+  canvas.setAttribute("aria-label", `Range test: the loss against the step size η (log scale) from ${fmt(msg.lrs[0])} to ${fmt(msg.lrs[msg.lrs.length - 1])}; steepest descent at η = ${fmt(msg.suggestion, 2)}`);
 }
