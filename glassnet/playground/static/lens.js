@@ -24,6 +24,14 @@ export function buildLens() {
   $("lr-find-use").addEventListener("click", () => {
     if (lens.lr) setState({ learningRate: lens.lr.rate });
   });
+  let resizeTimer;
+  window.addEventListener("resize", () => {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(() => { // the canvases take their new size: draw the last data again
+      if (lens.data) onLens(lens.data);
+      if (lens.lr) drawLrFind(lens.lr);
+    }, 150);
+  });
   clearLens();
 }
 
@@ -152,19 +160,26 @@ function drawLandscape(L, data) {
 
 // ---------------------------------------------------------------------------------------------- gradient flow
 
+/** A chart's two axes, left and bottom, inside the margins m. */
+function axes(ctx, m, w, h) {
+  ctx.strokeStyle = "#bbb";
+  ctx.lineWidth = 1;
+  ctx.beginPath();
+  ctx.moveTo(m.l, m.t);
+  ctx.lineTo(m.l, h - m.b);
+  ctx.lineTo(w - m.r, h - m.b);
+  ctx.stroke();
+}
+
 /** One log-scale chart of a value per layer over the recorded epochs. */
 function logChart(canvas, epochs, layers, key, title) {
   const { ctx, w, h } = setupCanvas(canvas);
   const m = { l: 46, r: 10, t: 24, b: 20 };
   ctx.font = "11px sans-serif";
   ctx.fillStyle = "#333";
+  ctx.textAlign = "left"; // the context keeps the last drawing's settings
   ctx.fillText(title, m.l, 11);
-  ctx.strokeStyle = "#bbb";
-  ctx.beginPath();
-  ctx.moveTo(m.l, m.t);
-  ctx.lineTo(m.l, h - m.b);
-  ctx.lineTo(w - m.r, h - m.b);
-  ctx.stroke();
+  axes(ctx, m, w, h);
   const values = layers.flatMap((l) => l[key]).filter((v) => v != null && v > 0);
   if (!epochs.length || !values.length) return;
   let lo = Math.floor(Math.log10(Math.min(...values))), hi = Math.ceil(Math.log10(Math.max(...values)));
@@ -316,12 +331,7 @@ function drawLrFind(msg) {
   const lo = Math.min(...ys), hi = Math.min(Math.max(...ys), 4 * lo + 1e-9);
   const X = (v) => m.l + ((lx(v) - x0) / (x1 - x0 || 1)) * (w - m.l - m.r);
   const Y = (v) => h - m.b - ((Math.min(v, hi) - lo) / (hi - lo || 1)) * (h - m.t - m.b);
-  ctx.strokeStyle = "#bbb";
-  ctx.beginPath();
-  ctx.moveTo(m.l, m.t);
-  ctx.lineTo(m.l, h - m.b);
-  ctx.lineTo(w - m.r, h - m.b);
-  ctx.stroke();
+  axes(ctx, m, w, h);
   ctx.strokeStyle = "#0877bd";
   ctx.lineWidth = 1.5;
   ctx.beginPath();
