@@ -229,3 +229,26 @@ def test_each_diagnosis_lesson_shows_its_finding(lesson: str, epochs: int, kind:
     assert kind in [f["kind"] for f in findings], findings
     if kind != "ideal_fit":
         assert next(f for f in findings if f["kind"] == kind)["experiment"]["label"]
+
+
+def test_long_runs_keep_a_bounded_thinned_record(monkeypatch: Any) -> None:
+    from glassnet.playground import lens_panel
+
+    monkeypatch.setattr(lens_panel, "FULL_EPOCHS", 2)
+    monkeypatch.setattr(lens_panel, "MAX_RECORDS", 6)
+    monkeypatch.setattr(lens_panel, "MAX_CURVE", 40)
+    session = Session(seed=1)
+    session.set({"networkShape": [2]})
+    session.handle({"type": "lens", "open": ["gradients", "landscape", "diagnosis"]})
+    session.train_epochs(60)
+    data = lens_of(session)
+    epochs = data["gradients"]["epochs"]
+    assert len(epochs) <= 6 and epochs == sorted(epochs) and epochs[-1] >= 40  # recorded 8, then 16 apart
+    assert all(len(layer["gradNorm"]) == len(layer["updateRatio"]) == len(epochs)
+               for layer in data["gradients"]["layers"])
+    assert data["landscape"]["pathEpochs"] == [0] + epochs and len(data["landscape"]["path"]) == len(epochs) + 1
+    flow = session.lens.flow
+    assert [np.array_equal(a["0.weight"], b["0.weight"]) for a, b in zip(flow.trajectory, flow.trajectory[1:])] \
+        == [False] * len(epochs)  # one snapshot per recorded epoch, all different
+    assert len(session.lens.curves["loss"]) <= 40 and session.lens.curve_start > 0
+    assert "counted from epoch" in data["diagnosis"]["note"]
