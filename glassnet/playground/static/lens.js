@@ -271,12 +271,12 @@ function renderSaturation(layers) {
     histogram($(`sat-a-${k}`), l.a, "#0877bd");
     $(`sat-z-${k}`).setAttribute("aria-label", `${l.name}: histogram of the weighted sums z, from ${fmt(l.z.edges[0], 3)} to ${fmt(l.z.edges[l.z.edges.length - 1], 3)}`);
     $(`sat-a-${k}`).setAttribute("aria-label", `${l.name}: histogram of the activations a`);
-    $(`sat-act-${k}`).textContent = `${l.activation || "linear"}: z (grey) and a (blue)`;
+    $(`sat-act-${k}`).textContent = `${l.activation || "no activation"}: z (grey) and a (blue)`;
     let share = "";
     if (l.activation === "relu") share = `dead ReLUs: ${pct(l.deadUnits)} of the units (z ≤ 0 for every point); ${pct(l.saturatedValues)} of the values are 0`;
     else if (l.activation === "tanh" || l.activation === "sigmoid")
       share = `saturated: ${pct(l.saturatedUnits)} of the units, ${pct(l.saturatedValues)} of the values (slope < 1% of its maximum)`;
-    else share = "linear: never saturates";
+    else share = "no activation here (a = z, or logits the loss turns into probabilities): nothing saturates";
     $(`sat-share-${k}`).textContent = share;
   });
 }
