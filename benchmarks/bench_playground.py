@@ -229,9 +229,9 @@ def measure_net(name: str, changes: dict, args: argparse.Namespace, kinds: list[
         runs = [(session_rate(changes, args.seconds), session_rate(changes, args.seconds, LENS_PANELS))
                 for _ in range(args.repeats)]
         closed, opened = (statistics.median(run[i]["epochs_per_s"] for run in runs) for i in (0, 1))
+        pairs = [(round(a["epochs_per_s"]), round(b["epochs_per_s"])) for a, b in runs]
         print(f"{name:8s} lens     epochs/s with every lens panel open {opened:.4g}, all closed {closed:.4g}: "
-              f"{opened / closed:.2f}x (runs: {[(round(a['epochs_per_s']), round(b['epochs_per_s'])) for a, b in runs]})",
-              flush=True)
+              f"{opened / closed:.2f}x (runs, closed and open: {pairs})", flush=True)
     for kind, measure in (("session", session_rate), ("page", page_rate)):
         if kind not in kinds:
             continue

@@ -21,7 +21,7 @@ import numpy as np
 
 from glassnet import lens, optim
 
-from .state import LEARNING_RATES, SCHEMA, State, limits, validate
+from .state import LEARNING_RATES, MAX_RUNS, REGULARIZATION_RATES, SCHEMA, State, validate
 
 if TYPE_CHECKING:
     from .session import Run, Session
@@ -41,7 +41,8 @@ HISTOGRAM_BINS = 30
 LR_FIND = {"start_lr": LEARNING_RATES[0], "end_lr": LEARNING_RATES[-1], "num_iter": 100}  # the playground's rates
 LR_FIND_BATCH = 256  # the finder's mini-batch: the playground's (1–30 points) make its 100 losses too noisy
 KEY_NAMES = {"learningRate": "learning rate", "networkShape": "hidden layers", "activation": "activation",
-             "regularization": "regularization", "regularizationRate": "regularization rate"}
+             "regularization": "regularization", "regularizationRate": "regularization rate",
+             "xSquared": "feature X1²", "ySquared": "feature X2²"}
 
 
 def _floats(values: Any) -> Any:
@@ -85,9 +86,8 @@ class Lens:
         self.flow.on_train_begin()
         self.epochs: list[int] = []  # the epoch count at the end of each recorded epoch
         self.stride = FULL_EPOCHS
-        self.curve_start = run.epoch  # the epoch of the curves' first value
+        self.curve_start = run.epoch + 1  # the epoch of the curves' first value (diagnose counts epochs from 1)
         self.curves = {"loss": array("d"), "val_loss": array("d")}
-        self._append_losses(session)
         self.runs: list[float] | None = None  # final training losses of run_many's restarts
         self._position = -1  # the last mini-batch trained (epoch · batches + index)
         self._open_epoch: int | None = None
@@ -153,7 +153,7 @@ class Lens:
         for records in (*self.flow.grad_norms.values(), *self.flow.update_ratios.values()):
             del records[count:]
         del self.flow.trajectory[count + 1:]
-        kept = max(epoch + 1 - self.curve_start, 1)
+        kept = max(epoch + 1 - self.curve_start, 0)
         for values in self.curves.values():
             del values[kept:]
         self._position = -1
@@ -164,8 +164,9 @@ class Lens:
             self._open_epoch = None  # the epoch under way is not recorded (its first steps were undone)
 
     def runs_done(self, reply: Mapping[str, Any]) -> None:
-        """run_many's results (a `runs` reply of this network's setup), for the local-minimum diagnosis."""
-        self.runs = [math.nan if r["trainLoss"] is None else r["trainLoss"] for r in reply["runs"]]
+        """run_many's results (a `runs` reply of this network's setup), for the local-minimum diagnosis: their test
+        losses, which `diagnose` compares with this run's last test (validation) loss."""
+        self.runs = [math.nan if r["testLoss"] is None else r["testLoss"] for r in reply["runs"]]
         self._key = None
 
     # ------------------------------------------------------------------------------------------ commands
@@ -260,19 +261,24 @@ class Lens:
                    "saturatedValues": _number(layer.saturated_values)} for shown, layer in zip(names, report)]
         return {"layers": layers, "report": report}
 
-    def history(self) -> dict[str, list[float]]:
-        """The run's per-epoch losses as `lens.diagnose` reads them (index 0 = epoch `curve_start`)."""
-        return {key: values.tolist() for key, values in self.curves.items()}
+    def history(self) -> Any:
+        """The run's per-epoch losses as `lens.diagnose` reads them (index 0 = epoch `curve_start`); when the loss
+        is no longer finite, with the reason a Trainer's history gives (so that one epoch is enough)."""
+        curves = {key: values.tolist() for key, values in self.curves.items()}
+        if curves["loss"] and not math.isfinite(curves["loss"][-1]):
+            return SimpleNamespace(history=curves, stop_reason="the loss is NaN: training diverged")
+        return curves
 
     def _diagnosis(self, session: Session, saturation: Any) -> dict[str, Any]:
         state = session.state
-        if len(self.curves["loss"]) < 2 and session._metrics["trainLoss"] is not None:
+        losses = self.curves["loss"]
+        if len(losses) < 2 and (not losses or math.isfinite(losses[-1])):
             return {"findings": [], "note": "Train for a few epochs: the diagnosis reads the loss curves."}
         report = saturation["report"] if isinstance(saturation, dict) else None
         flow = self.flow if self.epochs else None
-        findings = lens.diagnose(self.history(), gradient_flow=flow, saturation_report=report, restart_losses=self.runs,
-                                 patience=state["patience"])
-        note = None if self.curve_start == 0 else (f"epochs counted from epoch {self.curve_start}, the oldest "
+        findings = lens.diagnose(self.history(), gradient_flow=flow, saturation_report=report,
+                                 restart_losses=self.runs, settings=state, patience=state["patience"])
+        note = None if self.curve_start == 1 else (f"epochs counted from epoch {self.curve_start}, the oldest "
                                                    f"the diagnosis keeps")
         return {"findings": [finding_message(f, state) for f in findings], "note": note,
                 "restarts": None if self.runs is None else len(self.runs)}
@@ -290,7 +296,7 @@ class Lens:
                                                                **setup.optimizer_options),
                               batch_size=min(len(setup.train_points), LR_FIND_BATCH), seed=session.state["seed"],
                               **LR_FIND)
-        rate = min(LEARNING_RATES, key=lambda r: abs(math.log10(r) - math.log10(result.suggestion)))
+        rate = _nearest(result.suggestion, LEARNING_RATES)
         return {"type": "lr_find", "network": session.network, "lrs": _floats(result.lrs),
                 "losses": _floats(result.losses), "smoothed": _floats(result.smoothed),
                 "suggestion": _number(result.suggestion), "rate": rate,
@@ -308,50 +314,44 @@ def _finite_weights(model: Any) -> bool:
 # ------------------------------------------------------------------------------------------------ experiments
 
 def finding_message(finding: lens.Finding, state: State) -> dict[str, Any]:
-    """A finding as the page shows it, with its experiment made concrete for this state."""
-    return {"kind": finding.kind, "title": finding.title, "evidence": finding.evidence, "advice": finding.advice,
-            "experiment": experiment(finding.experiment, state)}
+    """A finding as the page shows it (`Finding.to_dict`, numbers finite), its experiment made concrete."""
+    message = finding.to_dict()
+    numbers = {name: _number(float(value)) for name, value in message["numbers"].items()}
+    return message | {"numbers": numbers, "experiment": experiment(finding.experiment, state)}
 
 
-def experiment(changes: Mapping[str, Any], state: State) -> dict[str, Any] | None:
-    """A finding's experiment as the page applies it: ``{"label", "set": {state keys}}`` or ``{"label",
-    "command": {a message}}`` (restarts: Run n×). Relative values ("lower", "higher", "wider") become the
-    playground's values; None when there is nothing to try (or it would change nothing)."""
-    if "restarts" in changes:
-        n = int(changes["restarts"])
+def experiment(plan: Mapping[str, Any], state: State) -> dict[str, Any] | None:
+    """A finding's experiment (``{"set": {…}, "scale": {key: factor}, "run_many": n}``, see `lens.Finding`) as the
+    page applies it: ``{"label", "set": {state keys}}`` or ``{"label", "command": {"type": "run_many", "n": n}}``;
+    rates become the nearest allowed ones; None when there is nothing to try (or it would change nothing)."""
+    if plan.get("run_many"):
+        n = min(int(plan["run_many"]), MAX_RUNS)
         return {"label": f"Run {n}× from new random weights", "command": {"type": "run_many", "n": n}}
-    concrete: dict[str, Any] = {}
-    for key, value in changes.items():
-        if key == "learningRate" and value in ("lower", "higher"):
-            value = _step_rate(state["learningRate"], value)
-        elif key == "networkShape" and value == "wider":
-            value = _wider(state)
-        if key in SCHEMA and value is not None:
-            concrete[key] = value
-    new, _ = validate(concrete, state)
-    concrete = {key: new[key] for key in concrete if new[key] != state[key]}
+    changes = dict(plan.get("set", {}))
+    for key, factor in plan.get("scale", {}).items():
+        changes[key] = state[key] * factor
+    for key, allowed in (("learningRate", LEARNING_RATES), ("regularizationRate", REGULARIZATION_RATES)):
+        if key in changes:
+            changes[key] = _nearest(float(changes[key]), allowed)
+    new, _ = validate({key: value for key, value in changes.items() if key in SCHEMA}, state)
+    concrete = {key: new[key] for key in changes if key in SCHEMA and new[key] != state[key]}
     if not concrete:
         return None
-    label = ", ".join(f"{KEY_NAMES.get(key, key)} {SCHEMA[key].text(value)}" for key, value in concrete.items())
+    label = ", ".join(_setting_text(key, value) for key, value in concrete.items())
     return {"label": f"Try {label}", "set": concrete}
 
 
-def _step_rate(rate: float, way: str) -> float | None:
-    """The playground's learning rate ÷10 (the largest at or below) or ×3 (the smallest at or above)."""
-    if way == "lower":
-        lower = [r for r in LEARNING_RATES if r <= rate / 10 * (1 + 1e-9)]
-        return lower[-1] if lower else LEARNING_RATES[0]
-    higher = [r for r in LEARNING_RATES if r >= rate * 3 * (1 - 1e-9)]
-    return higher[0] if higher else LEARNING_RATES[-1]
+def _nearest(value: float, allowed: tuple[float, ...]) -> float:
+    """The allowed rate nearest to `value` in log (0 only for 0)."""
+    positive = [rate for rate in allowed if rate > 0]
+    if value <= 0:
+        return 0.0 if 0.0 in allowed else positive[0]
+    return min(positive, key=lambda rate: abs(math.log10(rate) - math.log10(value)))
 
 
-def _wider(state: State) -> list[int] | None:
-    """Two more neurons in each hidden layer (within the limits), or one more layer when all are full."""
-    bounds = limits(state["expert"])
-    shape = list(state["networkShape"])
-    if not shape:
-        return [4]
-    wider = [min(width + 2, bounds["maxNeurons"]) for width in shape]
-    if wider != shape:
-        return wider
-    return shape + [shape[-1]] if len(shape) < bounds["maxLayers"] else None
+def _setting_text(key: str, value: Any) -> str:
+    if isinstance(value, bool):
+        return f"{KEY_NAMES.get(key, key)} {'on' if value else 'off'}"
+    if value == [] and key == "layerActivations":
+        return "the same activation in every layer"
+    return f"{KEY_NAMES.get(key, key)} {SCHEMA[key].text(value)}"

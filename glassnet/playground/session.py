@@ -457,12 +457,11 @@ class Session:
         self._history.clear()
         self.frame_due = False
         self.frames_sent += 1
-        message = {"type": "frame", "id": self.frames_sent - 1, "network": self.network, "epoch": run.epoch, **self._metrics, "layers": run.layers(), "output": output,
-                   "neurons": [heatmap.thumbnails(values) for values in hidden],
-                   "features": setup.feature_thumbnails, "history": history, "confusion": self._confusion(),
-                   "stopped": self.stopped, "playing": self.playing}
-        lens = self.lens.frame_data(self)
-        return message if lens is None else message | {"lens": lens}
+        lens = self.lens.frame_data(self)  # the open lens panels' data, when due
+        return {"type": "frame", "id": self.frames_sent - 1, "network": self.network, "epoch": run.epoch, **self._metrics, "layers": run.layers(), "output": output,
+                "neurons": [heatmap.thumbnails(values) for values in hidden],
+                "features": setup.feature_thumbnails, "history": history, "confusion": self._confusion(),
+                "stopped": self.stopped, "playing": self.playing, **({} if lens is None else {"lens": lens})}
 
     def _confusion(self) -> list[list[int]] | None:
         """Test-set counts, row = true class, column = predicted class (classes −1, +1 or 0, 1, 2)."""

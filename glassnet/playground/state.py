@@ -318,9 +318,10 @@ LESSONS: dict[str, Lesson] = {
         {"dataset": "circle", "learningRate": 0.003}),
     "learning-rate-large": Lesson(
         "A learning rate too large",
-        "At 10 each step overshoots the minimum: the cross-entropy grows instead of falling. The Diagnosis says the "
-        "loss diverges; its experiment divides the rate by 10. Lower it step by step until training settles.",
-        {"dataset": "circle", "loss": "crossentropy", "learningRate": 10.0}),
+        "At 3 each step overshoots the minimum and lands higher up the other side: on this regression the loss "
+        "grows without bound in the second epoch, and training stops. The Diagnosis says the loss diverges; its "
+        "experiment divides the rate by 10. Lower it step by step until training settles.",
+        {"problem": "regression", "regDataset": "reg-plane", "learningRate": 3.0, "batchSize": 30}),
     "vanishing-gradients": Lesson(
         "Vanishing gradients in a deep sigmoid net",
         "Six sigmoid layers: the sigmoid's slope is at most 0.25, and backpropagation multiplies one such factor per "

@@ -36,7 +36,7 @@ def test_the_panels_equal_lens_computations_on_the_same_network() -> None:
     session = Session(seed=3)
     session.handle({"type": "lens", "open": ALL})
     trajectory = [weights_of(session.run.model)]
-    history = {"loss": [session._metrics["trainLoss"]], "val_loss": [session._metrics["testLoss"]]}
+    history: dict[str, list[float]] = {"loss": [], "val_loss": []}  # epochs 1, 2, … as diagnose counts them
     for _ in range(8):  # every one of the first epochs is recorded
         session.train_epochs(1)
         trajectory.append(weights_of(session.run.model))
@@ -60,9 +60,11 @@ def test_the_panels_equal_lens_computations_on_the_same_network() -> None:
     assert [layer["saturatedUnits"] for layer in data["saturation"]] == [r.saturated_units for r in report]
     assert [layer["name"] for layer in data["saturation"]] == ["hidden layer 1", "hidden layer 2", "output layer"]
 
-    findings = lens.diagnose(history, gradient_flow=session.lens.flow, saturation_report=report, patience=50)
+    findings = lens.diagnose(history, gradient_flow=session.lens.flow, saturation_report=report,
+                             settings=session.state, patience=50)
     assert [f["kind"] for f in data["diagnosis"]["findings"]] == [f.kind for f in findings]
     assert [f["evidence"] for f in data["diagnosis"]["findings"]] == [f.evidence for f in findings]
+    assert [f["numbers"] for f in data["diagnosis"]["findings"]] == [f.numbers for f in findings]
 
 
 def test_gradient_flow_equals_the_gradients_of_a_twin_run() -> None:
@@ -149,7 +151,7 @@ def test_a_pause_that_goes_back_forgets_what_came_after() -> None:
     assert session.run.epoch == shown["epoch"]
     data = lens_of(session)
     assert max(data["gradients"]["epochs"]) <= shown["epoch"]
-    assert len(session.lens.curves["loss"]) == shown["epoch"] + 1  # epochs 0 … shown
+    assert len(session.lens.curves["loss"]) == shown["epoch"]  # epochs 1 … shown
     first = shown["epoch"] + (1 if session.run.cursor == 0 else 2)  # an epoch half undone is not recorded
     session.train_epochs(3)  # and recording goes on from there
     assert lens_of(session)["gradients"]["epochs"] == list(range(1, shown["epoch"] + 1)) + \
@@ -195,23 +197,26 @@ def test_bad_lens_messages_get_errors_and_closed_panels_cost_nothing(page: Page)
 
 def test_experiments_become_the_playgrounds_values() -> None:
     state = default_state(0)
-    assert experiment({"learningRate": "lower"}, state)["set"] == {"learningRate": 0.003}
-    assert experiment({"learningRate": "higher"}, state)["set"] == {"learningRate": 0.1}
-    assert experiment({"learningRate": "lower"}, state | {"learningRate": 0.00001}) is None  # nothing lower
-    assert experiment({"networkShape": "wider"}, state) == {"label": "Try hidden layers 6,4",
-                                                            "set": {"networkShape": [6, 4]}}
-    assert experiment({"networkShape": "wider"}, state | {"networkShape": [8, 8]})["set"] == \
-        {"networkShape": [8, 8, 8]}
-    assert experiment({"networkShape": "wider"}, state | {"networkShape": []})["set"] == {"networkShape": [4]}
-    assert experiment({"regularization": "L2", "regularizationRate": 0.03}, state)["set"] == \
-        {"regularization": "L2", "regularizationRate": 0.03}
-    assert experiment({"restarts": 10}, state)["command"] == {"type": "run_many", "n": 10}
-    assert experiment({"unknownKey": 1}, state) is None
+    assert experiment({"set": {"learningRate": 0.0031}}, state) == {"label": "Try learning rate 0.003",
+                                                                    "set": {"learningRate": 0.003}}
+    assert experiment({"set": {}, "scale": {"learningRate": 10.0}}, state)["set"] == {"learningRate": 0.3}
+    assert experiment({"set": {"learningRate": 3e-6}}, state | {"learningRate": 0.00001}) is None  # nothing lower
+    assert experiment({"set": {"networkShape": [6, 4]}}, state) == {"label": "Try hidden layers 6,4",
+                                                                    "set": {"networkShape": [6, 4]}}
+    assert experiment({"set": {"regularization": "L2", "regularizationRate": 0.012}}, state)["set"] == \
+        {"regularization": "L2", "regularizationRate": 0.01}
+    assert experiment({"set": {"xSquared": True, "ySquared": True}}, state)["label"] == \
+        "Try feature X1² on, feature X2² on"
+    assert experiment({"set": {"activation": "tanh", "layerActivations": []}}, state | {"activation": "relu"}) == \
+        {"label": "Try activation tanh", "set": {"activation": "tanh"}}
+    assert experiment({"set": {}, "run_many": 10}, state)["command"] == {"type": "run_many", "n": 10}
+    assert experiment({"set": {"unknownKey": 1}}, state) is None
+    assert experiment({"set": {}}, state) is None
 
 
 LESSON_FINDINGS = [("underfitting", 150, "underfitting"), ("overfitting", 300, "overfitting"),
                    ("overfitting-cured", 300, "ideal_fit"), ("learning-rate-small", 200, "lr_too_low"),
-                   ("learning-rate-large", 60, "lr_too_high"), ("vanishing-gradients", 60, "vanishing_gradients"),
+                   ("learning-rate-large", 3, "lr_too_high"), ("vanishing-gradients", 60, "vanishing_gradients"),
                    ("dead-relus", 100, "dead_relus"), ("local-minimum", 100, "local_minimum")]
 
 
