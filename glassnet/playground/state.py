@@ -312,10 +312,10 @@ LESSONS: dict[str, Lesson] = {
          "earlyStopping": True}),
     "learning-rate-small": Lesson(
         "A learning rate too small",
-        "Each step moves the weights by the learning rate times the gradient. At 0.003 the steps are small: the loss "
-        "falls smoothly but slowly, and after 200 epochs it is still falling (the Diagnosis says so). Raise it to "
-        "0.03 and compare, or press Find a learning rate.",
-        {"dataset": "circle", "learningRate": 0.003}),
+        "Each step moves the weights by the learning rate times the gradient. At 0.0001 the steps are tiny: the loss "
+        "hardly moves in a thousand epochs, but it does fall, steadily (the Diagnosis says so). Raise it to 0.03 "
+        "and compare, or press Find a learning rate.",
+        {"dataset": "circle", "learningRate": 0.0001}),
     "learning-rate-large": Lesson(
         "A learning rate too large",
         "At 3 each step overshoots the minimum and lands higher up the other side: on this regression the loss "

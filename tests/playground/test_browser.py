@@ -509,7 +509,7 @@ def test_a_teachers_url_hides_text_and_controls(page, server_url):
         expect(page.locator(hidden).first).to_be_hidden()
     for shown in ("#next-step-button", ".ui-activation", ".feature-row.ui-sinY", "#iter-number"):
         expect(page.locator(shown).first).to_be_visible()
-    expect(page.get_by_label("Learning rate", exact=True)).to_have_value("0.003")  # the lesson's setup, text hidden
+    expect(page.get_by_label("Learning rate", exact=True)).to_have_value("0.0001")  # the lesson's setup, text hidden
 
 
 def test_lessons_menu_sets_up_a_lesson_and_the_drawing_shows_each_layer(page, server_url):

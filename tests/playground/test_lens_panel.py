@@ -215,7 +215,7 @@ def test_experiments_become_the_playgrounds_values() -> None:
 
 
 LESSON_FINDINGS = [("underfitting", 150, "underfitting"), ("overfitting", 300, "overfitting"),
-                   ("overfitting-cured", 300, "ideal_fit"), ("learning-rate-small", 200, "lr_too_low"),
+                   ("overfitting-cured", 300, "ideal_fit"), ("learning-rate-small", 100, "lr_too_low"),
                    ("learning-rate-large", 3, "lr_too_high"), ("vanishing-gradients", 60, "vanishing_gradients"),
                    ("dead-relus", 100, "dead_relus"), ("local-minimum", 100, "local_minimum")]
 
