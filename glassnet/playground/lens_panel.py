@@ -10,6 +10,7 @@ change, at full resolution. Every new network starts it afresh.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from array import array
@@ -26,6 +27,7 @@ from .state import LEARNING_RATES, MAX_RUNS, REGULARIZATION_RATES, SCHEMA, State
 if TYPE_CHECKING:
     from .session import Run, Session
 
+log = logging.getLogger(__name__)
 PANELS = ("landscape", "gradients", "saturation", "diagnosis")
 DIRECTIONS = ("pca", "random")
 LIVE_RESOLUTION = 11  # the landscape's grid while training …
@@ -176,9 +178,19 @@ class Lens:
         self.open, self.directions, self._key = set(panels), directions, None
 
     def frame_data(self, session: Session) -> dict[str, Any] | None:
-        """The open panels' data for the frame being made, or None if not due (or unchanged since sent)."""
+        """The open panels' data for the frame being made, or None if not due (or unchanged since sent). A failure
+        (a bug) closes the panels and says so, once, instead of failing the frame (and training)."""
         if not self.open or self.run is not session.run:
             return None
+        try:
+            return self._frame_data(session)
+        except Exception as error:
+            log.exception("playground: the lens panels failed")
+            self.open = set()
+            return {"network": session.network, "epoch": session.run.epoch, "live": session.busy,
+                    "error": f"the lens panels failed: {type(error).__name__}: {error}"}
+
+    def _frame_data(self, session: Session) -> dict[str, Any] | None:
         if self.curve_start + len(self.curves["loss"]) - 1 > session.run.epoch:
             self._rewind(session.run.epoch, session.run.cursor == 0)  # a pause went back to the frame shown
         live = session.busy

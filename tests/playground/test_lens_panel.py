@@ -257,3 +257,14 @@ def test_long_runs_keep_a_bounded_thinned_record(monkeypatch: Any) -> None:
         == [False] * len(epochs)  # one snapshot per recorded epoch, all different
     assert len(session.lens.curves["loss"]) <= 40 and session.lens.curve_start > 0
     assert "counted from epoch" in data["diagnosis"]["note"]
+
+
+def test_a_failing_panel_closes_the_panels_and_the_frame_still_comes(monkeypatch: Any) -> None:
+    session = Session(seed=1)
+    session.handle({"type": "lens", "open": ["saturation"]})
+    monkeypatch.setattr(lens, "saturation", lambda *args, **kwargs: 1 / 0)
+    frame = session.frame()
+    assert frame["lens"]["error"] == "the lens panels failed: ZeroDivisionError: division by zero"
+    assert frame["epoch"] == 0 and frame["layers"]  # the frame itself is whole
+    session.train_epochs(1)
+    assert "lens" not in session.frame()  # closed until the page opens them again

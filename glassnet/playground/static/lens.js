@@ -61,6 +61,11 @@ export function clearLens() {
 /** A frame's `lens` part: the open panels' data for the network of that frame. */
 export function onLens(data) {
   if (data.network !== app.network) return;
+  if (data.error) { // the server closed the panels: say why
+    $("landscape-info").textContent = $("diagnosis-note").textContent = data.error;
+    for (const id of Object.values(PANELS)) $(id).open = false;
+    return;
+  }
   lens.data = data;
   if (data.landscape) drawLandscape(data.landscape, data);
   if (data.gradients) drawGradients(data.gradients);
