@@ -92,6 +92,8 @@ def test_a_diagnosis_experiment_is_one_click_and_the_lessons_have_one_per_findin
     finding = page.locator(".finding[data-kind='underfitting']")
     expect(finding).to_be_visible(timeout=60_000)
     page.get_by_role("button", name="Pause").click()
+    expect(page.locator("#lens-heading")).to_have_attribute("data-live", "false")  # the paused network's findings
+    expect(finding).to_be_visible()
     button = finding.get_by_role("button")
     expect(button).to_have_text("Try hidden layers 4")
     finding.scroll_into_view_if_needed()

@@ -71,6 +71,7 @@ export function onLens(data) {
   if (data.gradients) drawGradients(data.gradients);
   if (data.saturation) renderSaturation(data.saturation);
   if (data.diagnosis) renderDiagnosis(data.diagnosis);
+  $("lens-heading").dataset.live = String(data.live); // whether the panels show a training or a paused network
 }
 
 /** The `lr_find` reply: loss against learning rate, the suggestion and a button that sets it. */
