@@ -4,6 +4,8 @@ Three measurements per network (the default 2-4-2-1 and the largest: all seven f
 - ``session``: a `Session` alone, trained in 5 ms slices with a frame every 1/30 s, as the server does;
 - ``page``: a real uvicorn server in a subprocess and a WebSocket client that plays the page's part (receives and
   decodes every frame); reports epochs/s and frames/s as the page sees them, and the server's CPU use;
+- ``lens`` (only when asked for): ``session`` with every lens panel closed and open (landscape, gradient flow,
+  saturation, diagnosis), alternating; reports the ratio of epochs/s (the lens's cost while training);
 - ``browser``: the real page in Chromium (Playwright, /usr/bin/chromium) beside TensorFlow Playground itself (built
   in ../shared/tfp/dist, served by http.server), alternating, the same way: press Play, read the epoch counter once
   a second, take the median of the per-second rates; frames/s is what the page drew (glassnet: frames drawn; TFP:
@@ -12,7 +14,7 @@ Three measurements per network (the default 2-4-2-1 and the largest: all seven f
 TensorFlow Playground trains 60 epochs/s on the default net and 18.9 on the largest on an idle machine of this kind
 (one epoch per animation frame); the target is 10x TFP with >= 30 frames/s drawn (>= 20 on the largest).
 
-    python benchmarks/bench_playground.py [--seconds 10] [--repeats 3] [--kinds session,page,browser] [--before DIR]
+    python benchmarks/bench_playground.py [--seconds 10] [--repeats 3] [--kinds session,page,browser,lens] [--before DIR]
 
 ``--before DIR`` also measures the page of another checkout (e.g. ``git archive <commit> glassnet | tar -x -C DIR``)
 in the same browser run, alternating, so that a change is measured before and after at the same load.
@@ -49,12 +51,15 @@ TFP_DIST = Path(os.environ.get("GLASSNET_TFP_DIST") or next(
      if (folder / "shared" / "tfp" / "dist").is_dir()), "../shared/tfp/dist"))
 
 
-def session_rate(changes: dict, seconds: float) -> dict:
-    """Train a Session the way the server does (5 ms slices, a frame every 1/30 s) for `seconds`."""
+def session_rate(changes: dict, seconds: float, lens: tuple[str, ...] = ()) -> dict:
+    """Train a Session the way the server does (5 ms slices, a frame every 1/30 s) for `seconds`, with the `lens`
+    panels open (their data comes with the frames)."""
     from glassnet.playground import Session
     from glassnet.playground.server import FRAME_INTERVAL_S, SLICE_S
     session = Session(seed=1)
     session.set(changes)
+    if lens:
+        session.handle({"type": "lens", "open": list(lens)})
     session.handle({"type": "play"})
     frames, frame_time, last = 0, 0.0, -1.0
     start = time.perf_counter()
@@ -236,7 +241,17 @@ def main() -> None:
         browser_rates(args.seconds, args.repeats, args.before)
 
 
+LENS_PANELS = ("landscape", "gradients", "saturation", "diagnosis")
+
+
 def measure_net(name: str, changes: dict, args: argparse.Namespace, kinds: list[str]) -> None:
+    if "lens" in kinds:
+        runs = [(session_rate(changes, args.seconds), session_rate(changes, args.seconds, LENS_PANELS))
+                for _ in range(args.repeats)]
+        closed, opened = (statistics.median(run[i]["epochs_per_s"] for run in runs) for i in (0, 1))
+        pairs = [(round(a["epochs_per_s"]), round(b["epochs_per_s"])) for a, b in runs]
+        print(f"{name:8s} lens     epochs/s with every lens panel open {opened:.4g}, all closed {closed:.4g}: "
+              f"{opened / closed:.2f}x (runs, closed and open: {pairs})", flush=True)
     for kind, measure in (("session", session_rate), ("page", page_rate)):
         if kind not in kinds:
             continue

@@ -18,7 +18,7 @@ import os
 import tempfile
 import time
 from collections import deque
-from collections.abc import Generator, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -27,6 +27,7 @@ import glassnet as gn
 from glassnet import nn, optim
 
 from . import heatmap, script
+from .lens_panel import DIRECTIONS, PANELS, Lens
 from .recipe import (HIDDEN_ACTIVATIONS, INIT_BIAS, INIT_WEIGHT, OPTIMIZERS, POINTS, REGRESSION_DATASETS,
                      data_source, head_of, hidden_layers, upload_labels)
 from .state import (FEATURES, LIVE, MAX_POINTS, MAX_RUNS, MAX_SEED, MAX_UPLOAD_BYTES, NEW_DATA, State,
@@ -135,6 +136,7 @@ class Run:
         self.optimizer = setup.make_optimizer(self.model, lr)
         self.epoch = 0
         self.cursor = 0  # index of the next mini-batch
+        self.on_step: Callable[[int], None] | None = None  # called after each optimizer step (the batch's index)
 
     def train_until(self, deadline: float, stopping: Stopping | None = None) -> bool:
         """Train mini-batches (at least one) until `deadline` (perf_counter) or the epoch's end; True at the end,
@@ -149,6 +151,8 @@ class Run:
             loss = setup.loss(model, model(x), t)
             loss.backward()
             optimizer.step()
+            if self.on_step is not None:
+                self.on_step(cursor)
             if stopping is not None and stopping.batch_end(cursor, float(loss._data), len(x._data)):
                 self.cursor = cursor + 1
                 return True
@@ -295,10 +299,12 @@ class Session:
         self._focus: tuple[int, int] | None = None
         self._steps = 0  # epochs still to train for `step` commands
         self._job: Generator[None, float, dict[str, Any]] | None = None  # a running run_many
+        self._job_network = 0  # the network whose setup the running run_many trains
         self._teach: dict[str, Any] | None = None
         self._snapshots: deque[Snapshot] = deque(maxlen=SNAPSHOTS)  # of the last frames sent while training
         self.frames_sent = 0  # the id of the next frame
         self.network = 0  # how many networks this session has built: a new one makes every panel stale
+        self.lens = Lens()  # the lens panels' recordings of the run (reset with every new network)
         self._load_points()
         self._new_setup()
         self.playing = autoplay
@@ -341,6 +347,8 @@ class Session:
         self._history.clear()
         self._evaluate()
         self._record()
+        self.lens.reset(self)
+        self.run.on_step = self.lens.batch_end
 
     def _evaluate(self) -> None:
         self._metrics, self._test_predictions = self.run.evaluate()
@@ -365,6 +373,8 @@ class Session:
                 self._job.send(deadline)
             except StopIteration as finished:
                 self._job = None
+                if self._job_network == self.network:  # the runs are of this network's setup
+                    self.lens.runs_done(finished.value)
                 return [finished.value]
             return []
         while (self.playing or self._steps) and time.perf_counter() < deadline:
@@ -398,6 +408,7 @@ class Session:
         reason = self._stop_reason()
         if reason is not None:
             self.stopped, self.playing, self._steps = reason, False, 0
+        self.lens.epoch_end(self)
         return reason is not None
 
     def _stop_reason(self) -> str | None:
@@ -451,10 +462,11 @@ class Session:
         self._history.clear()
         self.frame_due = False
         self.frames_sent += 1
+        lens = self.lens.frame_data(self)  # the open lens panels' data, when due
         return {"type": "frame", "id": self.frames_sent - 1, "network": self.network, "epoch": run.epoch, **self._metrics, "layers": run.layers(), "output": output,
                 "neurons": [heatmap.thumbnails(values) for values in hidden],
                 "features": setup.feature_thumbnails, "history": history, "confusion": self._confusion(),
-                "stopped": self.stopped, "playing": self.playing}
+                "stopped": self.stopped, "playing": self.playing, **({} if lens is None else {"lens": lens})}
 
     def _confusion(self) -> list[list[int]] | None:
         """Test-set counts, row = true class, column = predicted class (classes −1, +1 or 0, 1, 2)."""
@@ -706,6 +718,8 @@ class Session:
     def _teach_update(self) -> dict[str, Any]:
         run = self.run
         run.optimizer.step()
+        if run.on_step is not None:
+            run.on_step(run.cursor)
         self._teach = None
         run.cursor += 1
         if run.cursor == len(self.setup.batches):
@@ -721,6 +735,7 @@ class Session:
         if self._job is not None:
             raise ProtocolError("run_many: runs are already being trained; wait for their 'runs' reply")
         self._job = self._run_many(n)
+        self._job_network = self.network  # whose diagnosis the runs' losses are for
         next(self._job)
         return []
 
@@ -759,9 +774,29 @@ class Session:
         return [{"type": "export", "what": what, "filename": filename, "mime": mime,
                  "base64": base64.b64encode(content).decode("ascii")}]
 
+    def _on_lens(self, message: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Which lens panels the page shows (the next frame carries their data) and the landscape's directions."""
+        panels = _field(message, "open", list, f"a list of panel names ({', '.join(PANELS)})")
+        unknown = [p for p in panels if p not in PANELS]
+        if unknown:
+            raise ProtocolError(f"lens: unknown panel {quoted(unknown[0])} in 'open'; the panels are "
+                                f"{', '.join(PANELS)}")
+        directions = message.get("directions", "pca")
+        if directions not in DIRECTIONS:
+            raise ProtocolError(f"lens: field 'directions' must be 'pca' or 'random', got {quoted(directions)}")
+        self.lens.choose(panels, directions)
+        self.frame_due = True
+        return []
+
+    def _on_lr_find(self, message: Mapping[str, Any]) -> list[dict[str, Any]]:
+        try:
+            return [self.lens.lr_find(self)]
+        except ValueError as e:
+            raise ProtocolError(f"lr_find: {e}") from None
+
     _COMMANDS = {
         "set": _on_set, "play": _on_play, "pause": _on_pause, "step": _on_step, "reset": _on_reset,
         "restart": _on_restart, "regenerate": _on_regenerate, "upload": _on_upload, "focus": _on_focus,
         "inspect_neuron": _on_inspect_neuron, "inspect_weight": _on_inspect_weight, "set_weight": _on_set_weight,
-        "teach": _on_teach, "run_many": _on_run_many, "export": _on_export,
+        "teach": _on_teach, "run_many": _on_run_many, "export": _on_export, "lens": _on_lens, "lr_find": _on_lr_find,
     }

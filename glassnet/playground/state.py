@@ -310,37 +310,63 @@ LESSONS: dict[str, Lesson] = {
         "sin(X1) and sin(X2): with better features the same network separates the arms much sooner. Deep learning "
         "learns such features itself, given enough layers and data.",
         {"dataset": "spiral", "networkShape": [6, 6], "learningRate": 0.03}),
+    "underfitting": Lesson(
+        "Underfitting: a straight line for a circle",
+        "No hidden layer: the network is one weighted sum of x1 and x2 through tanh, so its boundary is a straight "
+        "line, and no line separates a circle from its ring. Press Play and open the Diagnosis: both losses stay "
+        "high and flat. Its experiment adds neurons (or turn on X1² and X2²: then a line in those features is a "
+        "circle).",
+        {"dataset": "circle", "networkShape": []}),
     "overfitting": Lesson(
         "Overfitting: little data, much noise",
         "Only 10% of the points train a large network, and the labels are noisy. Press Play: the training loss keeps "
         "falling while the test loss rises again: the network learns the noise of its few points. Show test data "
-        "to see the points it has never seen.",
+        "to see the points it has never seen. The Diagnosis names the epoch where early stopping would have "
+        "stopped, and its experiment adds an L2 penalty.",
         {"dataset": "gauss", "percTrainData": 10, "noise": 50, "networkShape": [8, 8, 8], "showTestData": True,
          "learningRate": 0.1}),
     "overfitting-cured": Lesson(
         "Curing overfitting: L2, dropout, early stopping",
         "The same data and network with an L2 penalty on the weights, dropout in the hidden layers and early "
         "stopping: the penalty keeps the weights small, dropout keeps neurons from relying on each other, and "
-        "training stops (with the best weights restored) when the test loss has not fallen for 50 epochs.",
+        "training stops (with the best weights restored) when the test loss has not fallen for 50 epochs. The "
+        "Diagnosis no longer finds overfitting.",
         {"dataset": "gauss", "percTrainData": 10, "noise": 50, "networkShape": [8, 8, 8], "showTestData": True,
          "learningRate": 0.1, "regularization": "L2", "regularizationRate": 0.01, "dropout": [0.2, 0.2, 0.2],
          "earlyStopping": True}),
     "learning-rate-small": Lesson(
         "A learning rate too small",
         "Each step moves the weights by the learning rate times the gradient. At 0.0001 the steps are tiny: the loss "
-        "hardly moves in a thousand epochs. Raise it to 0.03 and compare.",
+        "hardly moves in a thousand epochs, but it does fall, steadily (the Diagnosis says so). Raise it to 0.03 "
+        "and compare, or press Find a learning rate.",
         {"dataset": "circle", "learningRate": 0.0001}),
     "learning-rate-large": Lesson(
         "A learning rate too large",
-        "At 3 each step overshoots the minimum: the loss jumps around or grows instead of falling. Lower it step by "
-        "step until training settles.",
-        {"dataset": "circle", "learningRate": 3.0}),
+        "At 3 each step overshoots the minimum and lands higher up the other side: on this regression the loss "
+        "grows without bound in the second epoch, and training stops. The Diagnosis says the loss diverges; its "
+        "experiment divides the rate by 10. Lower it step by step until training settles.",
+        {"problem": "regression", "regDataset": "reg-plane", "learningRate": 3.0, "batchSize": 30}),
     "vanishing-gradients": Lesson(
         "Vanishing gradients in a deep sigmoid net",
         "Six sigmoid layers: the sigmoid's slope is at most 0.25, and backpropagation multiplies one such factor per "
         "layer, so the first layers receive almost no gradient and their pictures hardly change. Press Play, then "
-        "switch to ReLU and see the same depth learn.",
+        "switch to ReLU and see the same depth learn. The Gradient flow panel shows each layer's gradient norm: "
+        "the first layer's is thousands of times smaller than the last one's.",
         {"dataset": "circle", "activation": "sigmoid", "networkShape": [8, 8, 8, 8, 8, 8]}),
+    "dead-relus": Lesson(
+        "Dead ReLUs",
+        "ReLU passes nothing and has slope 0 for z ≤ 0. At learning rate 3 a few large steps push the weighted sums "
+        "of most neurons below zero for every point: those neurons output 0, get no gradient and never recover. "
+        "Press Play and open Saturation: the share of dead units climbs towards 100%. Lower the rate or use tanh.",
+        {"dataset": "circle", "loss": "crossentropy", "activation": "relu", "networkShape": [8, 8],
+         "learningRate": 3.0}),
+    "local-minimum": Lesson(
+        "Local minima: the same network from other weights",
+        "The cost surface of a network is not a bowl: from different initial weights training ends in different "
+        "valleys. Press Play (training stops after 100 epochs), then Run 10× in Compare runs: the Diagnosis "
+        "compares this run's loss with the restarts', and the Loss landscape shows the valley it is in.",
+        {"dataset": "circle", "activation": "relu", "networkShape": [3], "learningRate": 0.1,
+         "stopAfterEpochs": 100}),
 }
 
 # Every key in the order the hash is written (PROTOCOL.md's table).

@@ -7,6 +7,7 @@ import { connect, note } from "./connection.js";
 import { readDefaults, buildControls, updateControls } from "./controls.js";
 import { createNetworkView, updateNetworkTopology } from "./inspectors.js";
 import { draw, drawAxes } from "./drawing.js";
+import { buildLens } from "./lens.js";
 
 async function main() {
   app.hashState = parseHash(location.hash);
@@ -23,6 +24,7 @@ async function main() {
   for (const [k, v] of Object.entries(app.hashState)) if (k in app.state) app.state[k] = typed(k, v);
   createNetworkView();
   buildControls();
+  buildLens();
   drawAxes();
   updateControls();
   let resizeTimer;

@@ -14,7 +14,7 @@ function cssSize(canvas) {
   return s;
 }
 
-function setupCanvas(canvas) {
+export function setupCanvas(canvas) {
   const dpr = window.devicePixelRatio || 1;
   const { w, h } = cssSize(canvas);
   if (canvas.width !== Math.round(w * dpr) || canvas.height !== Math.round(h * dpr)) {

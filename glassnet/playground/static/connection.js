@@ -3,6 +3,7 @@ import { $, app, setText } from "./page.js";
 import { renderChain, renderTeach, renderRuns, download } from "./panels.js";
 import { updateControls, renderDatasets, setPlaying, setTeachPhase, applyLimits } from "./controls.js";
 import { showNeuron, weightLabel } from "./inspectors.js";
+import { clearLens, onLens, onLensError, onLrFind, subscribe } from "./lens.js";
 
 export function connect() {
   const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`);
@@ -13,6 +14,7 @@ export function connect() {
     const restore = app.restoreState || app.hashState;
     app.hashState = null;
     if (restore && Object.keys(restore).length) send({ type: "set", state: restore });
+    subscribe(); // the lens panels open (a new session knows none)
     for (const m of app.queue.splice(0)) ws.send(JSON.stringify(m));
     if (app.playing) send({ type: "play" });
   };
@@ -77,6 +79,8 @@ function onMessage(msg) {
     case "runs":
       $("run-many").disabled = false;
       return renderRuns($("runs"), msg);
+    case "lr_find":
+      return onLrFind(msg);
     case "export":
       download(msg);
       $("export-status").textContent = `Saved ${msg.filename}.`;
@@ -90,6 +94,7 @@ function onMessage(msg) {
         $("upload-status").textContent = "";
       } else note(msg.message, "error");
       if (msg.message.startsWith("teach")) setTeachPhase(null);
+      if (msg.message.startsWith("lr_find")) onLensError();
       $("run-many").disabled = false;
   }
 }
@@ -107,6 +112,7 @@ function newNetwork(id) {
   app.history = [];
   app.curvesAt = -1e9;
   clearDataPanels();
+  clearLens();
 }
 
 // What was computed for the old network or the old points: the backprop chain, the three steps, the runs, and the
@@ -174,6 +180,7 @@ function onFrame(f) {
   setText("stopped", f.stopped ? stopText(f.stopped) : "");
   $("stopped").title = $("stopped").textContent; // whole, where two lines cut it short
   app.dirty.frame = true;
+  if (f.lens) onLens(f.lens);
 }
 
 // The server's reason is a sentence for the learner; show it with a capital letter.
