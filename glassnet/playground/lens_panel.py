@@ -84,7 +84,7 @@ class Lens:
         """A new network: nothing recorded for the old one is kept."""
         run = self.run = session.run
         self.flow = lens.GradientFlow(snapshots=True)
-        self.flow.set_trainer(SimpleNamespace(model=run.model))  # GradientFlow reads only its trainer's model
+        self.flow.set_trainer(SimpleNamespace(model=run.model, module=run.model))  # GradientFlow reads only these
         self.flow.on_train_begin()
         self.epochs: list[int] = []  # the epoch count at the end of each recorded epoch
         self.stride = FULL_EPOCHS
@@ -273,22 +273,27 @@ class Lens:
                    "saturatedValues": _number(layer.saturated_values)} for shown, layer in zip(names, report)]
         return {"layers": layers, "report": report}
 
-    def history(self) -> Any:
+    def history(self, stopped: str | None = None) -> Any:
         """The run's per-epoch losses as `lens.diagnose` reads them (index 0 = epoch `curve_start`); when the loss
-        is no longer finite, with the reason a Trainer's history gives (so that one epoch is enough)."""
+        is no longer finite, or the session's TerminateOnNaN stopped training (`stopped`, its reason: the diverged
+        epoch is then undone), with the reason a Trainer's history gives (so that one epoch is enough)."""
         curves = {key: values.tolist() for key, values in self.curves.items()}
         if curves["loss"] and not math.isfinite(curves["loss"][-1]):
             return SimpleNamespace(history=curves, stop_reason="the loss is NaN: training diverged")
+        if stopped is not None and stopped.startswith("training diverged"):  # the undone epoch ends the curves
+            return SimpleNamespace(history={key: [*values, math.nan] for key, values in curves.items()},
+                                   stop_reason=stopped)
         return curves
 
     def _diagnosis(self, session: Session, saturation: Any) -> dict[str, Any]:
         state = session.state
         losses = self.curves["loss"]
-        if len(losses) < 2 and (not losses or math.isfinite(losses[-1])):
+        diverged = session.stopped is not None and session.stopped.startswith("training diverged")
+        if len(losses) < 2 and (not losses or math.isfinite(losses[-1])) and not diverged:
             return {"findings": [], "note": "Train for a few epochs: the diagnosis reads the loss curves."}
         report = saturation["report"] if isinstance(saturation, dict) else None
         flow = self.flow if self.epochs else None
-        findings = lens.diagnose(self.history(), gradient_flow=flow, saturation_report=report,
+        findings = lens.diagnose(self.history(session.stopped), gradient_flow=flow, saturation_report=report,
                                  restart_losses=self.runs, settings=state, patience=state["patience"])
         note = None if self.curve_start == 1 else (f"epochs counted from epoch {self.curve_start}, the oldest "
                                                    f"the diagnosis keeps")

@@ -140,7 +140,11 @@ def test_every_lesson_is_a_valid_setup_that_trains(name: str) -> None:
     assert state["networkShape"] == lesson.changes.get("networkShape", [4, 2]) and state["y"]  # the whole setup
     session = Session(seed=4)
     session.set({"tutorial": name})
-    assert session.train_epochs(2) == 2 and session.frame()["epoch"] == 2
+    assert session.train_epochs(2) == 2
+    if session.stopped is not None and session.stopped.startswith("training diverged"):  # learning-rate-large
+        assert session.frame()["epoch"] == 1  # the diverged epoch is undone (TerminateOnNaN)
+    else:
+        assert session.frame()["epoch"] == 2
 
 
 def test_a_lesson_keeps_the_teachers_hidden_text_and_controls() -> None:
