@@ -75,6 +75,12 @@ class _TransformerLayer(Module):
         self.activation = _activation(activation)
 
     def get_config(self) -> dict[str, Any]:
+        """The constructor's arguments; an activation that is a plain function (not "relu", "gelu" or a module)
+        cannot be recorded."""
+        activation = self._config["activation"]
+        if not isinstance(activation, (str, Module)):
+            raise TypeError(f"{type(self).__name__}'s activation {activation!r} is a function, not JSON data or a "
+                            f"module")
         return dict(self._config)
 
     def _sa(self, x: Tensor, mask: Any, key_padding_mask: Any, is_causal: bool) -> Tensor:

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from test_browser import browser, expect, open_playground, page, server_url, shot  # noqa: F401  (fixtures)
+from test_browser import browser, expect, open_playground, page, server_url, settle, shot  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.timeout(180)]
 PANELS = ("Loss landscape", "Gradient flow", "Saturation", "Diagnosis")
@@ -68,6 +68,7 @@ def test_the_lens_panels_open_from_the_keyboard_and_follow_training(page, server
 
 def test_the_lr_finder_sets_its_rate_and_leaves_the_network_alone(page, server_url):  # noqa: F811
     open_playground(page, server_url, "#seed=2")
+    settle(page)  # the weights of the hash's network, not of a frame sent before it was applied
     weights = page.evaluate("() => JSON.stringify(window.__playground.frame.layers)")
     page.get_by_role("button", name="Find a learning rate").click()
     expect(page.get_by_test_id("lr-find-result")).to_contain_text("Steepest descent at learning rate")
