@@ -234,6 +234,13 @@ def interpolate(model: Module, initial: Mapping[str, np.ndarray], X: Any, y: Any
 
 # ------------------------------------------------------------------------------------------------ gradient flow
 
+def _norm(array: np.ndarray) -> float:
+    """The Frobenius norm as ``np.linalg.norm`` computes it (one dot product of the flattened array), without its
+    dispatch, which costs more than the sum on small weight matrices."""
+    flat = array.reshape(-1)
+    return math.sqrt(float(np.dot(flat, flat)))
+
+
 def _weight_params(model: Module) -> list[tuple[str, Any]]:
     return [(name, p) for name, p in model.named_parameters() if p._data.ndim >= 2]
 
@@ -255,16 +262,19 @@ class GradientFlow(Callback):
         self.trajectory: list[dict[str, np.ndarray]] = [_weights(self.model)] if self.snapshots else []
 
     def on_epoch_begin(self, epoch: int, logs: Mapping[str, float] | None = None) -> None:
-        self._previous = {name: p._data.copy() for name, p in _weight_params(self.model)}
+        # The weight list is taken once an epoch, not once a step: walking the module tree cost more than the
+        # norms themselves on a playground-sized net (the playground records while it trains).
+        self._params = _weight_params(self.model)
+        self._previous = {name: p._data.copy() for name, p in self._params}
         self._sums = {name: [0.0, 0.0] for name in self.names}
         self._steps = 0
 
     def on_batch_end(self, batch: int, logs: Mapping[str, float]) -> None:
-        for name, p in _weight_params(self.model):
-            before = self._previous[name]
+        for name, p in self._params:
+            before, sums = self._previous[name], self._sums[name]
             if p.grad is not None:
-                self._sums[name][0] += float(np.linalg.norm(p.grad._data))
-            self._sums[name][1] += float(np.linalg.norm(p._data - before) / (np.linalg.norm(before) + 1e-12))
+                sums[0] += _norm(p.grad._data)
+            sums[1] += _norm(p._data - before) / (_norm(before) + 1e-12)
             before[...] = p._data
         self._steps += 1
 
