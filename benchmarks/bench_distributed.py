@@ -8,6 +8,7 @@
     python benchmarks/bench_distributed.py tasks      # a Dask task's overhead: no-op and fixed-length tasks
     mpirun -n 2 python benchmarks/bench_distributed.py allreduce   # Allreduce time of a flat buffer against its size
     mpirun -n 2 python benchmarks/bench_distributed.py w3 --per-rank 64   # data-parallel W3 step time
+    mpirun -n 2 python benchmarks/bench_distributed.py overlap            # W3's step with and without overlap
     python benchmarks/bench_distributed.py model --gflops 102 # docs/scaling.md's model of N machines, from numbers
 
 Times are medians of repeats; the machine's CPU, BLAS kernel and load average are printed with them.
@@ -285,6 +286,62 @@ def bench_w3(per_rank: int, steps: int = 30) -> dict | None:
             "gflops": 6 * W3_PARAMETERS * per_rank * comm.Get_size() / step_ms / 1e6}
 
 
+# (name, W3 as one fused node or a node per layer, DistributedDataParallel's settings)
+OVERLAP_CONFIGS = [
+    ("fused, reduced when backward ends (the default)", True, {}),
+    ("node per layer, reduced when backward ends", False, {}),
+    ("node per layer, overlap, default buckets", False, {"overlap": True}),
+    ("node per layer, overlap, a bucket per layer", False, {"overlap": True, "bucket_cap_mb": 0.25}),
+]
+
+
+def bench_overlap(per_rank: int, rounds: int = 40) -> list[dict] | None:
+    """W3 data-parallel with the gradients' reductions started when backward ends and during backward (overlap),
+    each setting with its own model and optimizer, one step of each in turn per round (paired: the machine's load
+    drifts alike for all); the median step and the median wait left in ``average_gradients`` after backward."""
+    from mpi4py import MPI
+
+    import glassnet as gn
+    from glassnet import nn, optim
+    from glassnet.distributed import DistributedDataParallel
+    comm = MPI.COMM_WORLD
+    rng = np.random.default_rng(comm.Get_rank())
+    X = rng.standard_normal((per_rank * 8, 784), dtype=np.float32)
+    y = rng.integers(0, 10, per_rank * 8)
+    loss_fn = nn.CrossEntropyLoss()
+    runs = []
+    for name, fused, settings in OVERLAP_CONFIGS:
+        gn.manual_seed(0)
+        model = w3_net()
+        if not fused:  # each Linear in a Sequential of its own: one graph node per layer
+            model = nn.Sequential(*(nn.Sequential(m) if isinstance(m, nn.Linear) else m for m in model))
+        ddp = DistributedDataParallel(model, **settings)
+        run = {"name": name, "ddp": ddp, "optimizer": optim.Adam(model.parameters(), lr=1e-3), "steps": [],
+               "waits": []}
+        finish = ddp.average_gradients
+
+        def timed_finish(finish=finish, waits=run["waits"]):
+            start = time.perf_counter()
+            finish()
+            waits.append(time.perf_counter() - start)
+        ddp.average_gradients = timed_finish
+        runs.append(run)
+    for step in range(rounds):
+        batch = slice((step % 8) * per_rank, (step % 8 + 1) * per_rank)
+        for run in runs[step % len(runs):] + runs[:step % len(runs)]:  # each setting first in turn
+            comm.Barrier()
+            start = time.perf_counter()
+            run["optimizer"].zero_grad()
+            loss_fn(run["ddp"](gn.tensor(X[batch])), y[batch]).backward()
+            run["optimizer"].step()
+            run["steps"].append(time.perf_counter() - start)
+    if comm.Get_rank():
+        return None
+    return [{"setting": run["name"], "buckets": len(run["ddp"].buckets),
+             "step_ms": 1e3 * statistics.median(run["steps"][5:]),
+             "wait_after_backward_ms": 1e3 * statistics.median(run["waits"][5:])} for run in runs]
+
+
 def mpirun(n: int, *args: str, blas_threads: int = 1) -> list:
     """``mpirun -n n`` this script, unbound (OpenMPI binds each of ≤ 2 ranks to one core by default, which would
     leave one process's second BLAS thread without a core), each rank at ``blas_threads`` BLAS threads."""
@@ -407,6 +464,8 @@ def run_all(quick: bool) -> None:
         row["blas_threads"] = threads
     print("W3 data-parallel (strong scaling: global batch 128 on 1 process at 1 and 2 BLAS threads and on 2 "
           "processes at 1; weak: 128 per process):\n\n" + table(w3) + "\n")
+    print("W3 data-parallel on 2 processes, 64 samples each: gradients reduced when backward ends or during "
+          "backward:\n\n" + table(mpirun(2, "overlap", "--per-rank", "64")) + "\n")
     gflops = max(w3[0]["gflops"], w3[1]["gflops"])  # one process's best
     here = [("this machine, 2 processes (fit above)", bandwidth, latency)]
     playground = next(row for row in blas if row["work"].startswith("playground"))
@@ -418,7 +477,8 @@ def run_all(quick: bool) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["all", "sweep", "small-nets", "blas", "tasks", "allreduce", "w3", "model"])
+    parser.add_argument("what", choices=["all", "sweep", "small-nets", "blas", "tasks", "allreduce", "w3", "overlap",
+                                         "model"])
     parser.add_argument("--per-rank", type=int, default=64)
     parser.add_argument("--gflops", type=float, default=102.0, help="compute rate for 'model' (W3's, RESULTS.md)")
     parser.add_argument("--floor-ms", type=float, default=0.05, help="shortest step for 'model' (per-op overhead)")
@@ -431,6 +491,7 @@ def main() -> None:
     result = {"sweep": lambda: bench_sweep(repeats), "small-nets": lambda: bench_small_nets(repeats=repeats),
               "blas": lambda: bench_blas(3 if args.quick else 7), "tasks": bench_tasks,
               "allreduce": bench_allreduce, "w3": lambda: bench_w3(args.per_rank),
+              "overlap": lambda: bench_overlap(args.per_rank),
               "model": lambda: scaling_model(args.gflops, args.floor_ms)}[args.what]()
     if result is not None:
         print(json.dumps(result) if args.json else (table(result if isinstance(result, list) else [result])))

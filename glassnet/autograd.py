@@ -14,6 +14,11 @@ through the three functions below, and nothing else:
 - the owner asks whether a leaf's gradient is in its buffer: ``in_buffer(leaf)``.
 
 The engine never looks at the optimizer: it sees the leaf's offered buffer and nothing more.
+
+A parameter's post-accumulate hook (``Parameter.register_post_accumulate_grad_hook``, PyTorch's) is the other way
+in while backward runs: ``hook(param)`` runs once the pass has completed ``param.grad``, so that an outer ring (a
+data-parallel wrapper) can start sending a layer's gradients while backward works on the layers below, and the
+engine knows nothing of what the hook does.
 """
 from __future__ import annotations
 

@@ -358,7 +358,8 @@ def _backward_pass(root: Tensor, gradient: Any = None, retain_graph: bool | None
     ``gradient`` is d(loss)/d(root) (defaults to 1 for a one-element tensor). The graph's intermediate results are
     freed afterwards unless ``retain_graph`` (nodes that saved nothing stay, as in PyTorch). With ``inputs``, only
     those tensors get gradients; with ``collect`` too (``autograd.grad``), nothing is accumulated and the gradients
-    are returned as a dict id → array.
+    are returned as a dict id → array. A leaf's post-accumulate hooks run once its gradient of this pass is
+    complete.
     """
     if create_graph:
         raise NotImplementedError("backward(create_graph=True): glassnet computes first-order gradients only")
@@ -384,12 +385,15 @@ def _backward_pass(root: Tensor, gradient: Any = None, retain_graph: bool | None
     if root._backward is None:  # a leaf: d(self)/d(self) = 1
         if wanted is None:
             _accumulate(root, grad, grad)  # copied: the caller may still hold (and change) ``grad``
+            _run_accumulate_hooks(root)
             return None
         if id(root) in wanted:
             found[id(root)] = grad.copy()
         return _delivered(found, inputs, collect)
     last_change = _last_inplace
     retaining = _retaining
+    # leaves with post-accumulate hooks: [gradients still to come, gradients in all, leaf], by id
+    hooked = _hooked_reach(root) if _hooked_leaves and wanted is None else None
     # Process nodes newest first: every consumer of a node was created after it, so by the time a node is
     # popped, all the gradient that flows into it has arrived (a max-heap on the creation number).
     grads = {id(root): grad}
@@ -428,18 +432,76 @@ def _backward_pass(root: Tensor, gradient: Any = None, retain_graph: bool | None
             else:
                 grads[key] = pg
                 heappush(heap, (-parent._seq, parent))
+        if hooked:
+            _count_down(parents, hooked)
+    if hooked:  # leaves some of whose consumers got no gradient (an op returned None for them): complete now
+        for left, total, leaf in list(hooked.values()):
+            if left < total:
+                _run_accumulate_hooks(leaf)
     if wanted is not None:
         return _delivered(found, inputs, collect)
     return None
 
 
+def _hooked_reach(root: Tensor) -> dict[int, list]:
+    """For every leaf with post-accumulate hooks that a backward from ``root`` reaches: [the number of gradients
+    it will receive (one per edge into it), the same number, the leaf], by id; the pass counts the first down."""
+    last_change = _last_inplace
+    counts: dict[int, list] = {}
+    seen = {id(root)}
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        for parent in (_recorded_parents(node) if node._seq < last_change else node._parents):
+            if not parent.requires_grad:
+                continue
+            if parent._backward is None:
+                if parent._accumulate_hooks:
+                    entry = counts.setdefault(id(parent), [0, 0, parent])
+                    entry[0] += 1
+                    entry[1] += 1
+            elif id(parent) not in seen:
+                seen.add(id(parent))
+                stack.append(parent)
+    return counts
+
+
+def _count_down(parents: tuple[Tensor, ...], hooked: dict[int, list]) -> None:
+    """A node has given its parents their gradients: run the hooks of the leaves that now have all of theirs."""
+    for parent in parents:
+        entry = hooked.get(id(parent))
+        if entry is not None:
+            entry[0] -= 1
+            if entry[0] == 0:
+                del hooked[id(parent)]
+                _run_accumulate_hooks(parent)
+
+
+def _run_accumulate_hooks(leaf: Tensor) -> None:
+    if leaf._accumulate_hooks:
+        for hook in list(leaf._accumulate_hooks.values()):
+            hook(leaf)
+
+
+_hooked_leaves: dict[int, weakref.ref] = {}  # id → leaf with post-accumulate hooks; the engine tests it per pass
+
+
+def watch_accumulation(leaf: Tensor) -> None:
+    """Have backward passes count the gradients ``leaf`` receives, so that they run its ``_accumulate_hooks``
+    once the last one has arrived (called when its first hook is registered)."""
+    key = id(leaf)
+    _hooked_leaves[key] = weakref.ref(leaf, lambda _: _hooked_leaves.pop(key, None))
+
+
 def _delivered(found: dict[int, np.ndarray], inputs: list[Tensor], collect: bool) -> dict | None:
-    """The gradients of ``backward(inputs=…)`` added into those inputs' ``.grad``, or returned (``collect``)."""
+    """The gradients of ``backward(inputs=…)`` added into those inputs' ``.grad`` (then their hooks run), or
+    returned (``collect``)."""
     if collect:
         return found
     for t in inputs:
         if id(t) in found:
             _accumulate(t, found[id(t)], None)
+            _run_accumulate_hooks(t)
     return None
 
 
@@ -523,6 +585,7 @@ class Tensor:
     __slots__ = ("_data", "grad", "requires_grad", "_parents", "_backward", "_seq", "__weakref__")
     __array_priority__ = 1000  # ndarray + Tensor goes to Tensor.__radd__
     _grad_store: np.ndarray | None = None  # a buffer for the first gradient (see autograd.gradient_buffer)
+    _accumulate_hooks: dict[int, Callable] | None = None  # hooks run once backward completes the gradient (Parameter)
 
     def __init__(self, *data: Any, requires_grad: bool = False, dtype: Any = None, device: Any = None) -> None:
         _check_device(device)
@@ -728,6 +791,13 @@ class Tensor:
     @property
     def retains_grad(self) -> builtins.bool:
         return id(self) in _retaining
+
+    def register_post_accumulate_grad_hook(self, hook: Callable[[Tensor], None]) -> Any:
+        """PyTorch's hook that runs after backward completes a leaf's gradient: glassnet's parameters take it
+        (``nn.Parameter.register_post_accumulate_grad_hook``)."""
+        kind = "a non-leaf tensor" if self._backward is not None else "a plain tensor"
+        raise GraphError(f"register_post_accumulate_grad_hook on {kind}: only a Parameter (nn.Parameter, a leaf "
+                         f"that a module owns) takes post-accumulate hooks")
 
     backward = _backward_pass  # a function of the engine (below), bound as the method: no extra call per step
 
@@ -1464,8 +1534,8 @@ def _saves_arrays(fn: Any) -> bool:
 
 
 def _checked_parents(node: Tensor) -> tuple[Tensor, ...]:
-    """The parents of a node recorded before an in-place change: raise if what it saved changed after it was
-    recorded; a parent moved onto a newer node (``_rebase``) is replaced by the value the node used."""
+    """The parents of a node recorded before an in-place change (``_recorded_parents``): raise if what it saved
+    changed after it was recorded."""
     seq = node._seq
     for array in itertools.chain(_saved(node._backward), (node._data,)):
         if _changed_at(array) > seq:
@@ -1474,6 +1544,13 @@ def _checked_parents(node: Tensor) -> tuple[Tensor, ...]:
                 f"{node._data.shape}) was modified by an in-place operation after it was used (an in-place op such "
                 f"as add_, +=, x[i] = v, or an optimizer step). Use the out-of-place op (x = x + 1) or clone() the "
                 f"tensor before changing it.")
+    return _recorded_parents(node)
+
+
+def _recorded_parents(node: Tensor) -> tuple[Tensor, ...]:
+    """The parents a node used: a parent moved onto a newer node by an in-place change (``_rebase``) is replaced by
+    the value the node used."""
+    seq = node._seq
     parents = []
     for parent in node._parents:
         while parent._seq > seq:

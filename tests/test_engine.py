@@ -362,3 +362,100 @@ def test_no_grad_is_per_thread():
         assert not (gn.tensor([1.0], requires_grad=True) * 2).requires_grad
     worker.join(5)
     assert recorded == [True]
+
+
+# --- post-accumulate hooks ---------------------------------------------------------------------------------------
+
+def hooked_pair(values, seen, name):
+    """The same Parameter in glassnet and torch, each recording (name, its gradient then) when its hook runs."""
+    ours = gn.nn.Parameter(np.asarray(values, np.float64))
+    theirs = torch.nn.Parameter(torch.tensor(values, dtype=torch.float64))
+    ours.register_post_accumulate_grad_hook(lambda p: seen["ours"].append((name, p.grad.numpy().copy())))
+    theirs.register_post_accumulate_grad_hook(lambda p: seen["torch"].append((name, p.grad.numpy().copy())))
+    return ours, theirs
+
+
+def test_a_post_accumulate_hook_runs_once_per_pass_with_the_whole_gradient_like_torch():
+    """W is used by two products and b by one op after the first product: b's gradient is complete first, W's only
+    after the first product's node, and each hook runs once per backward pass (twice over two passes), seeing the
+    pass's full gradient, as torch's."""
+    seen = {"ours": [], "torch": []}
+    rng = np.random.default_rng(0)
+    W, tW = hooked_pair(rng.normal(size=(3, 3)).tolist(), seen, "W")
+    b, tb = hooked_pair(rng.normal(size=3).tolist(), seen, "b")
+    x = rng.normal(size=(4, 3))
+    for _ in range(2):
+        ((gn.tensor(x) @ W + b).tanh() @ W).sum().backward()
+        ((torch.tensor(x) @ tW + tb).tanh() @ tW).sum().backward()
+    assert [name for name, _ in seen["ours"]] == [name for name, _ in seen["torch"]] == ["b", "W", "b", "W"]
+    for (_, ours), (_, theirs) in zip(seen["ours"], seen["torch"]):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+    np.testing.assert_allclose(seen["ours"][3][1], W.grad.numpy())  # accumulated over both passes
+
+
+def test_post_accumulate_hooks_run_from_the_last_layer_down_also_for_gradients_written_into_the_optimizer():
+    """Linear layers called one by one are one node each, which writes its gradients straight into the optimizer's
+    flat buffer (returning none to the engine): the hooks still run, last layer first, after each layer's node."""
+    gn.manual_seed(0)
+    layers = [nn.Linear(3, 5), nn.Linear(5, 4), nn.Linear(4, 1)]
+    params = [p for layer in layers for p in layer.parameters()]
+    optimizer = optim.SGD(params, lr=0.1)
+    done = []
+    for i, p in enumerate(params):
+        p.register_post_accumulate_grad_hook(lambda p, i=i: done.append((i, p.grad.numpy().copy())))
+    h = gn.tensor(np.random.default_rng(1).normal(size=(6, 3)).astype(np.float32))
+    for layer in layers:
+        h = layer(h).tanh()
+    h.sum().backward()
+    assert [i for i, _ in done] == [4, 5, 2, 3, 0, 1]
+    assert all(gn.autograd.in_buffer(p) for p in params)
+    for i, grad in done:
+        np.testing.assert_array_equal(grad, params[i].grad.numpy())
+    optimizer.zero_grad()
+
+
+def test_post_accumulate_hooks_with_inputs_grad_removal_and_copies():
+    seen = []
+    p, q = gn.nn.Parameter(np.array([1.0, 2.0])), gn.nn.Parameter(np.array([3.0]))
+    handle = p.register_post_accumulate_grad_hook(lambda t: seen.append("p"))
+    q.register_post_accumulate_grad_hook(lambda t: seen.append("q"))
+    (p.sum() * q).backward(inputs=[p])  # only the inputs accumulate: only their hooks run
+    assert seen == ["p"] and q.grad is None
+    gn.autograd.grad((p * q).sum(), [p, q])  # accumulates nothing: runs no hook
+    assert seen == ["p"]
+    p.backward(np.ones(2))  # a leaf as the root
+    assert seen == ["p", "p"]
+    import copy
+    twin = copy.deepcopy(p)
+    twin.sum().backward()  # a copy has no hooks
+    assert seen == ["p", "p"]
+    handle.remove()
+    (p * q).sum().backward()
+    assert seen == ["p", "p", "q"]
+    with pytest.raises(gn.GraphError, match="only a Parameter"):
+        gn.tensor([1.0], requires_grad=True).register_post_accumulate_grad_hook(print)
+    with pytest.raises(gn.GraphError, match="non-leaf tensor"):
+        (p * 2).register_post_accumulate_grad_hook(print)
+    with pytest.raises(TypeError, match="function of the parameter"):
+        p.register_post_accumulate_grad_hook("print")
+
+
+def test_a_hook_runs_at_the_end_of_the_pass_when_an_op_gives_one_branch_no_gradient():
+    """A custom op returning None for its input cuts that branch off: the engine never visits the nodes below it,
+    so the parameter's count of gradients to come never reaches 0; the hook still runs once, at the end of the
+    pass, after what did arrive."""
+
+    class NoGradient(gn.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 1
+
+        @staticmethod
+        def backward(ctx, g):
+            return None
+
+    seen = []
+    p = gn.nn.Parameter(np.array([1.0, 2.0]))
+    p.register_post_accumulate_grad_hook(lambda t: seen.append(t.grad.numpy().copy()))
+    ((p * 3).sum() + NoGradient.apply(p * 5).sum()).backward()
+    assert len(seen) == 1 and seen[0].tolist() == [3.0, 3.0] == p.grad.numpy().tolist()

@@ -103,3 +103,68 @@ def test_a_dataloader_over_a_distributed_sampler_is_reshuffled_each_epoch():
     trainer.fit(loader, epochs=3, verbose=0)
     assert [epoch for epoch, _ in shards] == [0, 1, 2]
     assert shards[0][1] != shards[1][1] and len(shards[0][1]) == 10  # reshuffled; half of the 20 samples
+
+
+class Wrapped(nn.Module):
+    """A stand-in for a replica wrapper (DistributedDataParallel without MPI)."""
+
+    def __init__(self, module):
+        super().__init__()
+        self.module = module
+
+    def forward(self, *args):
+        return self.module(*args)
+
+
+class Wrapping(Strategy):
+    """One process whose strategy wraps every model, counting the wrappers it makes."""
+
+    def __init__(self):
+        self.made = 0
+
+    def wrap_model(self, model):
+        if isinstance(model, Wrapped):
+            return model
+        self.made += 1
+        return Wrapped(model)
+
+    def unwrap_model(self, model):
+        return model.module if isinstance(model, Wrapped) else model
+
+
+class TwoModels(gn.Trainer):
+    def __init__(self, first, second, distributed, third=None):
+        super().__init__(first, loss=nn.MSELoss(), distributed=distributed)
+        self.second = second
+        self.again = first  # the main model held a second time
+        self.third = third
+        self.optimizers = optim.SGD([*first.parameters(), *second.parameters()], lr=0.1)
+
+    def train_step(self, batch):
+        (x,) = batch
+        self.optimizers.zero_grad()
+        loss = (self.model(x) + self.second(x)).pow(2).mean()
+        loss.backward()
+        self.optimizers.step()
+        return {"loss": loss.item()}
+
+
+def test_fit_gives_every_model_of_a_subclass_the_strategys_wrapper_once():
+    first, second = nn.Linear(2, 1), nn.Linear(2, 1)
+    strategy = Wrapping()
+    trainer = TwoModels(first, second, strategy)
+    assert isinstance(trainer.model, Wrapped) and trainer.second is second  # wrapped when fit starts
+    trainer.fit(np.ones((4, 2), np.float32), epochs=1, verbose=0)
+    assert isinstance(trainer.second, Wrapped) and trainer.second.module is second
+    assert trainer.again is trainer.model and strategy.made == 2  # one wrapper per model
+    assert sorted(trainer.state_dict()) == ["again", "model", "optimizers", "second"]
+    assert trainer.state_dict()["second"].keys() == second.state_dict().keys()  # the bare models' state
+    assert type(trainer.loss) is nn.MSELoss  # a loss is a Module, not a model: never wrapped
+
+    plain = TwoModels(nn.Linear(2, 1), nn.Linear(2, 1), None)  # one process: nothing wrapped
+    plain.fit(np.ones((4, 2), np.float32), epochs=1, verbose=0)
+    assert not isinstance(plain.second, Wrapped) and not isinstance(plain.model, Wrapped)
+
+    both = nn.Sequential(first, second)
+    with pytest.raises(ValueError, match="the models 'model' and 'third' of TwoModels share parameters"):
+        TwoModels(first, second, Wrapping(), third=both).fit(np.ones((4, 2), np.float32), verbose=0)

@@ -8,7 +8,7 @@ from typing import Any, Callable, Iterator, Mapping, NamedTuple
 import numpy as np
 
 from ..autograd import offer_buffer
-from ..tensor import Tensor, _check_device, get_default_dtype, no_grad
+from ..tensor import Tensor, _check_device, get_default_dtype, no_grad, watch_accumulation
 from ..tensor import device as _device
 
 __all__ = ["Module", "Parameter", "evaluating", "RemovableHandle", "IncompatibleKeys", "StateDictError"]
@@ -21,7 +21,7 @@ class Parameter(Tensor):
     buffer; see ``autograd.offer_buffer``), which backward writes into.
     """
 
-    __slots__ = ("_grad_store",)
+    __slots__ = ("_grad_store", "_accumulate_hooks")
 
     def __init__(self, data: Any = None, requires_grad: bool = True) -> None:
         """``data``: a Tensor (whose memory the parameter shares, as torch's) or an array; None gives an empty
@@ -33,13 +33,30 @@ class Parameter(Tensor):
             array = array.astype(get_default_dtype())
         super().__init__(array, requires_grad=requires_grad)
         self._grad_store: np.ndarray | None = None
+        self._accumulate_hooks: dict[int, Callable[[Tensor], None]] | None = None
 
     def __getstate__(self) -> tuple[None, dict[str, Any]]:
         """Pickled and copied without the gradient store: a view of one optimizer's buffer is no part of the
         parameter (pickled, it would be a second copy of the gradient), and a copy gets a store of its own from
         the optimizer that takes it."""
         slots = {name: getattr(self, name) for name in Tensor.__slots__ if name != "__weakref__"}
-        return None, dict(slots, _grad_store=None)
+        return None, dict(slots, _grad_store=None, _accumulate_hooks=None)
+
+    def register_post_accumulate_grad_hook(self, hook: Callable[[Tensor], None]) -> RemovableHandle:
+        """Run ``hook(param)`` in every backward pass once ``param.grad`` holds the pass's whole gradient, i.e.
+        after the last op that used the parameter has added its part (PyTorch's hook of that name): the parameters
+        of the last layers are done first, while backward still works on the first ones. Not run by
+        ``autograd.grad``, which accumulates nothing. A copy or pickle of the parameter has no hooks. Returns a
+        handle whose ``remove()`` takes the hook away."""
+        if not callable(hook):
+            raise TypeError(f"register_post_accumulate_grad_hook needs a function of the parameter, got "
+                            f"{type(hook).__name__}")
+        if self._accumulate_hooks is None:
+            self._accumulate_hooks = {}
+            watch_accumulation(self)
+        handle = RemovableHandle(self._accumulate_hooks, {})
+        self._accumulate_hooks[handle.id] = hook
+        return handle
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
@@ -62,8 +79,9 @@ class StateDictError(ValueError, RuntimeError):
 
 
 class RemovableHandle:
-    """What ``register_forward_hook`` and ``register_forward_pre_hook`` return: ``handle.remove()`` (or leaving
-    ``with handle:``) takes the hook away."""
+    """What ``register_forward_hook``, ``register_forward_pre_hook`` and a parameter's
+    ``register_post_accumulate_grad_hook`` return: ``handle.remove()`` (or leaving ``with handle:``) takes the hook
+    away."""
 
     _next_id = 0
 

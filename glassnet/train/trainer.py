@@ -310,7 +310,8 @@ class Trainer:
     ``val_loss``, else ``loss``).
 
     Override ``train_step``, ``validation_step`` and ``predict_step`` for other training: a subclass may hold more
-    models and optimizers as attributes; ``state_dict()`` and the callbacks' rollbacks cover all of them.
+    models and optimizers as attributes; ``state_dict()``, the callbacks' rollbacks and distributed training cover
+    all of them.
 
     Callbacks see the trainer as ``callback.trainer``: ``model``, ``optimizer``, ``epoch``, ``epochs``,
     ``batch_size``, ``samples``, and ``stop(reason)`` to end training.
@@ -322,8 +323,12 @@ class Trainer:
     has ``batch_size × processes`` samples), the logs of every batch and of validation are averaged over all
     processes (weighted by their sample counts) so that every process sees the same numbers and takes the same
     decisions, and only rank 0 prints progress and runs the callbacks marked ``main_process_only``
-    (``ModelCheckpoint``, ``ProgressBar``). A NaN loss on any process skips the step on all of them. A DataLoader
-    must shard itself (``sampler=DistributedSampler(…)``); its sampler's ``set_epoch`` is called each epoch.
+    (``ModelCheckpoint``, ``ProgressBar``). A NaN loss on any process skips the step on all of them. A subclass's
+    other models (Module attributes that are not losses, e.g. a GAN's ``self.discriminator``) are wrapped too when
+    ``fit`` starts: the attribute then holds the wrapper, and every backward through it averages that model's
+    gradients (a subclass that draws random numbers, such as a GAN's noise, draws them per global batch and takes
+    its shard, so that N processes see what one would). A DataLoader must shard itself
+    (``sampler=DistributedSampler(…)``); its sampler's ``set_epoch`` is called each epoch.
     ``evaluate`` shares the samples too (call it on every process); ``predict`` computes every output on each
     process. ``distributed=<a glassnet.train.Strategy>`` uses that strategy.
     """
@@ -364,14 +369,42 @@ class Trainer:
         self.stop_training, self.stop_reason = True, reason
 
     def _components(self) -> Iterator[tuple[str, Any]]:
-        """(attribute name, object) of every model, optimizer and scheduler the trainer holds."""
+        """(attribute name, object) of every model (without a distributed wrapper: a checkpoint of N processes
+        loads in one), optimizer and scheduler the trainer holds."""
         for name, value in vars(self).items():
-            if value is self.model:
-                value = self.module  # a checkpoint of N processes loads in one
             model = isinstance(value, Module) and not isinstance(value, Loss)
             scheduler = isinstance(getattr(value, "optimizer", None), optim.Optimizer) and hasattr(value, "state_dict")
-            if model or scheduler or isinstance(value, optim.Optimizer):
+            if model:
+                yield name, self.strategy.unwrap_model(value)
+            elif scheduler or isinstance(value, optim.Optimizer):
                 yield name, value
+
+    def _wrap_models(self) -> None:
+        """Give every model the trainer holds (its Module attributes that are not losses: ``model`` and a
+        subclass's others, e.g. a GAN's discriminator) the strategy's wrapper, as ``model`` got it, so that each
+        trains data-parallel under ``distributed=True``; the attribute then holds the wrapper, whose ``module`` is
+        the model. A model held twice gets one wrapper; two models that share parameters are refused (both would
+        average them)."""
+        if self.model is self.module:  # the strategy wraps nothing
+            return
+        unwrap = self.strategy.unwrap_model
+        models = [(name, value) for name, value in vars(self).items()
+                  if isinstance(value, Module) and not isinstance(value, Loss)]
+        owners: dict[int, str] = {}
+        for name, value in models:
+            for p in unwrap(value).parameters():
+                other = owners.setdefault(id(p), name)
+                if unwrap(getattr(self, other)) is not unwrap(value):
+                    raise ValueError(f"distributed training: the models {other!r} and {name!r} of "
+                                     f"{type(self).__name__} share parameters, which both would average; hold "
+                                     f"each part once (e.g. the generator and the discriminator, not also a "
+                                     f"Sequential of both)")
+        wrappers: dict[int, Module] = {}
+        for name, value in models:
+            model = unwrap(value)
+            if id(model) not in wrappers:
+                wrappers[id(model)] = self.strategy.wrap_model(value)
+            setattr(self, name, wrappers[id(model)])
 
     def state_dict(self) -> dict[str, Any]:
         """A copy of the state of every model, optimizer and scheduler, by attribute name (a checkpoint dict)."""
@@ -517,6 +550,7 @@ class Trainer:
             raise ValueError(f"validation_split must lie in [0, 1), got {validation_split}")
         show_progress = _verbose(verbose) and self.strategy.is_main
         self._check_hyperparameters()
+        self._wrap_models()
         if validation_data is not None:
             validation = self._data(*(validation_data if isinstance(validation_data, tuple)
                                       and len(validation_data) == 2 else (validation_data, None)),
@@ -640,31 +674,34 @@ def fit(model: Module, X: Any, y: Any = None, *, loss: Callable | None = None, o
         batch_size: int | None = None, validation_data: Any = None, validation_split: float = 0.0,
         shuffle: bool = True, metrics: Sequence[str] = (), callbacks: Sequence[Callback] = (),
         regularization: tuple[str, float] | None = None, scheduler: Any = None, problem: str | None = None,
-        verbose: Any = "auto", live_plot: bool = False) -> History:
+        verbose: Any = "auto", live_plot: bool = False, distributed: bool | Strategy | None = None) -> History:
     """Train ``model`` on the data and return its ``History``: ``Trainer(model, …).fit(X, y, …)``.
 
     X: (N, features); y: (N,) or (N, outputs), or (N,) class indices / (N, C) probabilities for
     CrossEntropyLoss/NLLLoss; or a Dataset or DataLoader as X. ``optimizer`` is an Optimizer over
     ``model.parameters()``, a name ("sgd", "adam", …) or a factory ``params -> Optimizer``. ``problem`` instead of
-    ``loss`` takes the loss of ``nn.head_for(problem)``. See ``Trainer``.
+    ``loss`` takes the loss of ``nn.head_for(problem)``. ``distributed=True`` trains data-parallel over MPI
+    (``batch_size`` per process). See ``Trainer``.
     """
     if loss is None and problem is None:
         raise TypeError(f"fit needs loss= (a loss module such as nn.MSELoss()) or problem= (one of {PROBLEMS})")
     trainer = Trainer(model, loss=loss, optimizer=optimizer, metrics=metrics, callbacks=callbacks,
-                      regularization=regularization, scheduler=scheduler, problem=problem)
+                      regularization=regularization, scheduler=scheduler, problem=problem, distributed=distributed)
     return trainer.fit(X, y, epochs=epochs, batch_size=batch_size, validation_data=validation_data,
                        validation_split=validation_split, shuffle=shuffle, verbose=verbose, live_plot=live_plot)
 
 
 def predict(model: Module, X: Any, batch_size: int | None = None) -> np.ndarray:
-    """The model's raw outputs for X, in eval mode and without recording a graph."""
+    """The model's raw outputs for X, in eval mode and without recording a graph (every output on each process:
+    there is nothing to share, hence no ``distributed``)."""
     return Trainer(model).predict(X, batch_size=batch_size)
 
 
 def evaluate(model: Module, X: Any, y: Any = None, *, loss: Callable | None = None, metrics: Sequence[str] = (),
-             batch_size: int | None = None) -> Logs:
-    """``{"loss": …, metric: …}`` of the model on (X, y) in eval mode."""
-    return Trainer(model, loss=loss, metrics=metrics).evaluate(X, y, batch_size=batch_size)
+             batch_size: int | None = None, distributed: bool | Strategy | None = None) -> Logs:
+    """``{"loss": …, metric: …}`` of the model on (X, y) in eval mode. ``distributed=True``: each process
+    evaluates its share of the samples with rank 0's weights and every process gets the means over all of them."""
+    return Trainer(model, loss=loss, metrics=metrics, distributed=distributed).evaluate(X, y, batch_size=batch_size)
 
 
 # ------------------------------------------------------------------------------------------ restarts
