@@ -3,6 +3,7 @@
 
     python benchmarks/instructions.py W1 glassnet           # glassnet's W1 step (1,000 steps counted)
     python benchmarks/instructions.py W3 floor --steps 5    # the NumPy floor's W3 step
+    python benchmarks/instructions.py W5 glassnet --steps 5 # the LSTM's step (bench_sequence.py's workloads too)
 
 Unlike a time, the count does not move with what the machine is doing. The script runs callgrind twice, on the
 set-up alone and on the set-up plus ``--steps`` steps, and prints the difference per step. Needs valgrind.
@@ -20,18 +21,26 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [HERE, os.path.dirname(HERE)]
 
 
+def workloads() -> dict:
+    """Workload name -> (its benchmark module, its Spec): bench_core's and bench_sequence's."""
+    import bench_core
+    import bench_sequence
+    return {**{name: (bench_core, make()) for name, make in bench_core.WORKLOADS.items()},
+            **{name: (bench_sequence, spec) for name, spec in bench_sequence.WORKLOADS.items()}}
+
+
 def run_steps(workload: str, side: str, steps: int) -> None:
-    """Build the side as bench_core does, warm it up with 3 steps, then run ``steps`` more."""
+    """Build the side as its benchmark does, warm it up with 3 steps, then run ``steps`` more."""
     import bench_core
     import glassnet
     if side == "torch":
         import torch
         torch.set_num_threads(1)
-    spec = bench_core.WORKLOADS[workload]()
+    bench, spec = workloads()[workload]
     glassnet.manual_seed(0)
-    built = bench_core.build("glassnet", spec, None)
+    built = bench.build("glassnet", spec, None)
     if side != "glassnet":
-        built = bench_core.build(side, spec, built["model"].state_dict())
+        built = bench.build(side, spec, built["model"].state_dict())
     bench_core.unit_runner(built, 3)()
     if steps:
         bench_core.unit_runner(built, steps)()
@@ -52,7 +61,7 @@ def collected(workload: str, side: str, steps: int) -> int:
 def main() -> None:
     import bench_core
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("workload", choices=list(bench_core.WORKLOADS))
+    p.add_argument("workload", choices=list(workloads()))
     p.add_argument("side", choices=bench_core.SIDES)
     p.add_argument("--steps", type=int, default=1000, help="steps counted (default 1000; a few for W3)")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
@@ -61,6 +70,8 @@ def main() -> None:
         return run_steps(args.workload, args.side, args.steps)
     if args.steps < 1:
         p.error("--steps must be at least 1")
+    if args.side not in workloads()[args.workload][0].SIDES:
+        p.error(f"{args.workload} has no {args.side} side")
     base, total = (collected(args.workload, args.side, n) for n in (0, args.steps))
     print(f"{args.workload} {args.side}: {(total - base) / args.steps:,.0f} instructions per step "
           f"(callgrind, 1 thread, {args.steps} steps)")

@@ -18,3 +18,17 @@ def test_both_sides_train_alike(workload):
     sides = {"glassnet": gside, "torch": bench_sequence.build("torch", spec, gside["model"].state_dict())}
     report = bench_sequence.check_agreement(sides, steps=2)  # raises if the losses or dtypes differ
     assert report.startswith("2 identical steps agree")
+
+
+def test_instruction_counts_cover_the_sequence_workloads(capsys, monkeypatch):
+    """benchmarks/instructions.py counts W5/W6 steps too (built as bench_sequence builds them); its child part, the
+    steps that callgrind counts, runs here without valgrind."""
+    import instructions
+    found = instructions.workloads()
+    assert {"W1", "W3", "W7", "W5", "W6"} <= set(found)
+    assert found["W5"][0] is bench_sequence and found["W5"][1] is bench_sequence.WORKLOADS["W5"]
+    instructions.run_steps("W5", "glassnet", 1)
+    monkeypatch.setattr(sys, "argv", ["instructions.py", "W5", "floor", "--steps", "1"])
+    with pytest.raises(SystemExit):
+        instructions.main()
+    assert "W5 has no floor side" in capsys.readouterr().err

@@ -7,7 +7,6 @@ gradient is R_hᵀ · g · R_w.
 """
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -38,7 +37,7 @@ def interpolate(input: Any, size: Any = None, scale_factor: Any = None, mode: st
     if X.ndim != dims + 2:
         raise NotImplementedError(f"interpolate: got {X.ndim}D input, but {mode} mode needs {dims + 2}D input "
                                   f"({'(N, C, L)' if dims == 1 else '(N, C, H, W)'}), got shape {X.shape}")
-    sizes, scales = _output_sizes(X.shape[2:], size, scale_factor, recompute_scale_factor)
+    sizes, scales = K.interpolation_sizes(X.shape[2:], size, scale_factor, recompute_scale_factor)
     resize = [_linear_weights(n, out, scale, bool(align_corners), X.dtype)
               for n, out, scale in zip(X.shape[2:], sizes, scales)]
     out = np.matmul(X, resize[-1].T)           # the last axis: X · R_wᵀ
@@ -50,22 +49,6 @@ def interpolate(input: Any, size: Any = None, scale_factor: Any = None, mode: st
             g = np.matmul(resize[0].T, g)
         return (np.matmul(g, resize[-1]),)
     return result(out, (x,), backward)
-
-
-def _output_sizes(spatial: tuple[int, ...], size: Any, scale_factor: Any,
-                  recompute_scale_factor: bool | None) -> tuple[tuple[int, ...], tuple[float | None, ...]]:
-    """(the output sizes, the scale factors that set the source positions: None where in/out is used)."""
-    dims = len(spatial)
-    if (size is None) == (scale_factor is None):
-        raise ValueError("interpolate: give exactly one of size and scale_factor")
-    if size is not None:
-        return K.pair("interpolate: size", size, dims), (None,) * dims
-    scales = tuple(scale_factor) if isinstance(scale_factor, (tuple, list)) else (scale_factor,) * dims
-    if len(scales) != dims or any(isinstance(s, bool) or not isinstance(s, (int, float)) or s <= 0 for s in scales):
-        raise ValueError(f"interpolate: scale_factor must be a positive number or {dims} of them, got "
-                         f"{scale_factor!r}")
-    sizes = tuple(int(math.floor(n * s)) for n, s in zip(spatial, scales))
-    return sizes, (None,) * dims if recompute_scale_factor else tuple(float(s) for s in scales)
 
 
 def _linear_weights(size: int, out: int, scale: float | None, align_corners: bool, dtype: np.dtype) -> np.ndarray:

@@ -3,12 +3,13 @@ their one-step cells ``RNNCell``, ``LSTMCell``, ``GRUCell``.
 
 Speed: a recurrent step on small sizes is a handful of tiny array operations, so the cost is per op, not per flop.
 Each layer and direction is therefore ONE graph node for the whole sequence (``rnn_layer``, ``lstm_layer``,
-``gru_layer``): the input projection x·W_ihᵀ of all steps is one GEMM, each step adds h·W_hhᵀ (one GEMM for the
-whole gate set) and applies the gates in place, and backpropagation through time is written out beside the forward
-loop; the weight gradients are again one GEMM each over all steps. A cell is the same kernel run for one step.
+``gru_layer``): each step is one GEMM for the whole gate set, input and biases included, and a few elementwise ops
+in place; backpropagation through time is written out beside the forward loop, and the weight gradients are one GEMM
+each over all steps. A cell is the same kernel run for one step.
 
-Shapes inside the kernels: x (T, N, I) time-major, states (N, H), W_ih (G·H, I), W_hh (G·H, H) with G gates in
-PyTorch's order (LSTM i, f, g, o; GRU r, z, n). The LSTM's steps work on transposed states (see ``lstm_layer``).
+Shapes: the layers hand the kernels x (T, N, I) time-major and states (N, H); W_ih (G·H, I), W_hh (G·H, H) with G
+gates in PyTorch's order (LSTM i, f, g, o; GRU r, z, n). Inside, the kernels work on transposed states (see
+"kernels" below).
 """
 from __future__ import annotations
 
@@ -31,53 +32,100 @@ __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell"
 
 
 # ------------------------------------------------------------------------------------------ kernels
+#
+# The three kernels share one frame, with states as columns (N is the last axis everywhere):
+# - Z (T + 1, P + I (+ 1), N) holds each step's input [h_{t∓1}; x_t; 1] in one slot (``_step_inputs``): a step
+#   reads its slot and writes h_t straight into the h rows of the slot the next step reads. So one GEMM of the
+#   stacked weights [W_hh | W_ih | b_ih + b_hh] (``_step_weights``) with the slot gives all of a step's
+#   pre-activations, written in place: no separate input projection to add, no bias add, no temporary.
+# - Each gate is then a contiguous (H, N) block for the elementwise ops (views into an (N, G·H) row layout cost
+#   ~1 µs more per op at these sizes), and the kernel orders the gate blocks (``*_ORDER``) so that the ops of a
+#   step work on as few, as large blocks as possible: the sigmoid gates side by side, products of pairs in one op.
+# - σ(a) = ½·tanh(a/2) + ½: the halving is folded into the weights' sigmoid rows (exact: a power of two), so one
+#   tanh covers every gate and cannot overflow.
+# - The backward first forms, over all steps at once, the factors that each step's gradients are its incoming
+#   gradient times (a few ops on (T, H, N) arrays instead of many small ones per step); a step of backpropagation
+#   through time is then a few broadcast products and one GEMM, W_hhᵀ · ∂a. The weight gradients are one GEMM
+#   each over all steps (``_weight_grads``), from the ∂a of all steps in PyTorch's gate order.
+
+_LSTM_ORDER = [3, 0, 1, 2]  # the gate blocks o, i, f, g: the sigmoids o, i, f side by side, g last
+_LSTM_SCALE = np.array([0.5, 0.5, 0.5, 1.0])
+_GRU_ORDER = [2, 0, 1]      # h·W_hnᵀ + b_hn first, then the sigmoids r, z
+_GRU_SCALE = np.array([1.0, 0.5, 0.5])
+
 
 def _steps(T: int, reverse: bool) -> range:
     """The time steps in processing order."""
     return range(T - 1, -1, -1) if reverse else range(T)
 
 
-def _projection(X: np.ndarray, w_ih: Tensor, *biases: Tensor | None) -> np.ndarray:
-    """x·W_ihᵀ + the biases for all steps at once: (T, N, I) → (T, N, G·H), a new array."""
+def _slots(A: np.ndarray, reverse: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Views of A (T + 1, …), the slots of a recurrence that each step t reads one of and writes the next one
+    processed: (the slot the first step reads, what step t reads (T, …), what step t writes (T, …))."""
+    T, r = len(A) - 1, int(reverse)
+    return A[T * r], A[r:T + r], A[1 - r:T + 1 - r]
+
+
+def _step_inputs(X: np.ndarray, h0: np.ndarray, bias: bool, reverse: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Z (T + 1, P + I (+ 1), N) from x (T, N, I) and h0 (N, P), as two views: ``inputs`` (T, P + I (+ 1), N), step
+    t's [h_{t∓1}; x_t; 1], and ``states`` (T, P, N), where step t writes h_t."""
     T, N, I = X.shape
-    pre = _dot(X.reshape(T * N, I), w_ih._data.T, out=empty((T * N, w_ih._data.shape[0]), X.dtype))
-    for b in biases:
-        if b is not None:
-            pre += b._data
-    return pre.reshape(T, N, -1)
+    P = h0.shape[1]
+    Z = empty((T + 1, P + I + bias, N), X.dtype)
+    first, inputs, outputs = _slots(Z, reverse)
+    inputs[:, P:P + I] = X.transpose(0, 2, 1)
+    if bias:
+        Z[:, P + I] = 1
+    first[:P] = h0.T
+    return inputs, outputs[:, :P]
 
 
-def _sigmoid_(a: np.ndarray) -> None:
-    """σ(a) in place, as ½·tanh(a/2) + ½ (never overflows)."""
-    a *= 0.5
-    np.tanh(a, out=a)
-    a *= 0.5
-    a += 0.5
+def _blocks(A: np.ndarray, order: list[int]) -> np.ndarray:
+    """A (G·H, …) with its G row blocks (PyTorch's gates) in the kernel's ``order``: a new array."""
+    return A.reshape(len(order), -1, *A.shape[1:])[order].reshape(A.shape)
+
+
+def _step_weights(w_hh: Tensor, w_ih: Tensor, b_ih: Tensor | None, b_hh: Tensor | None, order: list[int],
+                  scale: np.ndarray | None = None) -> np.ndarray:
+    """[W_hh | W_ih | b_ih + b_hh] (G·H, P + I (+ 1)), the weights of one step on a slot of Z, gate blocks in
+    ``order``, each times its ``scale``."""
+    parts = [w_hh._data, w_ih._data] + ([] if b_ih is None else [(b_ih._data + b_hh._data)[:, None]])
+    W = _blocks(np.concatenate(parts, axis=1), order)
+    if scale is not None:
+        W.reshape(len(order), -1, W.shape[1])[...] *= scale.astype(W.dtype)[:, None, None]
+    return W
+
+
+def _transposed(A: np.ndarray) -> np.ndarray:
+    """A (T, a, b) as a contiguous (T, b, a) array: between the layer's (T, N, ·) and the kernel's (T, ·, N)."""
+    out = empty((A.shape[0], A.shape[2], A.shape[1]), A.dtype)
+    np.copyto(out, A.transpose(0, 2, 1))
+    return out
 
 
 def _weight_grads(x: Tensor, h0: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None, b_hh: Tensor | None,
-                  dXp: np.ndarray, dHp: np.ndarray, Y: np.ndarray, reverse: bool) -> list:
+                  GX: np.ndarray, GH: np.ndarray, Y: np.ndarray, reverse: bool) -> list:
     """[dx, dW_ih, dW_hh, db_ih, db_hh] (biases only when present) from the gradients of the pre-activations of
-    all steps: dXp of x·W_ihᵀ + b_ih and dHp of h_prev·W_hhᵀ + b_hh, both (T, N, G·H); Y (T, N, H) holds the
-    outputs, so that step t's previous state is Y[t∓1] (h0 at the first step processed). One GEMM each."""
-    T, N, G = dXp.shape
+    all steps, in PyTorch's gate order and steps as columns: GX (G, T, N) of W_ih·x_t + b_ih and GH of
+    W_hh·h_{t∓1} + b_hh; Y (T, N, P) holds the outputs, so that step t's previous state is Y[t∓1] (h0 at the first
+    step processed). One GEMM each."""
+    G, T, N = GX.shape
     X, H0 = x._data, h0._data
-    dXp_flat, dHp_flat = dXp.reshape(T * N, G), dHp.reshape(T * N, G)
-    grads = [_dot(dXp_flat, w_ih._data, out=empty((T * N, X.shape[2]), X.dtype)).reshape(X.shape)
-             if x.requires_grad else None,
-             _dot_for(w_ih, dXp_flat.T, X.reshape(T * N, -1)) if w_ih.requires_grad else None]
+    gx, gh = GX.reshape(G, T * N), GH.reshape(G, T * N)
+    grads = [np.matmul(gx.T, w_ih._data).reshape(X.shape) if x.requires_grad else None,
+             _dot_for(w_ih, gx, X.reshape(T * N, -1)) if w_ih.requires_grad else None]
     if w_hh.requires_grad:
-        first, rest, prev = (T - 1, dHp[:-1], Y[1:]) if reverse else (0, dHp[1:], Y[:-1])
-        dW_hh = _dot(rest.reshape(-1, G).T, prev.reshape(-1, Y.shape[2]))
+        first, rest, prev = (T - 1, GH[:, :-1], Y[1:]) if reverse else (0, GH[:, 1:], Y[:-1])
+        dW_hh = _dot(rest.reshape(G, -1), prev.reshape(-1, Y.shape[2]))
         if H0.any():  # the default initial state is zeros: no contribution
-            dW_hh += _dot(dHp[first].T, H0)
+            dW_hh += _dot(GH[:, first], H0)
         grads.append(dW_hh)
     else:
         grads.append(None)
-    ones = np.ones(T * N, dXp.dtype)
-    for b, d in ((b_ih, dXp_flat), (b_hh, dHp_flat)):
+    ones = np.ones(T * N, GX.dtype)
+    for b, d in ((b_ih, gx), (b_hh, gh)):
         if b is not None:
-            grads.append(_dot_for(b, ones, d) if b.requires_grad else None)
+            grads.append(_dot_for(b, d, ones) if b.requires_grad else None)
     return grads
 
 
@@ -87,61 +135,51 @@ def _parents(x: Tensor, states: Sequence[Tensor], w_ih: Tensor, w_hh: Tensor, b_
     return (x, *states, w_ih, w_hh, *biases)
 
 
-def rnn_layer(x: Tensor, h0: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None, b_hh: Tensor | None,
-              nonlinearity: str = "tanh", reverse: bool = False) -> Tensor:
-    """Elman RNN over a sequence, one node: h_t = act(x_t·W_ihᵀ + b_ih + h_{t−1}·W_hhᵀ + b_hh).
-
-    x: (T, N, I), h0: (N, H) → (T, N, H), the h_t in time order (``reverse`` runs from the last step to the first).
-    """
-    X, W_hh = x._data, w_hh._data
-    T = X.shape[0]
-    Y = _projection(X, w_ih, b_ih, b_hh)  # the pre-activations, overwritten step by step by h_t
-    relu = nonlinearity == "relu"
-    W_hhT, h = np.ascontiguousarray(W_hh.T), h0._data  # contiguous: BLAS's transposed path is slower
-    for t in _steps(T, reverse):
-        a = Y[t]
-        a += _dot(h, W_hhT)
-        if relu:
-            np.maximum(a, 0, out=a)
-        else:
-            np.tanh(a, out=a)
-        h = a
-    first = T - 1 if reverse else 0
-
-    def backward(gY: np.ndarray) -> list:
-        D = empty(Y.shape, Y.dtype)  # act'(a) in terms of h = act(a), all steps at once: h > 0, or 1 − h²
-        if relu:
-            np.greater(Y, 0, out=D)
-        else:
-            np.multiply(Y, Y, out=D)
-            np.subtract(1, D, out=D)
-        dA = empty(Y.shape, Y.dtype)
-        dh = None
-        for t in _steps(T, not reverse):
-            g = gY[t] if dh is None else gY[t] + dh
-            np.multiply(g, D[t], out=dA[t])
-            dh = _dot(dA[t], W_hh) if t != first or h0.requires_grad else None
-        return _with_states(_weight_grads(x, h0, w_ih, w_hh, b_ih, b_hh, dA, dA, Y, reverse), dh)
-    return result(Y, _parents(x, (h0,), w_ih, w_hh, b_ih, b_hh), backward)
-
-
 def _with_states(grads: list, *state_grads: np.ndarray | None) -> list:
     """Put the initial states' gradients after x's, in the order of ``_parents``."""
     return [grads[0], *state_grads, *grads[1:]]
 
 
-def _lstm_gates_(s: np.ndarray, minus_scale: np.ndarray) -> None:
-    """The pre-activations s (4, H, N) of gates i, f, g, o into the gates, in place, with one exp for all four:
-    σ(a) = 1 / (1 + e^(−a)) for i, f, o and tanh(a) = 2·σ(2a) − 1 for g (``minus_scale`` holds −1, −1, −2, −1).
-    e^(−a) may overflow to inf for a very negative a, giving σ = 0 as it should (the caller silences the warning).
+def rnn_layer(x: Tensor, h0: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None, b_hh: Tensor | None,
+              nonlinearity: str = "tanh", reverse: bool = False) -> Tensor:
+    """Elman RNN over a sequence, one node: h_t = act(x_t·W_ihᵀ + b_ih + h_{t−1}·W_hhᵀ + b_hh).
+
+    x: (T, N, I), h0: (N, H) → (T, N, H), the h_t in time order (``reverse`` runs from the last step to the first).
+    A step is one GEMM straight into h_t's rows of Z and the activation in place.
     """
-    np.multiply(s, minus_scale, out=s)
-    np.exp(s, out=s)
-    s += 1
-    np.reciprocal(s, out=s)
-    g = s[2]
-    g *= 2
-    g -= 1
+    X = x._data
+    T = X.shape[0]
+    W = _step_weights(w_hh, w_ih, b_ih, b_hh, [0])
+    inputs, states = _step_inputs(X, h0._data, b_ih is not None, reverse)
+    relu = nonlinearity == "relu"
+    for t in _steps(T, reverse):
+        h = np.matmul(W, inputs[t], out=states[t])
+        if relu:
+            np.maximum(h, 0, out=h)
+        else:
+            np.tanh(h, out=h)
+    Y = _transposed(states)
+    first = T - 1 if reverse else 0
+
+    def backward(gY: np.ndarray) -> list:
+        D = empty(states.shape, X.dtype)  # act'(a) in terms of h = act(a), all steps at once: h > 0, or 1 − h²
+        if relu:
+            np.greater(states, 0, out=D)
+        else:
+            np.multiply(states, states, out=D)
+            np.subtract(1, D, out=D)
+        GH = _transposed(gY)  # ∂/∂h_t from above, then all of it
+        dA = empty(states.shape, X.dtype)
+        W_hhT = np.ascontiguousarray(w_hh._data.T)
+        dh, dh_buffer = None, np.empty(h0._data.shape[::-1], X.dtype)
+        for t in _steps(T, not reverse):
+            g = GH[t] if dh is None else np.add(GH[t], dh, out=GH[t])
+            np.multiply(g, D[t], out=dA[t])
+            dh = np.matmul(W_hhT, dA[t], out=dh_buffer) if t != first or h0.requires_grad else None
+        G = dA.transpose(1, 0, 2).copy()  # (H, T, N)
+        grads = _weight_grads(x, h0, w_ih, w_hh, b_ih, b_hh, G, G, Y, reverse)
+        return _with_states(grads, None if dh is None else dh.T)
+    return result(Y, _parents(x, (h0,), w_ih, w_hh, b_ih, b_hh), backward)
 
 
 def lstm_layer(x: Tensor, h0: Tensor, c0: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None,
@@ -152,73 +190,82 @@ def lstm_layer(x: Tensor, h0: Tensor, c0: Tensor, w_ih: Tensor, w_hh: Tensor, b_
     x: (T, N, I), h0: (N, P), c0: (N, H) (P = H without projection) → (the h_t in time order (T, N, P), the final
     cell state (N, H)): two views of the node's one output array.
 
-    Inside, every step works on transposed states, h (P, N), c (H, N) and gates (4, H, N), so that W_hh·h is one
-    GEMM straight into the four gate blocks and each gate is a contiguous block for the elementwise ops (views
-    into an (N, 4H) row layout cost ~1 µs more per op on these sizes).
+    A step: one GEMM into the gates (o, i, f, g) (T, 4H, N), one tanh over all four, ½·s + ½ on the sigmoid
+    rows, then c_t and h_t; c has slots like Z's (c_{t∓1} read, c_t written).
     """
     X, W_hh = x._data, w_hh._data
     T, N, _ = X.shape
     H, P = W_hh.shape[0] // 4, W_hh.shape[1]
     dtype = X.dtype
-    S = np.matmul(w_ih._data, X.transpose(0, 2, 1), out=empty((T, 4 * H, N), dtype))  # (T, 4H, N) x_t·W_ihᵀ
-    if b_ih is not None:
-        S += (b_ih._data + b_hh._data)[:, None]
-    S4 = S.reshape(T, 4, H, N)             # pre-activations, then the gates i, f, g, o in place
-    C = empty((T, H, N), dtype)            # cell states c_t
+    W = _step_weights(w_hh, w_ih, b_ih, b_hh, _LSTM_ORDER, _LSTM_SCALE)
+    inputs, states = _step_inputs(X, h0._data, b_ih is not None, reverse)
+    S = empty((T, 4 * H, N), dtype)        # pre-activations, then the gates o, i, f, g in place
+    S4, sigmoids = S.reshape(T, 4, H, N), S[:, :3 * H]
+    c_first, c_prev, C = _slots(empty((T + 1, H, N), dtype), reverse)
+    c_first[...] = c0._data.T
     TC = empty((T, H, N), dtype)           # tanh(c_t)
-    M = empty((T, H, N), dtype)            # o·tanh(c_t): h_t itself without projection
-    HT = M if w_hr is None else empty((T, P, N), dtype)
-    minus_scale = np.array([-1, -1, -2, -1], dtype).reshape(4, 1, 1)
-    h, c = h0._data.T, c0._data.T
-    with np.errstate(over="ignore"):
-        for t in _steps(T, reverse):
-            S[t] += _dot(W_hh, h)
-            _lstm_gates_(S4[t], minus_scale)
-            i, f, g, o = S4[t]
-            c = np.multiply(f, c, out=C[t])
-            c += i * g
-            np.tanh(c, out=TC[t])
-            h = np.multiply(o, TC[t], out=M[t])
-            if w_hr is not None:
-                h = _dot(w_hr._data, h, out=HT[t])
+    M = states if w_hr is None else empty((T, H, N), dtype)  # o·tanh(c_t): h_t itself without projection
+    ig = np.empty((H, N), dtype)
+    for t in _steps(T, reverse):
+        s = np.matmul(W, inputs[t], out=S[t])
+        np.tanh(s, out=s)
+        a = sigmoids[t]
+        a *= 0.5
+        a += 0.5
+        o, i, f, g = S4[t]
+        c = np.multiply(f, c_prev[t], out=C[t])
+        c += np.multiply(i, g, out=ig)
+        np.multiply(o, np.tanh(c, out=TC[t]), out=M[t])
+        if w_hr is not None:
+            np.matmul(w_hr._data, M[t], out=states[t])
     out = empty((T * N * P + N * H,), dtype)
     hs, c_n = out[:T * N * P].reshape(T, N, P), out[T * N * P:].reshape(N, H)
-    hs[...] = HT.transpose(0, 2, 1)
-    c_n[...] = c.T
+    hs[...] = states.transpose(0, 2, 1)
+    c_n[...] = C[0 if reverse else T - 1].T
     first = T - 1 if reverse else 0
 
     def backward(g_out: np.ndarray) -> list:
-        # the gates' derivatives, all steps at once: σ' = s(1 − s), tanh' = 1 − s²
-        D = np.multiply(S, S, out=empty(S.shape, dtype))
-        np.subtract(S, D, out=D)
-        D4 = D.reshape(T, 4, H, N)
-        np.multiply(S4[:, 2], S4[:, 2], out=D4[:, 2])
-        np.subtract(1, D4[:, 2], out=D4[:, 2])
-        dTC = np.multiply(TC, TC, out=empty(TC.shape, dtype))  # tanh' at c_t
-        np.subtract(1, dTC, out=dTC)
-        GH = np.ascontiguousarray(g_out[:T * N * P].reshape(T, N, P).transpose(0, 2, 1))  # ∂/∂h_t from above
-        dS = empty(S.shape, dtype)
-        dS4 = dS.reshape(T, 4, H, N)
-        W_hhT = np.ascontiguousarray(W_hh.T)
-        dh, dc = None, np.ascontiguousarray(g_out[T * N * P:].reshape(N, H).T)
+        # Per step, ∂/∂[c_t through h_t, a_o] = ∂m·[B, A] and ∂/∂[a_i, a_f, a_g, c_{t−1}] = ∂c_t·[E_i, E_f, F_g, f]
+        # (m = o·tanh(c_t), ∂c_t = ∂m·B + ∂c_{t+1}·f_{t+1}): K holds [B, A, E_i, E_f, F_g, f] of all steps.
+        o, i, f, g = S4.transpose(1, 0, 2, 3)
+        dsig = np.subtract(1, sigmoids, out=empty(sigmoids.shape, dtype))
+        dsig *= sigmoids                                  # σ' = s(1 − s) for o, i, f
+        d_o, d_i, d_f = dsig.reshape(T, 3, H, N).transpose(1, 0, 2, 3)
+        K = empty((T, 6, H, N), dtype)
+        B, A, E_i, E_f, F_g, F_f = K.transpose(1, 0, 2, 3)
+        np.multiply(TC, TC, out=B)
+        np.subtract(1, B, out=B)
+        B *= o                                            # B = o·tanh'(c_t)
+        np.multiply(TC, d_o, out=A)                       # A = tanh(c_t)·σ'(o)
+        np.multiply(g, d_i, out=E_i)                      # E_i = g·σ'(i)
+        np.multiply(c_prev, d_f, out=E_f)                 # E_f = c_{t−1}·σ'(f)
+        np.multiply(g, g, out=F_g)
+        np.subtract(1, F_g, out=F_g)
+        F_g *= i                                          # F_g = i·tanh'(g)
+        F_f[...] = f
+        K_m, K_c = K[:, :2], K[:, 2:]
+        GH = _transposed(g_out[:T * N * P].reshape(T, N, P))  # ∂/∂h_t from above, then all of it (for dW_hr)
+        dS = empty((T, 6, H, N), dtype)  # per step ∂/∂[c_t, a_o, a_i, a_f, a_g, c_{t−1}]
+        dS_m, dS_c, dS_gc, dS_dc = dS[:, :2], dS[:, 2:], dS[:, 0], dS[:, 5]
+        gates = dS.reshape(T, 6 * H, N)[:, H:5 * H]  # ∂a_o, ∂a_i, ∂a_f, ∂a_g: W's row order
+        W_hhT = np.ascontiguousarray(_blocks(W_hh, _LSTM_ORDER).T)
+        W_hrT = None if w_hr is None else np.ascontiguousarray(w_hr._data.T)
+        dc = g_out[T * N * P:].reshape(N, H).T
+        dh, dh_buffer = None, np.empty((P, N), dtype)
         for t in _steps(T, not reverse):
-            i, f, g, o = S4[t]
-            di, df, dg, do = dS4[t]
-            c_prev = c0._data.T if t == first else C[t + 1 if reverse else t - 1]
-            gh = GH[t] if dh is None else np.add(GH[t], dh, out=GH[t])  # GH[t]: all of ∂/∂h_t, for dW_hr
-            gm = gh if w_hr is None else _dot(w_hr._data.T, gh)       # ∂/∂(o·tanh(c_t))
-            np.multiply(gm, TC[t], out=do)
-            gc = gm * o
-            gc *= dTC[t]
-            gc += dc                                      # ∂/∂c_t
-            np.multiply(gc, g, out=di)
-            np.multiply(gc, c_prev, out=df)
-            np.multiply(gc, i, out=dg)
-            dc = np.multiply(gc, f, out=gc)
-            dS[t] *= D[t]                                 # through σ and tanh: ∂/∂pre-activations
-            dh = _dot(W_hhT, dS[t]) if t != first or h0.requires_grad else None
-        dS_rows = np.ascontiguousarray(dS.transpose(0, 2, 1))  # (T, N, 4H), the layout of _weight_grads
-        grads = _weight_grads(x, h0, w_ih, w_hh, b_ih, b_hh, dS_rows, dS_rows, hs, reverse)
+            gh = GH[t] if dh is None else np.add(GH[t], dh, out=GH[t])
+            gm = gh if w_hr is None else np.matmul(W_hrT, gh)
+            np.multiply(gm, K_m[t], out=dS_m[t])
+            gc = dS_gc[t]
+            gc += dc
+            np.multiply(gc, K_c[t], out=dS_c[t])
+            dc = dS_dc[t]
+            dh = np.matmul(W_hhT, gates[t], out=dh_buffer) if t != first or h0.requires_grad else None
+        G = empty((4, H, T, N), dtype)  # ∂a in PyTorch's gate order i, f, g, o, steps as columns
+        G[:3] = dS[:, 2:5].transpose(1, 2, 0, 3)
+        G[3] = dS[:, 1].transpose(1, 0, 2)
+        G = G.reshape(4 * H, T, N)
+        grads = _weight_grads(x, h0, w_ih, w_hh, b_ih, b_hh, G, G, hs, reverse)
         grads = _with_states(grads, None if dh is None else dh.T, dc.T if c0.requires_grad else None)
         if w_hr is not None:
             grads.append(np.tensordot(GH, M, axes=([0, 2], [0, 2])) if w_hr.requires_grad else None)
@@ -234,53 +281,82 @@ def gru_layer(x: Tensor, h0: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | 
     r = σ(xr + hr), z = σ(xz + hz), n = tanh(xn + r·hn), h_t = (1 − z)·n + z·h_{t−1} = n + z·(h_{t−1} − n).
 
     x: (T, N, I), h0: (N, H) → (T, N, H), the h_t in time order.
+
+    A step: one GEMM into (hn, r, z) (hn's rows without the input and with b_hn alone), then n and h_t; xn of all
+    steps is one GEMM before the loop.
     """
     X, W_hh = x._data, w_hh._data
-    T, N, _ = X.shape
+    T, N, I = X.shape
     H = W_hh.shape[1]
-    XP = _projection(X, w_ih, b_ih)                    # (T, N, 3H)
-    HP = empty(XP.shape, XP.dtype)                     # h_{t−1}·W_hhᵀ + b_hh
-    RZN = empty(XP.shape, XP.dtype)                    # the gates r, z, n
-    Y = empty((T, N, H), X.dtype)
-    W_hhT, h = np.ascontiguousarray(W_hh.T), h0._data  # contiguous: BLAS's transposed path is slower
+    dtype = X.dtype
+    bias = b_ih is not None
+    W = _step_weights(w_hh, w_ih, b_ih, b_hh, _GRU_ORDER, _GRU_SCALE)
+    W[:H, H:H + I] = 0                                # hn = W_hn·h + b_hn
+    if bias:
+        W[:H, H + I] = b_hh._data[2 * H:]
+    inputs, states = _step_inputs(X, h0._data, bias, reverse)
+    W_xn = w_ih._data[2 * H:] if not bias else np.concatenate([w_ih._data[2 * H:], b_ih._data[2 * H:, None]], 1)
+    XN = np.matmul(W_xn, inputs[:, H:], out=empty((T, H, N), dtype))  # xn of every step
+    S = empty((T, 3 * H, N), dtype)                   # hn, then the gates r, z
+    S3, sigmoids, h_prev = S.reshape(T, 3, H, N), S[:, H:], inputs[:, :H]
+    NN = empty((T, H, N), dtype)                      # n
     for t in _steps(T, reverse):
-        hp, g = HP[t], RZN[t]
-        _dot(h, W_hhT, out=hp)
-        if b_hh is not None:
-            hp += b_hh._data
-        rz = np.add(XP[t, :, :2 * H], hp[:, :2 * H], out=g[:, :2 * H])
-        _sigmoid_(rz)
-        n = np.multiply(g[:, :H], hp[:, 2 * H:], out=g[:, 2 * H:])
-        n += XP[t, :, 2 * H:]
+        np.matmul(W, inputs[t], out=S[t])
+        a = sigmoids[t]
+        np.tanh(a, out=a)
+        a *= 0.5
+        a += 0.5
+        hn, r, z = S3[t]
+        n = np.multiply(r, hn, out=NN[t])
+        n += XN[t]
         np.tanh(n, out=n)
-        h_new = np.subtract(h, n, out=Y[t])
-        h_new *= g[:, H:2 * H]
-        h_new += n
-        h = h_new
+        h = np.subtract(h_prev[t], n, out=states[t])
+        h *= z
+        h += n
+    Y = _transposed(states)
     first = T - 1 if reverse else 0
 
     def backward(gY: np.ndarray) -> list:
-        D = np.multiply(RZN, RZN, out=empty(RZN.shape, RZN.dtype))
-        np.subtract(RZN, D, out=D)                                   # σ' = s(1 − s) for r, z
-        np.multiply(RZN[:, :, 2 * H:], RZN[:, :, 2 * H:], out=D[:, :, 2 * H:])
-        np.subtract(1, D[:, :, 2 * H:], out=D[:, :, 2 * H:])         # tanh' = 1 − n²
-        dXP, dHP = empty(XP.shape, XP.dtype), empty(XP.shape, XP.dtype)
-        dh = None
+        # Per step, ∂/∂[a_z, a_n] = ∂h_t·[K_z, K_n] (a_n = xn + r·hn) and ∂/∂[hn, a_r] = ∂a_n·[r, K_r]:
+        # K holds [K_z, K_n, r, K_r] of all steps.
+        hn, r, z = S3.transpose(1, 0, 2, 3)
+        K = empty((T, 4, H, N), dtype)
+        K_z, K_n, K_hn, K_r = K.transpose(1, 0, 2, 3)
+        np.subtract(1, z, out=K_n)
+        np.subtract(h_prev, NN, out=K_z)
+        K_z *= z
+        K_z *= K_n                                    # K_z = (h_{t−1} − n)·σ'(z)
+        np.multiply(NN, NN, out=K_r)
+        np.subtract(1, K_r, out=K_r)
+        K_n *= K_r                                    # K_n = (1 − z)·tanh'(a_n)
+        K_hn[...] = r
+        np.subtract(1, r, out=K_r)
+        K_r *= r
+        K_r *= hn                                     # K_r = hn·σ'(r)
+        K_h, K_a = K[:, :2], K[:, 2:]
+        GH = _transposed(gY)
+        dS = empty((T, 4, H, N), dtype)               # per step ∂/∂[hn, a_r, a_z, a_n]
+        dS_h, dS_a, dS_n = dS[:, 2:], dS[:, :2], dS[:, 3]
+        hidden = dS.reshape(T, 4 * H, N)[:, :3 * H]   # ∂hn, ∂a_r, ∂a_z: W's row order
+        W_hhT = np.ascontiguousarray(_blocks(W_hh, _GRU_ORDER).T)
+        dh, dh_buffer, direct = None, np.empty((H, N), dtype), np.empty((H, N), dtype)
         for t in _steps(T, not reverse):
-            g, dxp, dhp = RZN[t], dXP[t], dHP[t]
-            r, z, n = g[:, :H], g[:, H:2 * H], g[:, 2 * H:]
-            h_prev = h0._data if t == first else Y[t + 1 if reverse else t - 1]
-            gh = gY[t] if dh is None else gY[t] + dh
-            ghz = gh * z                                             # ∂/∂h_{t−1} directly
-            np.subtract(gh, ghz, out=dxp[:, 2 * H:])                 # ∂/∂n = gh·(1 − z)
-            np.multiply(gh, np.subtract(h_prev, n), out=dxp[:, H:2 * H])  # ∂/∂z
-            dxp[:, 2 * H:] *= D[t, :, 2 * H:]                        # ∂/∂(xn + r·hn)
-            np.multiply(dxp[:, 2 * H:], r, out=dhp[:, 2 * H:])       # ∂/∂hn
-            np.multiply(dxp[:, 2 * H:], HP[t, :, 2 * H:], out=dxp[:, :H])  # ∂/∂r
-            dxp[:, :2 * H] *= D[t, :, :2 * H]                        # through σ
-            dhp[:, :2 * H] = dxp[:, :2 * H]
-            dh = ghz + _dot(dhp, W_hh) if t != first or h0.requires_grad else None
-        return _with_states(_weight_grads(x, h0, w_ih, w_hh, b_ih, b_hh, dXP, dHP, Y, reverse), dh)
+            gh = GH[t] if dh is None else np.add(GH[t], dh, out=GH[t])
+            np.multiply(gh, K_h[t], out=dS_h[t])
+            np.multiply(dS_n[t], K_a[t], out=dS_a[t])
+            if t != first or h0.requires_grad:
+                dh = np.matmul(W_hhT, hidden[t], out=dh_buffer)
+                dh += np.multiply(gh, z[t], out=direct)  # h_{t−1}'s direct path, z·∂h_t
+            else:
+                dh = None
+        GX = empty((3, H, T, N), dtype)               # ∂ of xr, xz, xn and of hr, hz, hn, steps as columns
+        GX[...] = dS[:, 1:].transpose(1, 2, 0, 3)
+        GHH = empty((3, H, T, N), dtype)
+        GHH[:2] = GX[:2]
+        GHH[2] = dS[:, 0].transpose(1, 0, 2)
+        grads = _weight_grads(x, h0, w_ih, w_hh, b_ih, b_hh, GX.reshape(3 * H, T, N), GHH.reshape(3 * H, T, N), Y,
+                              reverse)
+        return _with_states(grads, None if dh is None else dh.T)
     return result(Y, _parents(x, (h0,), w_ih, w_hh, b_ih, b_hh), backward)
 
 

@@ -548,6 +548,24 @@ def adaptive_avg_pool1d(input: Any, output_size: Any) -> Tensor:
 
 # ------------------------------------------------------------------------------------------ upsampling
 
+def interpolation_sizes(spatial: tuple[int, ...], size: Any, scale_factor: Any,
+                        recompute_scale_factor: bool | None) -> tuple[tuple[int, ...], tuple[float | None, ...]]:
+    """``F.interpolate``'s output sizes from ``size`` or ``scale_factor`` (exactly one given; one for all spatial
+    axes or one each), and the scale factors that set the source positions: None where in/out is used instead
+    (``size`` given, or ``recompute_scale_factor``)."""
+    dims = len(spatial)
+    if (size is None) == (scale_factor is None):
+        raise ValueError("interpolate: give exactly one of size and scale_factor")
+    if size is not None:
+        return pair("interpolate: size", size, dims), (None,) * dims
+    scales = tuple(scale_factor) if isinstance(scale_factor, (tuple, list)) else (scale_factor,) * dims
+    if len(scales) != dims or any(isinstance(s, bool) or not isinstance(s, (int, float)) or s <= 0 for s in scales):
+        raise ValueError(f"interpolate: scale_factor must be a positive number or {dims} of them, got "
+                         f"{scale_factor!r}")
+    sizes = tuple(int(math.floor(n * s)) for n, s in zip(spatial, scales))
+    return sizes, (None,) * dims if recompute_scale_factor else tuple(float(s) for s in scales)
+
+
 def _nearest_sources(size: int, out: int, scale: float | None, exact: bool) -> np.ndarray:
     """For each output position along one axis, the input position that PyTorch's nearest mode copies
     (⌊i·scale⌋, with scale = 1/scale_factor when given, else size/out; float32 arithmetic as torch)."""
@@ -576,19 +594,8 @@ def interpolate(input: Any, size: Any = None, scale_factor: Any = None, mode: st
     dims = X.ndim - 2
     if dims not in (1, 2):
         raise ValueError(f"{layer} expects input (N, C, L) or (N, C, H, W), got shape {X.shape}")
-    if (size is None) == (scale_factor is None):
-        raise ValueError(f"{layer}: give exactly one of size and scale_factor")
     spatial = X.shape[2:]
-    if size is not None:
-        sizes, scales = pair(f"{layer}: size", size, dims), (None,) * dims
-    else:
-        scales = tuple(scale_factor) if isinstance(scale_factor, (tuple, list)) else (scale_factor,) * dims
-        if len(scales) != dims or any(not isinstance(s, (int, float)) or s <= 0 for s in scales):
-            raise ValueError(f"{layer}: scale_factor must be a positive number or {dims} of them, got "
-                             f"{scale_factor!r}")
-        sizes = tuple(int(math.floor(n * s)) for n, s in zip(spatial, scales))
-        if recompute_scale_factor:
-            scales = (None,) * dims
+    sizes, scales = interpolation_sizes(spatial, size, scale_factor, recompute_scale_factor)
     sources = [_nearest_sources(n, o, s, mode == "nearest-exact") for n, o, s in zip(spatial, sizes, scales)]
     index = (slice(None), slice(None), *np.ix_(*sources))
     out = X[index]

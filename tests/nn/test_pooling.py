@@ -153,6 +153,18 @@ def test_errors():
         F.interpolate(gn.tensor(np.zeros((1, 1, 4, 4))))
 
 
+@pytest.mark.parametrize("mode", ["nearest", "nearest-exact", "bilinear"])
+@pytest.mark.parametrize("bad", [0, -1.5, True, (2, 2, 2), "2"])
+def test_every_mode_checks_scale_factor_alike(mode, bad):
+    """The nearest and the linear modes read size and scale_factor through one helper: the same errors."""
+    x = gn.tensor(np.zeros((1, 1, 4, 4)))
+    with pytest.raises(ValueError, match=r"interpolate: scale_factor must be a positive number or 2 of them"):
+        F.interpolate(x, scale_factor=bad, mode=mode)
+    with pytest.raises(ValueError, match=r"interpolate: size must be an int ≥ 1 or 2 of them"):
+        F.interpolate(x, size=(3, 0), mode=mode)
+    assert F.interpolate(x, scale_factor=(1.5, 2), mode=mode).shape == (1, 1, 6, 8)
+
+
 @pytest.mark.parametrize("kind,args", [
     ("MaxPool1d", dict(kernel_size=3, stride=2, padding=1, ceil_mode=True)),
     ("MaxPool1d", dict(kernel_size=2, dilation=2)),

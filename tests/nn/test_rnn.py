@@ -202,6 +202,43 @@ def test_float32_stays_float32_through_backward():
     assert {p.grad.dtype for p in model.parameters()} == {np.dtype(np.float32)}
 
 
+@pytest.mark.parametrize("mode", LAYERS)
+def test_float32_layers_match_torch_at_benchmark_sizes(mode):
+    """The float32 kernels (σ as ½·tanh(a/2) + ½, folded into the weights) against torch's float32 layer on a
+    2-layer bidirectional batch-first stack of W5-like sizes: outputs, final states and every gradient."""
+    name = "RNN" if mode.startswith("RNN") else mode
+    kwargs = {"nonlinearity": "relu" if mode == "RNN_RELU" else "tanh"} if name == "RNN" else {}
+    model = getattr(gn.nn, name)(10, 32, 2, batch_first=True, bidirectional=True, **kwargs)
+    reference = getattr(torch.nn, name)(10, 32, 2, batch_first=True, bidirectional=True, **kwargs)
+    reference.load_state_dict({k: torch.from_numpy(v._data.copy()) for k, v in model.state_dict().items()})
+    x = np.random.default_rng(4).normal(size=(16, 30, 10)).astype(np.float32)
+    w = np.random.default_rng(5).uniform(-1, 1, (16, 30, 64)).astype(np.float32)
+    xg, xt = gn.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    (out, state), (t_out, t_state) = model(xg), reference(xt)
+    states, t_states = (state, t_state) if name == "LSTM" else ((state,), (t_state,))
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out._data, t_out.detach().numpy(), rtol=1e-4, atol=2e-6)
+    for s, t in zip(states, t_states):
+        np.testing.assert_allclose(s._data, t.detach().numpy(), rtol=1e-4, atol=2e-6)
+    ((out * gn.tensor(w)).sum() + sum(s.sum() for s in states)).backward()
+    ((t_out * torch.from_numpy(w)).sum() + sum(t.sum() for t in t_states)).backward()
+    np.testing.assert_allclose(xg.grad._data, xt.grad.numpy(), rtol=1e-3, atol=1e-5)
+    for (n, p), (_, q) in zip(model.named_parameters(), reference.named_parameters()):
+        np.testing.assert_allclose(p.grad._data, q.grad.numpy(), rtol=1e-3, atol=1e-4, err_msg=n)
+
+
+@pytest.mark.parametrize("mode", ["LSTM", "GRU"])
+def test_saturated_gates_are_exact_and_raise_no_floating_point_error(mode, check_module):
+    """Pre-activations of ±1e4: every gate at 0 or 1, as torch, without an overflow anywhere (σ is computed through
+    tanh, never through e^(−a))."""
+    model, reference = make(mode, 2, 3)
+    for p in model.parameters():
+        p._data *= 1e3
+    x = np.random.default_rng(6).uniform(-10, 10, (4, 2, 2))
+    with np.errstate(all="raise"):
+        check_module(model, reference, [x])
+
+
 def test_gradients_flow_only_where_needed():
     """A constant input gets no gradient; the weights still do."""
     model = gn.nn.GRU(2, 3)
