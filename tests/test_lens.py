@@ -1,6 +1,8 @@
 """The learner's lens (glassnet.lens, re-exported by gn.glass): each quantity against an independent computation."""
 import copy
+import inspect
 import json
+import re
 
 import numpy as np
 import pytest
@@ -9,6 +11,28 @@ import glassnet as gn
 from glassnet import lens, nn, optim
 from glassnet.playground.state import default_state, validate
 from glassnet.tensor import default_rng
+
+
+def test_gn_glass_exports_the_lens_and_every_name_its_docstrings_mention():
+    """What a user reads in gn.glass's docstrings imports from gn.glass: every public name of the lens (KINDS
+    included), and every ``Name`` that a docstring of gn.glass or of its exports names and glass or lens defines."""
+    for name in lens.__all__:
+        assert getattr(gn.glass, name) is getattr(lens, name), name
+    star: dict = {}
+    exec("from glassnet.glass import *", star)
+    assert set(gn.glass.__all__) <= set(star) and "KINDS" in star
+    defined = {name for module in (gn.glass, lens) for name, value in vars(module).items()
+               if not name.startswith("_") and not inspect.ismodule(value)
+               and getattr(value, "__module__", module.__name__) == module.__name__}  # not what they import
+    docs = [inspect.getdoc(gn.glass), inspect.getdoc(lens)]
+    for name in gn.glass.__all__:
+        export = getattr(gn.glass, name)
+        docs.append(inspect.getdoc(export))
+        if inspect.isclass(export):
+            docs += [inspect.getdoc(member) for member in vars(export).values() if callable(member)]
+    mentioned = {word for doc in docs if doc for word in re.findall(r"``([A-Za-z_]\w*)", doc)}
+    assert "KINDS" in mentioned and mentioned & defined <= set(gn.glass.__all__), mentioned & defined - set(
+        gn.glass.__all__)
 
 
 def circle(n=200, noise=0.0, seed=0):
