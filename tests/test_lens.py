@@ -190,12 +190,25 @@ def test_lr_find_leaves_the_model_alone_and_finds_the_quadratics_range():
 
 
 class CountingTrainer(gn.Trainer):
-    """A Trainer of its own: counts its steps (lr_find must train through train_step)."""
+    """A Trainer of its own, which lr_find must use through its public methods only: it counts the batches it makes
+    and its steps (lr_find trains through train_step on the trainer's own batches), and holds a second model, an
+    average of the weights (lr_find sets every model the trainer holds to training mode, and restores it)."""
 
-    steps = 0
+    steps = batches_made = 0
+
+    def __init__(self, model, **options):
+        super().__init__(model, **options)
+        self.average = copy.deepcopy(model)
+        self.modes_seen = set()
+
+    def batches(self, X, y=None, **options):
+        for batch in super().batches(X, y, **options):
+            self.batches_made += 1
+            yield batch
 
     def train_step(self, batch):
         self.steps += 1
+        self.modes_seen.add(self.average.training)
         return super().train_step(batch)
 
 
@@ -205,15 +218,18 @@ def test_lr_find_works_with_any_trainer_and_restores_all_it_holds():
     model = playground_net()
     trainer = CountingTrainer(model, loss=nn.MSELoss(), optimizer=optim.SGD(model.parameters(), lr=0.03, momentum=0.9),
                               regularization=("l2", 0.01))
-    trainer.fit(X, y, epochs=2, batch_size=16, verbose=False)
+    trainer.fit(X, y, epochs=2, batch_size=16, verbose=False)  # trains every model it holds: both in train mode
     model.eval()
+    trainer.average.eval()
     before = trainer.state_dict()
-    steps_before = trainer.steps
+    steps_before, trainer.modes_seen = trainer.steps, set()
     gn.manual_seed(7)
     expected_draw = default_rng().random()
     gn.manual_seed(7)
     found = lens.lr_find(trainer, X, y, num_iter=40, start_lr=1e-3, end_lr=30, batch_size=16)
     assert trainer.steps - steps_before == len(found.losses)  # the trainer's own step (and its L2 penalty)
+    assert trainer.batches_made == len(found.losses) > 96 // 16  # on the trainer's own batches, epoch after epoch
+    assert trainer.modes_seen == {True} and not trainer.average.training  # every model trained, and put back
     after = trainer.state_dict()
     for name, value in before["model"].items():
         np.testing.assert_array_equal(after["model"][name], value)
@@ -221,6 +237,9 @@ def test_lr_find_works_with_any_trainer_and_restores_all_it_holds():
     for index, state in before["optimizer"]["state"].items():
         np.testing.assert_array_equal(after["optimizer"]["state"][index]["momentum_buffer"], state["momentum_buffer"])
     assert not model.training  # its mode is back too
+    with pytest.raises(ValueError, match="a DataLoader batches its data itself"):  # fit's forms and checks
+        lens.lr_find(trainer, gn.utils.data.DataLoader(gn.utils.data.TensorDataset(gn.tensor(X), gn.tensor(y))),
+                     batch_size=16)
     assert default_rng().random() == expected_draw  # glassnet's generator is where it was
     # the same test through a DataLoader, and the same numbers from a model and a loss as from a plain Trainer
     loader = gn.utils.data.DataLoader(gn.utils.data.TensorDataset(gn.tensor(X), gn.tensor(y)), batch_size=16)
