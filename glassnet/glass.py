@@ -231,10 +231,10 @@ def chain(model: Module, x: Any, y: Any, loss: Callable, param_name: str, index:
     return ChainRule(param_name, index, layer_name, neuron, source, dJ_da, da_dz, dz_dw, product, autodiff, paths)
 
 
-# The learner's lens (loss landscape, gradient flow, saturation, lr finder, diagnosis) is part of the view:
-from .lens import (Finding, GradientFlow, Landscape, LayerSaturation, LRFinder, diagnose,  # noqa: E402
-                   interpolate, loss_landscape, lr_find, random_directions, saturation)
+# The learner's lens (loss landscape, gradient flow, saturation, lr finder, diagnosis) is part of the view: all of
+# its public names, so that what its docstrings name (KINDS, Finding, …) imports from gn.glass.
+from . import lens as _lens  # noqa: E402
+from .lens import *  # noqa: E402,F401,F403
 
-__all__ += ["Landscape", "loss_landscape", "interpolate", "random_directions", "GradientFlow", "LayerSaturation",
-            "saturation", "LRFinder", "lr_find", "Finding", "diagnose"]
+__all__ += _lens.__all__
 

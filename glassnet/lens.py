@@ -354,7 +354,7 @@ class LRFinder:
 
 
 def lr_find(model: Module | Trainer, X: Any, y: Any = None, loss: Callable | None = None, *, optimizer: Any = "sgd",
-            start_lr: float = 1e-6, end_lr: float = 10.0, num_iter: int = 100, batch_size: int = 32,
+            start_lr: float = 1e-6, end_lr: float = 10.0, num_iter: int = 100, batch_size: int | None = None,
             beta: float = 0.9, diverge: float = 4.0, seed: int = 0) -> LRFinder:
     """Leslie Smith's learning-rate range test: ``num_iter`` mini-batch steps with the learning rate growing
     exponentially from ``start_lr`` to ``end_lr``, stopping early when the smoothed loss exceeds ``diverge`` × its
@@ -362,10 +362,11 @@ def lr_find(model: Module | Trainer, X: Any, y: Any = None, loss: Callable | Non
 
     ``model``: a Module, trained as a copy with ``loss`` and ``optimizer`` (a name such as "sgd" or "adam", or a
     factory ``params -> Optimizer``; or the model's own Optimizer, whose state the test starts from and which is
-    restored with the model), or any ``Trainer`` (its own ``train_step``, loss, regularization and
+    restored with the model), or any ``Trainer`` (its own ``batches``, ``train_step``, loss, regularization and
     optimizer, whose learning rate the test sets): every model, optimizer and scheduler it holds is restored
-    afterwards (weights, momentum buffers, learning rates, train/eval mode). X, y: as for ``fit`` (arrays, or a
-    Dataset or DataLoader as X). Batches are shuffled with ``seed``; glassnet's default generator is left as it was.
+    afterwards (weights, momentum buffers, learning rates, train/eval mode). X, y, batch_size: as for ``fit``
+    (arrays, or a Dataset or DataLoader as X; batches of 32 unless a DataLoader batches itself). Batches are
+    shuffled with ``seed``; glassnet's default generator is left as it was.
     """
     if not 0 < start_lr < end_lr or not math.isfinite(end_lr):
         raise ValueError(f"lr_find: need 0 < start_lr < end_lr, got {start_lr} and {end_lr}")
@@ -384,7 +385,7 @@ def lr_find(model: Module | Trainer, X: Any, y: Any = None, loss: Callable | Non
     if trainer.optimizer is None:
         raise ValueError("lr_find: the Trainer has no optimizer whose learning rate to sweep")
     snapshot = trainer.state_dict()
-    modes = [(part, part.training) for part in trainer.__dict__.values() if isinstance(part, Module)]
+    modes = [(model, model.training) for model in trainer.models()]
     kept_rng = default_generator.rng
     default_generator.rng = np.random.default_rng(seed)
     try:
@@ -396,21 +397,18 @@ def lr_find(model: Module | Trainer, X: Any, y: Any = None, loss: Callable | Non
             part.train(training)
 
 
-def _range_test(trainer: Trainer, X: Any, y: Any, start_lr: float, end_lr: float, num_iter: int, batch_size: int,
-                beta: float, diverge: float) -> LRFinder:
-    data = trainer._data(X, y)
-
-    def batches() -> Iterator[Any]:
+def _range_test(trainer: Trainer, X: Any, y: Any, start_lr: float, end_lr: float, num_iter: int,
+                batch_size: int | None, beta: float, diverge: float) -> LRFinder:
+    def batches() -> Iterator[Any]:  # epoch after epoch, as fit would train
         while True:
             count = 0
-            for count, batch in enumerate(data.batches(batch_size, True), 1):
+            for count, batch in enumerate(trainer.batches(X, y, batch_size=batch_size), 1):
                 yield batch
             if not count:
                 raise ValueError("lr_find: the data yielded no batches")
 
-    for part in trainer.__dict__.values():
-        if isinstance(part, Module):
-            part.train()
+    for model in trainer.models():
+        model.train()
     lrs = start_lr * (end_lr / start_lr) ** (np.arange(num_iter) / (num_iter - 1))
     losses, smoothed, average, best, diverged = [], [], 0.0, math.inf, None
     for i, (lr, batch) in enumerate(zip(lrs, batches())):

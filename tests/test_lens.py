@@ -1,6 +1,8 @@
 """The learner's lens (glassnet.lens, re-exported by gn.glass): each quantity against an independent computation."""
 import copy
+import inspect
 import json
+import re
 
 import numpy as np
 import pytest
@@ -9,6 +11,28 @@ import glassnet as gn
 from glassnet import lens, nn, optim
 from glassnet.playground.state import default_state, validate
 from glassnet.tensor import default_rng
+
+
+def test_gn_glass_exports_the_lens_and_every_name_its_docstrings_mention():
+    """What a user reads in gn.glass's docstrings imports from gn.glass: every public name of the lens (KINDS
+    included), and every ``Name`` that a docstring of gn.glass or of its exports names and glass or lens defines."""
+    for name in lens.__all__:
+        assert getattr(gn.glass, name) is getattr(lens, name), name
+    star: dict = {}
+    exec("from glassnet.glass import *", star)
+    assert set(gn.glass.__all__) <= set(star) and "KINDS" in star
+    defined = {name for module in (gn.glass, lens) for name, value in vars(module).items()
+               if not name.startswith("_") and not inspect.ismodule(value)
+               and getattr(value, "__module__", module.__name__) == module.__name__}  # not what they import
+    docs = [inspect.getdoc(gn.glass), inspect.getdoc(lens)]
+    for name in gn.glass.__all__:
+        export = getattr(gn.glass, name)
+        docs.append(inspect.getdoc(export))
+        if inspect.isclass(export):
+            docs += [inspect.getdoc(member) for member in vars(export).values() if callable(member)]
+    mentioned = {word for doc in docs if doc for word in re.findall(r"``([A-Za-z_]\w*)", doc)}
+    assert "KINDS" in mentioned and mentioned & defined <= set(gn.glass.__all__), mentioned & defined - set(
+        gn.glass.__all__)
 
 
 def circle(n=200, noise=0.0, seed=0):
@@ -166,12 +190,25 @@ def test_lr_find_leaves_the_model_alone_and_finds_the_quadratics_range():
 
 
 class CountingTrainer(gn.Trainer):
-    """A Trainer of its own: counts its steps (lr_find must train through train_step)."""
+    """A Trainer of its own, which lr_find must use through its public methods only: it counts the batches it makes
+    and its steps (lr_find trains through train_step on the trainer's own batches), and holds a second model, an
+    average of the weights (lr_find sets every model the trainer holds to training mode, and restores it)."""
 
-    steps = 0
+    steps = batches_made = 0
+
+    def __init__(self, model, **options):
+        super().__init__(model, **options)
+        self.average = copy.deepcopy(model)
+        self.modes_seen = set()
+
+    def batches(self, X, y=None, **options):
+        for batch in super().batches(X, y, **options):
+            self.batches_made += 1
+            yield batch
 
     def train_step(self, batch):
         self.steps += 1
+        self.modes_seen.add(self.average.training)
         return super().train_step(batch)
 
 
@@ -181,15 +218,18 @@ def test_lr_find_works_with_any_trainer_and_restores_all_it_holds():
     model = playground_net()
     trainer = CountingTrainer(model, loss=nn.MSELoss(), optimizer=optim.SGD(model.parameters(), lr=0.03, momentum=0.9),
                               regularization=("l2", 0.01))
-    trainer.fit(X, y, epochs=2, batch_size=16, verbose=False)
+    trainer.fit(X, y, epochs=2, batch_size=16, verbose=False)  # trains every model it holds: both in train mode
     model.eval()
+    trainer.average.eval()
     before = trainer.state_dict()
-    steps_before = trainer.steps
+    steps_before, trainer.modes_seen = trainer.steps, set()
     gn.manual_seed(7)
     expected_draw = default_rng().random()
     gn.manual_seed(7)
     found = lens.lr_find(trainer, X, y, num_iter=40, start_lr=1e-3, end_lr=30, batch_size=16)
     assert trainer.steps - steps_before == len(found.losses)  # the trainer's own step (and its L2 penalty)
+    assert trainer.batches_made == len(found.losses) > 96 // 16  # on the trainer's own batches, epoch after epoch
+    assert trainer.modes_seen == {True} and not trainer.average.training  # every model trained, and put back
     after = trainer.state_dict()
     for name, value in before["model"].items():
         np.testing.assert_array_equal(after["model"][name], value)
@@ -197,6 +237,9 @@ def test_lr_find_works_with_any_trainer_and_restores_all_it_holds():
     for index, state in before["optimizer"]["state"].items():
         np.testing.assert_array_equal(after["optimizer"]["state"][index]["momentum_buffer"], state["momentum_buffer"])
     assert not model.training  # its mode is back too
+    with pytest.raises(ValueError, match="a DataLoader batches its data itself"):  # fit's forms and checks
+        lens.lr_find(trainer, gn.utils.data.DataLoader(gn.utils.data.TensorDataset(gn.tensor(X), gn.tensor(y))),
+                     batch_size=16)
     assert default_rng().random() == expected_draw  # glassnet's generator is where it was
     # the same test through a DataLoader, and the same numbers from a model and a loss as from a plain Trainer
     loader = gn.utils.data.DataLoader(gn.utils.data.TensorDataset(gn.tensor(X), gn.tensor(y)), batch_size=16)

@@ -129,6 +129,35 @@ def test_batch_size_with_a_dataloader_is_refused_and_bad_data_is_named():
         gn.Trainer(mlp(), loss=nn.MSELoss()).fit(X, y)
 
 
+def test_batches_are_the_batches_fit_trains_on():
+    """``Trainer.batches``, for tools that train through ``train_step`` (lr_find): fit's batches of the same data
+    forms, with its checks, default size and shuffling by glassnet's generator."""
+    X, y = regression_data(20)
+    seen = []
+
+    class Recording(gn.Trainer):
+        def train_step(self, batch):
+            seen.append([part.numpy().copy() for part in batch])
+            return super().train_step(batch)
+
+    recording, trainer = Recording(mlp(), loss=nn.MSELoss(), optimizer="sgd"), gn.Trainer(mlp(), loss=nn.MSELoss())
+    gn.manual_seed(5)
+    recording.fit(X, y, epochs=1, batch_size=6)
+    gn.manual_seed(5)
+    made = [[part.numpy() for part in batch] for batch in trainer.batches(X, y, batch_size=6)]
+    assert [len(batch[0]) for batch in made] == [6, 6, 6, 2] and len(seen) == 4
+    assert all(np.array_equal(a, b) for fitted, batch in zip(seen, made) for a, b in zip(fitted, batch))
+    assert not np.array_equal(made[0][0], X[:6])  # shuffled
+    assert [len(batch[0].numpy()) for batch in trainer.batches(np.ones((70, 3)), np.ones(70))] == [32, 32, 6]
+    in_order = [batch[0].numpy() for batch in trainer.batches(Rows(X, y), batch_size=8, shuffle=False)]
+    np.testing.assert_array_equal(np.concatenate(in_order), X.astype(np.float32))
+    assert len(list(trainer.batches(Batches(X, y, 4)))) == 5
+    with pytest.raises(ValueError, match="a DataLoader batches its data itself"):
+        trainer.batches(Batches(X, y, 4), batch_size=8)
+    with pytest.raises(ValueError, match="y has 5 samples but the inputs have 20"):  # at the call, not later
+        trainer.batches(X, y[:5])
+
+
 def test_per_epoch_logs_are_weighted_by_batch_size():
     """A step that logs its batch's size: the epoch's value is Σ size² / Σ size."""
 
@@ -209,8 +238,9 @@ def test_a_gan_learns_a_mixture_of_gaussians_through_a_trainer_subclass(capsys, 
     assert np.mean(before < 0.5) < 0.05
     assert np.mean(after < 0.5) > 0.8
     assert np.bincount(nearest[after < 0.5], minlength=4).min() > 0.1 * len(z)  # every mode, no collapse
-    # the trainer's state covers both models and both optimizers (by attribute name)
+    # the trainer's state covers both models and both optimizers (by attribute name); models() the two models
     assert set(gan.state_dict()) == {"model", "discriminator", "g_optimizer", "d_optimizer"}
+    assert list(gan.models()) == [generator, discriminator]  # not the loss module it also holds
 
 
 # ------------------------------------------------------------------------------------------ an autoencoder

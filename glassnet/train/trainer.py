@@ -282,6 +282,17 @@ class _Loader:
 _Data = _Arrays | _Dataset | _Loader
 
 
+def _epoch_batch_size(data: _Data, batch_size: int | None) -> int | None:
+    """The batch size of a training epoch over ``data``: ``batch_size`` (checked) or 32 for arrays and Datasets,
+    None for a DataLoader (it batches itself)."""
+    if batch_size is None:
+        return DEFAULT_BATCH_SIZE if data.batched_by_fit else None
+    batch_size = _positive_int("batch_size", batch_size)
+    if not data.batched_by_fit:
+        raise ValueError("batch_size is for arrays and Datasets; a DataLoader batches its data itself")
+    return batch_size
+
+
 class _WeightedMeans:
     """Each logged value's mean over batches, weighted by batch size."""
 
@@ -310,8 +321,9 @@ class Trainer:
     ``val_loss``, else ``loss``).
 
     Override ``train_step``, ``validation_step`` and ``predict_step`` for other training: a subclass may hold more
-    models and optimizers as attributes; ``state_dict()``, the callbacks' rollbacks and distributed training cover
-    all of them.
+    models and optimizers as attributes; ``state_dict()``, ``models()``, the callbacks' rollbacks and distributed
+    training cover all of them. ``batches(X, y)`` is one epoch's batches as ``fit`` makes them, for tools that
+    train through ``train_step`` (``gn.glass.lr_find``).
 
     Callbacks see the trainer as ``callback.trainer``: ``model``, ``optimizer``, ``epoch``, ``epochs``,
     ``batch_size``, ``samples``, and ``stop(reason)`` to end training.
@@ -414,11 +426,16 @@ class Trainer:
         for name, part in self._components():
             part.load_state_dict(snapshot(state[name]))
 
-    def parameters(self) -> Iterator[Parameter]:
-        """The parameters of every model the trainer holds."""
+    def models(self) -> Iterator[Module]:
+        """Every model the trainer holds (``module`` for a distributed ``model``; a subclass's other models too)."""
         for _, part in self._components():
             if isinstance(part, Module):
-                yield from part.parameters()
+                yield part
+
+    def parameters(self) -> Iterator[Parameter]:
+        """The parameters of every model the trainer holds."""
+        for model in self.models():
+            yield from model.parameters()
 
     def _check_hyperparameters(self) -> None:
         for _, part in self._components():
@@ -486,6 +503,14 @@ class Trainer:
         return self.model(*inputs)
 
     # ---- data
+    def batches(self, X: Any, y: Any = None, *, batch_size: int | None = None,
+                shuffle: bool = True) -> Iterator[Batch]:
+        """One epoch's training batches, as ``fit`` makes them: X and y in ``fit``'s forms, checked as it checks
+        them (at the call); arrays and Datasets in batches of ``batch_size`` (default 32), shuffled by glassnet's
+        generator when ``shuffle``; a DataLoader batches itself."""
+        data = self._data(X, y)
+        return data.batches(_epoch_batch_size(data, batch_size), shuffle)
+
     def _data(self, X: Any, y: Any, name: str = "X", target_name: str = "y") -> _Data:
         dtype = self.model.dtype
         if y is not None or _is_array_like(X):
@@ -540,12 +565,7 @@ class Trainer:
         if not isinstance(live_plot, bool):
             raise TypeError(f"live_plot must be True or False, got {live_plot!r}")
         train = self._data(X, y)
-        if batch_size is not None:
-            batch_size = _positive_int("batch_size", batch_size)
-            if not train.batched_by_fit:
-                raise ValueError("batch_size is for arrays and Datasets; a DataLoader batches its data itself")
-        elif train.batched_by_fit:
-            batch_size = DEFAULT_BATCH_SIZE
+        batch_size = _epoch_batch_size(train, batch_size)
         if not 0 <= validation_split < 1:
             raise ValueError(f"validation_split must lie in [0, 1), got {validation_split}")
         show_progress = _verbose(verbose) and self.strategy.is_main
@@ -611,9 +631,8 @@ class Trainer:
         """One pass over the data (this process's shard of it when ``sampler`` is given): each logged value's
         mean over the epoch weighted by batch size, or None if training stopped inside the epoch. Each batch's
         logs are averaged over the processes first (the global batch's), so all of them decide alike."""
-        for _, part in self._components():
-            if isinstance(part, Module):
-                part.train()
+        for model in self.models():
+            model.train()
         order = None
         if sampler is not None:
             sampler.set_epoch(self.epoch)

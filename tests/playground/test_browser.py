@@ -18,6 +18,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -77,17 +79,33 @@ def browser():
         b.close()
 
 
-@pytest.fixture
-def page(browser):
-    """A fresh page (own context and session) that fails the test on any uncaught JavaScript error."""
-    context = browser.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True)
+@contextmanager
+def fresh_page(browser, width: int = 1400, height: int = 900) -> Iterator:
+    """A page of its own context and session at width × height; the test fails on any uncaught JavaScript error."""
+    context = browser.new_context(viewport={"width": width, "height": height}, accept_downloads=True)
     pg = context.new_page()
     errors: list[str] = []
     pg.on("pageerror", lambda e: errors.append(str(e)))
     pg.set_default_timeout(15_000)
-    yield pg
-    context.close()
+    try:
+        yield pg
+    finally:
+        context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh page at 1400 × 900."""
+    with fresh_page(browser) as pg:
+        yield pg
+
+
+@pytest.fixture(params=[(1400, 900), (1024, 768)], ids=lambda size: "{}x{}".format(*size))
+def sized_page(request, browser):
+    """A fresh page at each size the layout is checked at: 1400 × 900 and 1024 × 768."""
+    with fresh_page(browser, *request.param) as pg:
+        yield pg
 
 
 def shot(pg, name: str, full_page: bool = False) -> None:
@@ -600,61 +618,55 @@ def test_every_control_is_built_from_the_servers_schema(page, server_url):
     assert "0.00001" not in source and "FALLBACK" not in source  # no copy of the value sets
 
 
-@pytest.mark.parametrize("width, height", [(1400, 900), (1024, 768)])
-def test_layout_fits_without_overflow_long_labels_or_jumps(browser, server_url, width, height):
-    context = browser.new_context(viewport={"width": width, "height": height})
-    pg = context.new_page()
-    try:
-        open_playground(pg, server_url, "#expert=true&networkShape=32,32,8")
-        expect(pg.locator(".node.neuron")).to_have_count(72)  # the link's state has come (not only the first)
-        settle(pg)
-        assert pg.evaluate("document.documentElement.scrollWidth") <= width
-        column = pg.evaluate("document.querySelector('.network-col').getBoundingClientRect().height")
-        assert column <= 730  # the 32-neuron layers scroll inside their column
-        labels = ".control label, .slider-row label, .column .hint, .neuron-count, .layer-info, .feature-label"
-        lines = pg.evaluate("""(labels) => [...document.querySelectorAll(labels)].filter(e => e.offsetParent)
-            .map(e => [e.textContent.trim(), Math.round(e.getBoundingClientRect().height /
-                       (parseFloat(getComputedStyle(e).lineHeight) || 1.2 * parseFloat(getComputedStyle(e).fontSize)))])""",
-                            labels)
-        assert all(n <= 2 for _, n in lines), [line for line in lines if line[1] > 2]
-        where = "() => JSON.stringify(['#heatmap', '.column.data', '#iter-number', '.top-bar'].map(s => " \
-                "document.querySelector(s).getBoundingClientRect().toJSON()))"
-        before = pg.evaluate(where)
-        pg.locator('.node.neuron[data-layer="0"][data-index="1"]').hover()
-        pg.wait_for_function("() => document.querySelector('#focus-label').textContent !== ''")
-        assert pg.evaluate(where) == before  # hovering moves nothing
-        shot(pg, f"09_layout_{width}.png")
-    finally:
-        context.close()
+def test_layout_fits_without_overflow_long_labels_or_jumps(sized_page, server_url):
+    pg, width = sized_page, sized_page.viewport_size["width"]
+    open_playground(pg, server_url, "#expert=true&networkShape=32,32,8")
+    expect(pg.locator(".node.neuron")).to_have_count(72)  # the link's state has come (not only the first)
+    settle(pg)
+    assert pg.evaluate("document.documentElement.scrollWidth") <= width
+    player, *controls = pg.evaluate("[...document.querySelectorAll('.top-inner > *')].map(e => "
+                                    "e.getBoundingClientRect().toJSON())")
+    assert len(controls) == 8 and all(c["top"] < player["bottom"] and c["bottom"] > player["top"] for c in controls), \
+        controls  # the top bar is one row, as TFP's: every control stands beside Play
+    column = pg.evaluate("document.querySelector('.network-col').getBoundingClientRect().height")
+    assert column <= 730  # the 32-neuron layers scroll inside their column
+    labels = ".control label, .slider-row label, .column .hint, .neuron-count, .layer-info, .feature-label"
+    lines = pg.evaluate("""(labels) => [...document.querySelectorAll(labels)].filter(e => e.offsetParent)
+        .map(e => [e.textContent.trim(), Math.round(e.getBoundingClientRect().height /
+                   (parseFloat(getComputedStyle(e).lineHeight) || 1.2 * parseFloat(getComputedStyle(e).fontSize)))])""",
+                        labels)
+    assert all(n <= 2 for _, n in lines), [line for line in lines if line[1] > 2]
+    where = "() => JSON.stringify(['#heatmap', '.column.data', '#iter-number', '.top-bar'].map(s => " \
+            "document.querySelector(s).getBoundingClientRect().toJSON()))"
+    before = pg.evaluate(where)
+    pg.locator('.node.neuron[data-layer="0"][data-index="1"]').hover()
+    pg.wait_for_function("() => document.querySelector('#focus-label').textContent !== ''")
+    assert pg.evaluate(where) == before  # hovering moves nothing
+    shot(pg, f"09_layout_{width}.png")
 
 
-@pytest.mark.parametrize("width, height", [(1400, 900), (1024, 768)])
-def test_the_output_link_runs_into_the_map_and_the_backprop_table_reads_cleanly(browser, server_url, width, height):
-    context = browser.new_context(viewport={"width": width, "height": height})
-    pg = context.new_page()
-    try:
-        open_playground(pg, server_url, "#seed=3")
-        settle(pg)
-        node, heat = (pg.locator(s).bounding_box() for s in (".output-node", "#heat-canvas"))
-        assert abs(node["x"] - heat["x"]) <= 1 and heat["y"] < node["y"] + node["height"] / 2 < heat["y"] + 40
-        assert pg.evaluate("getComputedStyle(document.querySelector('.output-node'), '::after').content") == "none"
-        weight, (red, _, blue, alpha) = pg.evaluate("""() => {  // a link's end, just left of the map
-            const hit = document.querySelector('.link-hit[data-layer="2"][data-row="0"][data-col="0"]');
-            const canvas = document.querySelector("canvas.links"), n = hit.getTotalLength();
-            const q = hit.getPointAtLength(n - 4), px = canvas.getContext("2d").getImageData(q.x, q.y, 1, 1).data;
-            return [window.__playground.frame.layers[2].W[0][0], [...px]];
-        }""")
-        assert alpha > 0 and (blue > red) == (weight > 0)
-        pg.locator("#bp-inspect").click()
-        expect(pg.get_by_test_id("chain-match")).to_contain_text("✓")
-        pg.locator("#backprop-panel").scroll_into_view_if_needed()
-        lines = pg.evaluate("""() => [...document.querySelectorAll('.chain-table th, .chain-table td, .legend p')]
-            .map(e => { const r = document.createRange(); r.selectNodeContents(e);  // its lines: distinct tops
-                return [e.textContent.trim(), e.tagName === 'TD' && !e.classList.contains('note'),
-                        new Set([...r.getClientRects()].filter(b => b.width > 0).map(b => Math.round(b.bottom))).size];
-            })""")
-        assert all(n == 1 if value else n <= 3 for _, value, n in lines), lines  # numbers whole, labels short
-        assert all(n <= 2 for text, value, n in lines if not value and text.startswith(("∂", "product", "autodiff")))
-        shot(pg, f"11_backprop_{width}.png")
-    finally:
-        context.close()
+def test_the_output_link_runs_into_the_map_and_the_backprop_table_reads_cleanly(sized_page, server_url):
+    pg, width = sized_page, sized_page.viewport_size["width"]
+    open_playground(pg, server_url, "#seed=3")
+    settle(pg)
+    node, heat = (pg.locator(s).bounding_box() for s in (".output-node", "#heat-canvas"))
+    assert abs(node["x"] - heat["x"]) <= 1 and heat["y"] < node["y"] + node["height"] / 2 < heat["y"] + 40
+    assert pg.evaluate("getComputedStyle(document.querySelector('.output-node'), '::after').content") == "none"
+    weight, (red, _, blue, alpha) = pg.evaluate("""() => {  // a link's end, just left of the map
+        const hit = document.querySelector('.link-hit[data-layer="2"][data-row="0"][data-col="0"]');
+        const canvas = document.querySelector("canvas.links"), n = hit.getTotalLength();
+        const q = hit.getPointAtLength(n - 4), px = canvas.getContext("2d").getImageData(q.x, q.y, 1, 1).data;
+        return [window.__playground.frame.layers[2].W[0][0], [...px]];
+    }""")
+    assert alpha > 0 and (blue > red) == (weight > 0)
+    pg.locator("#bp-inspect").click()
+    expect(pg.get_by_test_id("chain-match")).to_contain_text("✓")
+    pg.locator("#backprop-panel").scroll_into_view_if_needed()
+    lines = pg.evaluate("""() => [...document.querySelectorAll('.chain-table th, .chain-table td, .legend p')]
+        .map(e => { const r = document.createRange(); r.selectNodeContents(e);  // its lines: distinct tops
+            return [e.textContent.trim(), e.tagName === 'TD' && !e.classList.contains('note'),
+                    new Set([...r.getClientRects()].filter(b => b.width > 0).map(b => Math.round(b.bottom))).size];
+        })""")
+    assert all(n == 1 if value else n <= 3 for _, value, n in lines), lines  # numbers whole, labels short
+    assert all(n <= 2 for text, value, n in lines if not value and text.startswith(("∂", "product", "autodiff")))
+    shot(pg, f"11_backprop_{width}.png")

@@ -30,6 +30,12 @@ def painted(pg, selector: str) -> int:
         let n = 0; for (let i = 3; i < d.length; i += 4) n += d[i] > 0; return n; }""", selector)
 
 
+def redrawn(pg) -> None:
+    """Wait until every open panel's canvas is drawn again at its new size (lens.js redraws 150 ms after a resize)."""
+    pg.wait_for_function("""() => [...document.querySelectorAll('.lens-panel[open] canvas')]
+        .every(c => c.width === Math.round(c.clientWidth * devicePixelRatio))""")
+
+
 def test_the_lens_panels_open_from_the_keyboard_and_follow_training(page, server_url):  # noqa: F811
     open_playground(page, server_url, "#seed=1")
     for name in PANELS:
@@ -60,6 +66,7 @@ def test_the_lens_panels_open_from_the_keyboard_and_follow_training(page, server
     page.locator("#lens-heading").scroll_into_view_if_needed()
     shot(page, "lens_1400x900.png")
     page.set_viewport_size({"width": 1024, "height": 768})
+    redrawn(page)  # not the 1400-px drawing squeezed into the narrower canvases
     page.locator("#landscape-panel").scroll_into_view_if_needed()
     shot(page, "lens_1024x768.png")
     page.locator("#diagnosis-panel").scroll_into_view_if_needed()
@@ -70,6 +77,7 @@ def test_the_lr_finder_sets_its_rate_and_leaves_the_network_alone(page, server_u
     open_playground(page, server_url, "#seed=2")
     settle(page)  # the weights of the hash's network, not of a frame sent before it was applied
     weights = page.evaluate("() => JSON.stringify(window.__playground.frame.layers)")
+    expect(page.locator("#lr-find-canvas")).to_be_hidden()  # no empty chart before the test has run
     page.get_by_role("button", name="Find a learning rate").click()
     expect(page.get_by_test_id("lr-find-result")).to_contain_text("Steepest descent at learning rate")
     use = page.get_by_role("button", name=re.compile(r"^Use learning rate "))
@@ -114,3 +122,33 @@ def test_a_diagnosis_experiment_is_one_click_and_the_lessons_have_one_per_findin
     expect(page.locator("#lesson-title")).to_have_text("Dead ReLUs")
     expect(page.get_by_label("Activation", exact=True)).to_have_value("relu")
     expect(page.get_by_label("Learning rate", exact=True)).to_have_value("3")
+
+
+def test_a_deep_sigmoid_nets_histograms_tell_their_ends_apart(page, server_url):  # noqa: F811
+    """The last sigmoid layers of the vanishing-gradient lesson squeeze z and a into narrow ranges: each histogram's
+    two ends are written with the digits it takes to differ."""
+    open_playground(page, server_url, "#tutorial=vanishing-gradients&seed=1")
+    open_panel(page, "Saturation")
+    expect(page.locator(".sat-share")).to_have_count(7)
+    labels = page.locator(".sat-hist").evaluate_all("(cs) => cs.map(c => c.getAttribute('aria-label'))")
+    ends = [re.search(r"from (\S+) to (\S+)$", label).groups() for label in labels]
+    assert len(ends) == 14 and all(low != high for low, high in ends), labels
+
+
+def test_gradients_that_die_fall_onto_the_zero_line(page, server_url):  # noqa: F811
+    """Dead ReLUs at learning rate 3: after the first epochs no gradient reaches any weight; a log scale has no place
+    for 0, so the chart draws 0 on its bottom axis (not an empty chart)."""
+    open_playground(page, server_url, "#tutorial=dead-relus&seed=1")
+    open_panel(page, "Gradient flow")
+    for _ in range(4):
+        page.get_by_role("button", name="Step", exact=True).click()
+    expect(page.get_by_test_id("gradients-legend").locator("li").first).to_contain_text(": 0, ratio 0",
+                                                                                         timeout=30_000)
+    coloured = page.evaluate("""() => { const c = document.querySelector('#gradnorm-canvas');
+        const row = Math.round((c.clientHeight - 20) * devicePixelRatio);  // the bottom axis (margin 20 px)
+        const d = c.getContext('2d').getImageData(0, row, c.width, 1).data;
+        let n = 0; for (let i = 0; i < d.length; i += 4) n += d[i + 3] > 0 && (d[i] !== d[i + 1] || d[i + 1] !== d[i + 2]);
+        return n; }""")
+    assert coloured > 100  # a layer's colour along the axis, not only the axis's grey
+    page.locator("#gradients-panel").scroll_into_view_if_needed()
+    shot(page, "lens_dead_gradients.png")

@@ -10,6 +10,12 @@ const PANELS = { landscape: "landscape-panel", gradients: "gradients-panel", sat
 const COLORS = ["#0877bd", "#f59322", "#1a7f37", "#a40000", "#6a3d9a", "#b15928", "#17a2b8", "#555", "#e377c2", "#8c6d31", "#393b79"];
 const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 const pct = (v) => (v == null ? "–" : `${Math.round(100 * v)}%`);
+/** A range's two ends with as many digits as it takes to tell them apart (0.0851 and 0.0949, not 0.09 twice). */
+function ends(lo, hi) {
+  let digits = 2;
+  while (digits < 6 && fmt(lo, digits) === fmt(hi, digits)) digits += 1;
+  return [fmt(lo, digits), fmt(hi, digits)];
+}
 const lens = { data: null, lr: null };
 
 /** Wire the panels: each one's toggle (re)subscribes, the directions choice, the lr finder's buttons. */
@@ -52,7 +58,7 @@ export function clearLens() {
   $("saturation-layers").textContent = "";
   $("diagnosis-list").textContent = "";
   $("diagnosis-note").textContent = "Train for a few epochs: the diagnosis reads the loss curves.";
-  setupCanvas($("lr-find-canvas"));
+  $("lr-find-canvas").hidden = true; // no empty chart before a range test
   $("lr-find-result").textContent = "";
   $("lr-find-use").hidden = true;
   $("lr-find-button").disabled = false;
@@ -155,11 +161,11 @@ function drawLandscape(L, data) {
   ctx.rotate(-Math.PI / 2);
   ctx.fillText("β", 0, 0);
   ctx.restore();
-  const lowest = 10 ** lo, highest = 10 ** hi;
-  const info = `${n}×${n} grid${data.live ? " (live, low resolution while training)" : ""} at epoch ${data.epoch}: loss here ${fmt(L.center, 4)}, lowest ${fmt(lowest, 3)}, highest ${fmt(highest, 3)}. Red dot: the weights now; orange: the path since the ring (epoch 0).`;
+  const [lowest, highest] = ends(10 ** lo, 10 ** hi);
+  const info = `${n}×${n} grid${data.live ? " (live, low resolution while training)" : ""} at epoch ${data.epoch}: loss here ${fmt(L.center, 4)}, lowest ${lowest}, highest ${highest}. Red dot: the weights now; orange: the path since the ring (epoch 0).`;
   $("landscape-info").textContent = info;
-  $("landscape-legend-lo").textContent = fmt(lowest, 3);
-  $("landscape-legend-hi").textContent = fmt(highest, 3);
+  $("landscape-legend-lo").textContent = lowest;
+  $("landscape-legend-hi").textContent = highest;
   canvas.dataset.resolution = String(n);
   canvas.setAttribute("aria-label", `Loss landscape, ${info}`);
 }
@@ -177,7 +183,8 @@ function axes(ctx, m, w, h) {
   ctx.stroke();
 }
 
-/** One log-scale chart of a value per layer over the recorded epochs. */
+/** One log-scale chart of a value per layer over the recorded epochs; 0, which a log scale has no place for, is the
+ * bottom axis, under a gap below the lowest decade (a gradient that died falls onto it). */
 function logChart(canvas, epochs, layers, key, title) {
   const { ctx, w, h } = setupCanvas(canvas);
   const m = { l: 46, r: 10, t: 24, b: 20 };
@@ -186,16 +193,21 @@ function logChart(canvas, epochs, layers, key, title) {
   ctx.textAlign = "left"; // the context keeps the last drawing's settings
   ctx.fillText(title, m.l, 11);
   axes(ctx, m, w, h);
-  const values = layers.flatMap((l) => l[key]).filter((v) => v != null && v > 0);
-  if (!epochs.length || !values.length) return;
-  let lo = Math.floor(Math.log10(Math.min(...values))), hi = Math.ceil(Math.log10(Math.max(...values)));
-  if (hi === lo) hi += 1;
+  const shown = layers.flatMap((l) => l[key]).filter((v) => v != null && v >= 0);
+  if (!epochs.length || !shown.length) return;
+  const positive = shown.filter((v) => v > 0);
+  const gap = positive.length < shown.length ? 14 : 0;
+  let lo = 0, hi = 1;
+  if (positive.length) {
+    lo = Math.floor(Math.log10(Math.min(...positive)));
+    hi = Math.max(Math.ceil(Math.log10(Math.max(...positive))), lo + 1);
+  }
   const e0 = epochs[0], e1 = Math.max(epochs[epochs.length - 1], e0 + 1);
   const x = (e) => m.l + ((e - e0) / (e1 - e0)) * (w - m.l - m.r);
-  const y = (v) => h - m.b - ((Math.log10(v) - lo) / (hi - lo)) * (h - m.t - m.b);
+  const y = (v) => (v > 0 ? h - m.b - gap - ((Math.log10(v) - lo) / (hi - lo)) * (h - m.t - m.b - gap) : h - m.b);
   ctx.fillStyle = "#666";
   ctx.textAlign = "right";
-  for (let p = lo; p <= hi; p += Math.max(1, Math.ceil((hi - lo) / 4))) {
+  for (let p = lo; positive.length && p <= hi; p += Math.max(1, Math.ceil((hi - lo) / 4))) {
     ctx.fillText(`1e${p}`, m.l - 4, y(10 ** p) + 3);
     ctx.strokeStyle = "#eee";
     ctx.beginPath();
@@ -203,6 +215,7 @@ function logChart(canvas, epochs, layers, key, title) {
     ctx.lineTo(w - m.r, y(10 ** p));
     ctx.stroke();
   }
+  if (gap) ctx.fillText("0", m.l - 4, y(0) + 3);
   ctx.textAlign = "left";
   ctx.fillText(`epoch ${e0}`, m.l, h - 5);
   ctx.textAlign = "right";
@@ -213,7 +226,7 @@ function logChart(canvas, epochs, layers, key, title) {
     ctx.beginPath();
     let started = false;
     layer[key].forEach((v, i) => {
-      if (v == null || v <= 0) return;
+      if (v == null || v < 0) return;
       if (started) ctx.lineTo(x(epochs[i]), y(v));
       else {
         ctx.moveTo(x(epochs[i]), y(v));
@@ -238,7 +251,8 @@ function drawGradients(G) {
 
 // ---------------------------------------------------------------------------------------------- saturation
 
-function histogram(canvas, h, color) {
+/** Bars of h.counts over h.edges, the two ends written under them; `what` (what it counts) names the canvas. */
+function histogram(canvas, h, color, what) {
   const { ctx, w, h: height } = setupCanvas(canvas);
   const max = Math.max(1, ...h.counts);
   const bw = w / h.counts.length;
@@ -249,10 +263,12 @@ function histogram(canvas, h, color) {
   });
   ctx.fillStyle = "#666";
   ctx.font = "9px sans-serif";
+  const [lo, hi] = ends(h.edges[0], h.edges[h.edges.length - 1]);
   ctx.textAlign = "left";
-  ctx.fillText(fmt(h.edges[0], 2), 0, height - 2);
+  ctx.fillText(lo, 0, height - 2);
   ctx.textAlign = "right";
-  ctx.fillText(fmt(h.edges[h.edges.length - 1], 2), w, height - 2);
+  ctx.fillText(hi, w, height - 2);
+  canvas.setAttribute("aria-label", `histogram of ${what}, from ${lo} to ${hi}`);
 }
 
 function renderSaturation(layers) {
@@ -273,10 +289,8 @@ function renderSaturation(layers) {
       .join("");
   }
   layers.forEach((l, k) => {
-    histogram($(`sat-z-${k}`), l.z, "#8a9aa6");
-    histogram($(`sat-a-${k}`), l.a, "#0877bd");
-    $(`sat-z-${k}`).setAttribute("aria-label", `${l.name}: histogram of the weighted sums z, from ${fmt(l.z.edges[0], 3)} to ${fmt(l.z.edges[l.z.edges.length - 1], 3)}`);
-    $(`sat-a-${k}`).setAttribute("aria-label", `${l.name}: histogram of the activations a`);
+    histogram($(`sat-z-${k}`), l.z, "#8a9aa6", `${l.name}'s weighted sums z`);
+    histogram($(`sat-a-${k}`), l.a, "#0877bd", `${l.name}'s activations a`);
     $(`sat-act-${k}`).textContent = `${l.activation || "no activation"}: z (grey) and a (blue)`;
     let share = "";
     if (l.activation === "relu") share = `dead ReLUs: ${pct(l.deadUnits)} of the units (z ≤ 0 for every point); ${pct(l.saturatedValues)} of the values are 0`;
@@ -327,6 +341,7 @@ function runExperiment(e) {
 
 function drawLrFind(msg) {
   const canvas = $("lr-find-canvas");
+  canvas.hidden = false;
   const { ctx, w, h } = setupCanvas(canvas);
   const m = { l: 44, r: 10, t: 10, b: 22 };
   const pts = msg.lrs.map((lr, i) => [lr, msg.smoothed[i], msg.losses[i]]).filter((p) => p[1] != null);
@@ -353,8 +368,9 @@ function drawLrFind(msg) {
   ctx.fillStyle = "#666";
   ctx.font = "11px sans-serif";
   ctx.textAlign = "right";
-  ctx.fillText(fmt(hi, 2), m.l - 4, m.t + 8);
-  ctx.fillText(fmt(lo, 2), m.l - 4, h - m.b);
+  const [low, high] = ends(lo, hi);
+  ctx.fillText(high, m.l - 4, m.t + 8);
+  ctx.fillText(low, m.l - 4, h - m.b);
   ctx.textAlign = "center";
   for (let p = Math.ceil(x0); p <= Math.floor(x1); p++) ctx.fillText(`1e${p}`, X(10 ** p), h - 6);
   canvas.setAttribute("aria-label", `Range test: the loss against the step size η (log scale) from ${fmt(msg.lrs[0])} to ${fmt(msg.lrs[msg.lrs.length - 1])}; steepest descent at η = ${fmt(msg.suggestion, 2)}`);
