@@ -50,8 +50,10 @@ __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell"
 
 _LSTM_ORDER = [3, 0, 1, 2]  # the gate blocks o, i, f, g: the sigmoids o, i, f side by side, g last
 _LSTM_SCALE = np.array([0.5, 0.5, 0.5, 1.0])
+_LSTM_BLOCKS = [1, 2, 3, 0]  # where PyTorch's gates i, f, g, o are in the kernel's order
 _GRU_ORDER = [2, 0, 1]      # h·W_hnᵀ + b_hn first, then the sigmoids r, z
 _GRU_SCALE = np.array([1.0, 0.5, 0.5])
+_GRU_HH_BLOCKS, _GRU_IH_BLOCKS = [1, 2, 0], [1, 2, 3]  # PyTorch's r, z, n among the backward's ∂hn, ∂a_r, ∂a_z, ∂a_n
 
 
 def _steps(T: int, reverse: bool) -> range:
@@ -103,29 +105,28 @@ def _transposed(A: np.ndarray) -> np.ndarray:
     return out
 
 
-def _weight_grads(x: Tensor, h0: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None, b_hh: Tensor | None,
-                  GX: np.ndarray, GH: np.ndarray, Y: np.ndarray, reverse: bool) -> list:
-    """[dx, dW_ih, dW_hh, db_ih, db_hh] (biases only when present) from the gradients of the pre-activations of
-    all steps, in PyTorch's gate order and steps as columns: GX (G, T, N) of W_ih·x_t + b_ih and GH of
-    W_hh·h_{t∓1} + b_hh; Y (T, N, P) holds the outputs, so that step t's previous state is Y[t∓1] (h0 at the first
-    step processed). One GEMM each."""
-    G, T, N = GX.shape
-    X, H0 = x._data, h0._data
-    gx, gh = GX.reshape(G, T * N), GH.reshape(G, T * N)
-    grads = [np.matmul(gx.T, w_ih._data).reshape(X.shape) if x.requires_grad else None,
-             _dot_for(w_ih, gx, X.reshape(T * N, -1)) if w_ih.requires_grad else None]
-    if w_hh.requires_grad:
-        first, rest, prev = (T - 1, GH[:, :-1], Y[1:]) if reverse else (0, GH[:, 1:], Y[:-1])
-        dW_hh = _dot(rest.reshape(G, -1), prev.reshape(-1, Y.shape[2]))
-        if H0.any():  # the default initial state is zeros: no contribution
-            dW_hh += _dot(GH[:, first], H0)
-        grads.append(dW_hh)
-    else:
-        grads.append(None)
-    ones = np.ones(T * N, GX.dtype)
-    for b, d in ((b_ih, gx), (b_hh, gh)):
-        if b is not None:
-            grads.append(_dot_for(b, d, ones) if b.requires_grad else None)
+def _step_grads(x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None, b_hh: Tensor | None, dA: np.ndarray,
+                inputs: np.ndarray, hh: list[int], ih: list[int]) -> list:
+    """[dx, dW_ih, dW_hh, db_ih, db_hh] (biases only when present) from dA (T, R·H, N), the gradients of the
+    kernel's R pre-activation blocks of every step, and ``inputs`` (T, P + I (+ 1), N), the slots the steps read:
+    one GEMM Σ_t dA_t·[h_{t∓1}; x_t; 1]ᵀ gives every weight's gradient (h0's part included). ``hh`` and ``ih``
+    list the blocks of dA that are PyTorch's gates of W_hh·h + b_hh and of W_ih·x + b_ih."""
+    T, RH, N = dA.shape
+    H, P, I = w_hh._data.shape[0] // len(hh), w_hh._data.shape[1], w_ih._data.shape[1]
+    A = empty((RH, T, N), dA.dtype)
+    np.copyto(A, dA.transpose(1, 0, 2))
+    A = A.reshape(RH, T * N)
+    dW = np.matmul(A, _transposed(inputs).reshape(T * N, -1)).reshape(RH // H, H, -1)
+    dx = None
+    if x.requires_grad:
+        W_in = np.zeros((RH // H, H, I), dA.dtype)
+        W_in[ih] = w_ih._data.reshape(len(ih), H, I)
+        dx = np.matmul(A.T, W_in.reshape(RH, I)).reshape(x._data.shape)
+    grads = [dx, dW[ih, :, P:P + I].reshape(-1, I) if w_ih.requires_grad else None,
+             dW[hh, :, :P].reshape(-1, P) if w_hh.requires_grad else None]
+    if b_ih is not None:
+        grads += [dW[ih, :, P + I].reshape(-1) if b_ih.requires_grad else None,
+                  dW[hh, :, P + I].reshape(-1) if b_hh.requires_grad else None]
     return grads
 
 
@@ -176,8 +177,7 @@ def rnn_layer(x: Tensor, h0: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | 
             g = GH[t] if dh is None else np.add(GH[t], dh, out=GH[t])
             np.multiply(g, D[t], out=dA[t])
             dh = np.matmul(W_hhT, dA[t], out=dh_buffer) if t != first or h0.requires_grad else None
-        G = dA.transpose(1, 0, 2).copy()  # (H, T, N)
-        grads = _weight_grads(x, h0, w_ih, w_hh, b_ih, b_hh, G, G, Y, reverse)
+        grads = _step_grads(x, w_ih, w_hh, b_ih, b_hh, dA, inputs, [0], [0])
         return _with_states(grads, None if dh is None else dh.T)
     return result(Y, _parents(x, (h0,), w_ih, w_hh, b_ih, b_hh), backward)
 
@@ -201,21 +201,21 @@ def lstm_layer(x: Tensor, h0: Tensor, c0: Tensor, w_ih: Tensor, w_hh: Tensor, b_
     inputs, states = _step_inputs(X, h0._data, b_ih is not None, reverse)
     S = empty((T, 4 * H, N), dtype)        # pre-activations, then the gates o, i, f, g in place
     S4, sigmoids = S.reshape(T, 4, H, N), S[:, :3 * H]
+    gate_o, gate_i, gate_f, gate_g = S4.transpose(1, 0, 2, 3)
     c_first, c_prev, C = _slots(empty((T + 1, H, N), dtype), reverse)
     c_first[...] = c0._data.T
     TC = empty((T, H, N), dtype)           # tanh(c_t)
     M = states if w_hr is None else empty((T, H, N), dtype)  # o·tanh(c_t): h_t itself without projection
-    ig = np.empty((H, N), dtype)
+    ig, half = np.empty((H, N), dtype), np.array(0.5, dtype)  # a 0-d array: a Python float costs ~0.4 µs an op
     for t in _steps(T, reverse):
         s = np.matmul(W, inputs[t], out=S[t])
         np.tanh(s, out=s)
         a = sigmoids[t]
-        a *= 0.5
-        a += 0.5
-        o, i, f, g = S4[t]
-        c = np.multiply(f, c_prev[t], out=C[t])
-        c += np.multiply(i, g, out=ig)
-        np.multiply(o, np.tanh(c, out=TC[t]), out=M[t])
+        np.multiply(a, half, out=a)
+        np.add(a, half, out=a)
+        c = np.multiply(gate_f[t], c_prev[t], out=C[t])
+        c += np.multiply(gate_i[t], gate_g[t], out=ig)
+        np.multiply(gate_o[t], np.tanh(c, out=TC[t]), out=M[t])
         if w_hr is not None:
             np.matmul(w_hr._data, M[t], out=states[t])
     out = empty((T * N * P + N * H,), dtype)
@@ -225,47 +225,35 @@ def lstm_layer(x: Tensor, h0: Tensor, c0: Tensor, w_ih: Tensor, w_hh: Tensor, b_
     first = T - 1 if reverse else 0
 
     def backward(g_out: np.ndarray) -> list:
-        # Per step, ∂/∂[c_t through h_t, a_o] = ∂m·[B, A] and ∂/∂[a_i, a_f, a_g, c_{t−1}] = ∂c_t·[E_i, E_f, F_g, f]
-        # (m = o·tanh(c_t), ∂c_t = ∂m·B + ∂c_{t+1}·f_{t+1}): K holds [B, A, E_i, E_f, F_g, f] of all steps.
-        o, i, f, g = S4.transpose(1, 0, 2, 3)
-        dsig = np.subtract(1, sigmoids, out=empty(sigmoids.shape, dtype))
-        dsig *= sigmoids                                  # σ' = s(1 − s) for o, i, f
-        d_o, d_i, d_f = dsig.reshape(T, 3, H, N).transpose(1, 0, 2, 3)
-        K = empty((T, 6, H, N), dtype)
-        B, A, E_i, E_f, F_g, F_f = K.transpose(1, 0, 2, 3)
-        np.multiply(TC, TC, out=B)
-        np.subtract(1, B, out=B)
-        B *= o                                            # B = o·tanh'(c_t)
-        np.multiply(TC, d_o, out=A)                       # A = tanh(c_t)·σ'(o)
-        np.multiply(g, d_i, out=E_i)                      # E_i = g·σ'(i)
-        np.multiply(c_prev, d_f, out=E_f)                 # E_f = c_{t−1}·σ'(f)
-        np.multiply(g, g, out=F_g)
-        np.subtract(1, F_g, out=F_g)
-        F_g *= i                                          # F_g = i·tanh'(g)
-        F_f[...] = f
-        K_m, K_c = K[:, :2], K[:, 2:]
+        D = np.subtract(1, S, out=empty(S.shape, dtype))  # the gates' derivatives, all steps at once:
+        D *= S                                             # σ' = s(1 − s) for o, i, f,
+        D_g = D.reshape(T, 4, H, N)[:, 3]
+        np.multiply(gate_g, gate_g, out=D_g)
+        np.subtract(1, D_g, out=D_g)                       # tanh' = 1 − g² for g
+        dTC = np.multiply(TC, TC, out=empty(TC.shape, dtype))
+        np.subtract(1, dTC, out=dTC)                       # tanh' at c_t
         GH = _transposed(g_out[:T * N * P].reshape(T, N, P))  # ∂/∂h_t from above, then all of it (for dW_hr)
-        dS = empty((T, 6, H, N), dtype)  # per step ∂/∂[c_t, a_o, a_i, a_f, a_g, c_{t−1}]
-        dS_m, dS_c, dS_gc, dS_dc = dS[:, :2], dS[:, 2:], dS[:, 0], dS[:, 5]
-        gates = dS.reshape(T, 6 * H, N)[:, H:5 * H]  # ∂a_o, ∂a_i, ∂a_f, ∂a_g: W's row order
+        dA = empty(S.shape, dtype)                         # ∂/∂a of the gates o, i, f, g of each step
+        d_o, d_i, d_f, d_g = dA.reshape(T, 4, H, N).transpose(1, 0, 2, 3)
         W_hhT = np.ascontiguousarray(_blocks(W_hh, _LSTM_ORDER).T)
         W_hrT = None if w_hr is None else np.ascontiguousarray(w_hr._data.T)
-        dc = g_out[T * N * P:].reshape(N, H).T
-        dh, dh_buffer = None, np.empty((P, N), dtype)
+        dc = np.ascontiguousarray(g_out[T * N * P:].reshape(N, H).T)  # ∂c_t, then ∂c_{t−1}, in place
+        gc, dh, dh_buffer = np.empty((H, N), dtype), None, np.empty((P, N), dtype)
         for t in _steps(T, not reverse):
             gh = GH[t] if dh is None else np.add(GH[t], dh, out=GH[t])
-            gm = gh if w_hr is None else np.matmul(W_hrT, gh)
-            np.multiply(gm, K_m[t], out=dS_m[t])
-            gc = dS_gc[t]
-            gc += dc
-            np.multiply(gc, K_c[t], out=dS_c[t])
-            dc = dS_dc[t]
-            dh = np.matmul(W_hhT, gates[t], out=dh_buffer) if t != first or h0.requires_grad else None
-        G = empty((4, H, T, N), dtype)  # ∂a in PyTorch's gate order i, f, g, o, steps as columns
-        G[:3] = dS[:, 2:5].transpose(1, 2, 0, 3)
-        G[3] = dS[:, 1].transpose(1, 0, 2)
-        G = G.reshape(4 * H, T, N)
-        grads = _weight_grads(x, h0, w_ih, w_hh, b_ih, b_hh, G, G, hs, reverse)
+            gm = gh if w_hr is None else np.matmul(W_hrT, gh)  # ∂/∂(o·tanh(c_t))
+            np.multiply(gm, gate_o[t], out=gc)
+            gc *= dTC[t]
+            gc += dc                                       # all of ∂c_t
+            np.multiply(gm, TC[t], out=d_o[t])
+            np.multiply(gc, gate_g[t], out=d_i[t])
+            np.multiply(gc, c_prev[t], out=d_f[t])
+            np.multiply(gc, gate_i[t], out=d_g[t])
+            np.multiply(gc, gate_f[t], out=dc)
+            a = dA[t]
+            a *= D[t]                                      # through σ and tanh
+            dh = np.matmul(W_hhT, a, out=dh_buffer) if t != first or h0.requires_grad else None
+        grads = _step_grads(x, w_ih, w_hh, b_ih, b_hh, dA, inputs, _LSTM_BLOCKS, _LSTM_BLOCKS)
         grads = _with_states(grads, None if dh is None else dh.T, dc.T if c0.requires_grad else None)
         if w_hr is not None:
             grads.append(np.tensordot(GH, M, axes=([0, 2], [0, 2])) if w_hr.requires_grad else None)
@@ -349,13 +337,8 @@ def gru_layer(x: Tensor, h0: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | 
                 dh += np.multiply(gh, z[t], out=direct)  # h_{t−1}'s direct path, z·∂h_t
             else:
                 dh = None
-        GX = empty((3, H, T, N), dtype)               # ∂ of xr, xz, xn and of hr, hz, hn, steps as columns
-        GX[...] = dS[:, 1:].transpose(1, 2, 0, 3)
-        GHH = empty((3, H, T, N), dtype)
-        GHH[:2] = GX[:2]
-        GHH[2] = dS[:, 0].transpose(1, 0, 2)
-        grads = _weight_grads(x, h0, w_ih, w_hh, b_ih, b_hh, GX.reshape(3 * H, T, N), GHH.reshape(3 * H, T, N), Y,
-                              reverse)
+        grads = _step_grads(x, w_ih, w_hh, b_ih, b_hh, dS.reshape(T, 4 * H, N), inputs, _GRU_HH_BLOCKS,
+                            _GRU_IH_BLOCKS)
         return _with_states(grads, None if dh is None else dh.T)
     return result(Y, _parents(x, (h0,), w_ih, w_hh, b_ih, b_hh), backward)
 
