@@ -17,7 +17,7 @@ import numpy as np
 from .nn import ActivationLayer, Linear, Module, evaluating
 from .nn.container import FUSED_ACTIVATIONS
 from .tensor import Tensor, enable_grad
-from .train import _targets
+from .train import check_targets
 
 __all__ = ["Call", "Watch", "LayerTrace", "ChainRule", "watch", "trace", "chain"]
 
@@ -188,7 +188,7 @@ def chain(model: Module, x: Any, y: Any, loss: Callable, param_name: str, index:
     neuron, source = index[0], (index[1] if kind == "weight" else None)
 
     X, _ = _batch(model, x)
-    y = _targets(model, y, loss, len(X))
+    y = check_targets(model, y, loss, len(X))
     # the backward pass below reaches the parameters: keep their .grad objects and values as they were
     saved = [(p, p.grad, None if p.grad is None else p.grad._data) for p in model.parameters()]
     try:

@@ -27,7 +27,7 @@ from .callbacks import Callback
 from .nn import ActivationLayer, Dropout, Linear, Module, Sequential, evaluating
 from .optim import Optimizer
 from .tensor import Tensor, default_generator
-from .train import Trainer
+from .train import Trainer, check_targets
 
 __all__ = ["Landscape", "loss_landscape", "interpolate", "random_directions", "GradientFlow", "LayerSaturation",
            "saturation", "LRFinder", "lr_find", "KINDS", "Finding", "diagnose"]
@@ -127,13 +127,19 @@ def _batched_loss(loss: Callable, outputs: np.ndarray, y: Any) -> np.ndarray | N
     if function is None or getattr(loss, "reduction", None) != "mean" or any(
             getattr(loss, name, None) is not None for name in ("weight", "pos_weight")):
         return None
-    target = np.asarray(y.numpy() if isinstance(y, Tensor) else y)
+    target = np.asarray(y)
     if target.dtype.kind in "iu" and (target < 0).any():  # ignored labels change what the mean divides by
         return None
     count = len(outputs)
     per_element = function(Tensor(outputs.reshape(-1, outputs.shape[-1])), np.concatenate([target] * count),
                            reduction="none")
     return np.asarray(per_element._data, dtype=np.float64).reshape(count, -1).mean(axis=1)
+
+
+def _data(model: Module, X: Any, y: Any, loss: Callable) -> tuple[np.ndarray, np.ndarray]:
+    """X in the model's dtype and y as ``fit`` takes it for ``loss`` (a (N,) target of one output as a column)."""
+    X = np.asarray(X.numpy() if isinstance(X, Tensor) else X, dtype=model.dtype)
+    return X, check_targets(model, y, loss, len(X))
 
 
 def _losses_at(model: Module, X: np.ndarray, y: Any, loss: Callable, center: dict[str, np.ndarray],
@@ -210,7 +216,7 @@ def loss_landscape(model: Module, X: Any, y: Any, loss: Callable, *, resolution:
         if isinstance(span, (int, float)) and path.size:
             span = max(span, 1.2 * float(np.abs(path).max()))
     grid = np.linspace(-span, span, resolution)
-    X = np.asarray(X.numpy() if isinstance(X, Tensor) else X, dtype=next(iter(center.values())).dtype)
+    X, y = _data(model, X, y, loss)
     losses = np.empty((resolution, resolution))
     for i, beta in enumerate(grid):  # one batched forward per row of the grid
         losses[i] = _losses_at(model, X, y, loss, center, (d1, d2), np.stack([grid, np.full_like(grid, beta)], 1))
@@ -227,7 +233,7 @@ def interpolate(model: Module, initial: Mapping[str, np.ndarray], X: Any, y: Any
     if missing:
         raise ValueError(f"interpolate: the initial weights lack parameters {sorted(missing)}")
     ts = np.linspace(0.0, 1.0, steps)
-    X = np.asarray(X.numpy() if isinstance(X, Tensor) else X, dtype=next(iter(center.values())).dtype)
+    X, y = _data(model, X, y, loss)
     back = {n: np.asarray(initial[n]) - center[n] for n in center}
     return ts, _losses_at(model, X, y, loss, center, (back,), (1 - ts)[:, None])
 

@@ -79,6 +79,14 @@ def test_landscape_centre_is_the_current_loss_and_weights_are_unchanged():
     renamed = tuple({k.replace("2.", "3.", 1).replace("4.", "5.", 1): v for k, v in d.items()} for d in land.directions)
     np.testing.assert_allclose(lens.loss_landscape(dropped, X, y, loss, resolution=5, span=0.5,
                                                    directions=renamed).losses, fast.losses, rtol=1e-6)
+    # y as fit takes it: a (N,) target of the one output is a column (the batched and the fallback forward)
+    for net, directions in ((model, land.directions), (Wrapped(model), slow.directions)):
+        flat = lens.loss_landscape(net, X, y.ravel(), loss, resolution=5, span=0.5, directions=directions)
+        np.testing.assert_allclose(flat.losses, fast.losses, rtol=1e-6)
+    np.testing.assert_allclose(lens.interpolate(model, before, X, y.ravel(), loss, steps=5)[1],
+                               lens.interpolate(model, before, X, y, loss, steps=5)[1], rtol=1e-6)
+    with pytest.raises(ValueError, match="y has 5 samples but the inputs have 200"):
+        lens.loss_landscape(model, X, y[:5], loss, resolution=3)
 
 
 def test_a_direction_scaled_to_zero_gives_a_flat_line():

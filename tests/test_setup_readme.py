@@ -49,7 +49,8 @@ def test_every_code_block_of_the_readme_is_run_by_a_test():
 
 def test_the_sections_of_the_library_command_line_estimators_viz_and_export_have_runnable_blocks():
     headings = {heading for heading, _, _ in marked_blocks()}
-    assert {"A first model", "The command line", "scikit-learn estimators", "Seeing inside", "Model export"} <= headings
+    assert {"A first model", "The command line", "scikit-learn estimators", "Seeing inside",
+            "The learner's lens: why it learns, or fails", "Model export"} <= headings
 
 
 @pytest.mark.parametrize("heading, language, code", marked_blocks(), ids=lambda v: v if len(v) < 40 else None)
@@ -71,6 +72,11 @@ def test_readme_block_runs(heading, language, code, tmp_path):
         assert re.search(r"accuracy \d+\.\d%", result.stdout)
     if heading == "Seeing inside":
         assert {"curves.png", "boundary.png", "network.png"} <= written
+    if heading.startswith("The learner's lens"):
+        assert {"gradient_flow.png", "landscape.png", "lr_finder.png"} <= written
+        kinds = [line.split(":")[0] for line in result.stdout.splitlines()[:2]]
+        assert kinds == ["vanishing_gradients", "underfitting"], result.stdout  # as the block's comment says
+        assert 0.01 < float(re.search(r"suggested learning rate (\S+)", result.stdout).group(1)) < 1
     if heading == "scikit-learn estimators":
         assert "cross-validated accuracy 0.9" in result.stdout
     if heading == "A first model":

@@ -3,8 +3,7 @@
 from . import callbacks, metrics
 from .callbacks import Callback, History
 from .strategy import SingleProcess, Strategy
-from .trainer import _targets  # noqa: F401  (glass.chain shapes its targets as fit does)
-from .trainer import OPTIMIZERS, Restarts, Trainer, evaluate, fit, predict, restarts
+from .trainer import OPTIMIZERS, Restarts, Trainer, check_targets, evaluate, fit, predict, restarts
 
 __all__ = ["Trainer", "fit", "evaluate", "predict", "restarts", "Restarts", "History", "Callback", "OPTIMIZERS",
-           "Strategy", "SingleProcess", "callbacks", "metrics"]
+           "Strategy", "SingleProcess", "callbacks", "metrics", "check_targets"]

@@ -27,7 +27,7 @@ from . import metrics as metric_registry
 from .callbacks import Callback, History, ProgressBar, TerminateOnNaN, snapshot
 from .strategy import Strategy, resolve
 
-__all__ = ["Trainer", "fit", "evaluate", "predict", "restarts", "Restarts", "OPTIMIZERS"]
+__all__ = ["Trainer", "fit", "evaluate", "predict", "restarts", "Restarts", "OPTIMIZERS", "check_targets"]
 
 OPTIMIZERS: dict[str, type[optim.Optimizer]] = {
     "sgd": optim.SGD, "adam": optim.Adam, "adamw": optim.AdamW, "adagrad": optim.Adagrad,
@@ -86,9 +86,10 @@ def _samples(name: str, array: np.ndarray, samples: int) -> np.ndarray:
     return array
 
 
-def _targets(model: Module, y: Any, loss: Callable | None, samples: int, name: str = "y") -> np.ndarray:
-    """Targets checked and shaped for ``loss``: class indices as integers ((N, C) probabilities stay floats), other
-    targets in the model's dtype with a (N,) target as a column."""
+def check_targets(model: Module, y: Any, loss: Callable | None, samples: int, name: str = "y") -> np.ndarray:
+    """``y`` checked and shaped for ``loss`` as ``fit`` takes it: ``samples`` rows of finite numbers; class indices
+    as integers ((N, C) probabilities stay floats), other targets in the model's dtype with a (N,) target as a
+    column. Tools that compute a loss outside ``fit`` (``gn.glass``) take their targets through it."""
     y = _samples(name, _array(name, y, model.dtype), samples)
     if getattr(loss, "takes_class_indices", False):
         if y.ndim == 1 and y.dtype.kind == "f":
@@ -531,7 +532,7 @@ class Trainer:
         for n, array in zip(names[1:-1], arrays[1:-1]):
             checked.append(_samples(n, _array(n, array, dtype), len(checked[0])))
         if len(arrays) > 1:
-            checked.append(_targets(self.model, arrays[-1], self.loss, len(checked[0]), names[-1]))
+            checked.append(check_targets(self.model, arrays[-1], self.loss, len(checked[0]), names[-1]))
             _check_problem(self.problem, checked[-1], names[-1])
             if getattr(self.loss, "takes_class_indices", False) and checked[-1].ndim == 1:
                 self._check_labels(checked, names[-1])

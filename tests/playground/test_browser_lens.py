@@ -147,7 +147,8 @@ def test_gradients_that_die_fall_onto_the_zero_line(page, server_url):  # noqa: 
     coloured = page.evaluate("""() => { const c = document.querySelector('#gradnorm-canvas');
         const row = Math.round((c.clientHeight - 20) * devicePixelRatio);  // the bottom axis (margin 20 px)
         const d = c.getContext('2d').getImageData(0, row, c.width, 1).data;
-        let n = 0; for (let i = 0; i < d.length; i += 4) n += d[i + 3] > 0 && (d[i] !== d[i + 1] || d[i + 1] !== d[i + 2]);
+        let n = 0;
+        for (let i = 0; i < d.length; i += 4) n += d[i + 3] > 0 && (d[i] !== d[i + 1] || d[i + 1] !== d[i + 2]);
         return n; }""")
     assert coloured > 100  # a layer's colour along the axis, not only the axis's grey
     page.locator("#gradients-panel").scroll_into_view_if_needed()
