@@ -54,6 +54,16 @@ class _Malformed(ValueError):
     """A problem with the file; ``load`` adds the file's name."""
 
 
+def version_problem(version: Any, reader: tuple[int, int]) -> str | None:
+    """What stops a reader of layout ``reader`` (major, minor) from reading one of ``version`` as stored ([major,
+    minor]): "malformed", "newer" (a newer major version: a layout it does not know) or "older" (an older major
+    one); None if nothing does (a newer minor version adds only what a reader may ignore)."""
+    if not (isinstance(version, list) and len(version) == 2 and all(type(v) is int for v in version)):
+        return "malformed"
+    if version[0] != reader[0]:
+        return "newer" if version[0] > reader[0] else "older"
+    return None
+
 
 # ------------------------------------------------------------------------------------------ encoding
 
@@ -272,12 +282,13 @@ class _Reader:
         if not isinstance(header, dict) or header.get("format") != "glassnet":
             raise _Malformed("not a glassnet file (its header is not a glassnet header)")
         version = header.get("version")
-        if not (isinstance(version, list) and len(version) == 2 and all(type(v) is int for v in version)):
+        problem = version_problem(version, FORMAT_VERSION)
+        if problem == "malformed":
             raise _Malformed(f"its header has no valid format version (got {version!r})")
-        if version[0] > FORMAT_VERSION[0]:
+        if problem == "newer":
             raise _Malformed(f"it was written in glassnet file format {version[0]}.{version[1]}, newer than this "
                              f"glassnet reads ({FORMAT_VERSION[0]}.x): upgrade glassnet to load it")
-        if version[0] < FORMAT_VERSION[0]:
+        if problem == "older":
             raise _Malformed(f"it is in glassnet file format {version[0]}, which this glassnet no longer reads "
                              f"(format {FORMAT_VERSION[0]}): load it with the glassnet that wrote it, and save its "
                              f"state_dict()")
