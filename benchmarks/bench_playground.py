@@ -14,7 +14,8 @@ Three measurements per network (the default 2-4-2-1 and the largest: all seven f
 TensorFlow Playground trains 60 epochs/s on the default net and 18.9 on the largest on an idle machine of this kind
 (one epoch per animation frame); the target is 10x TFP with >= 30 frames/s drawn (>= 20 on the largest).
 
-    python benchmarks/bench_playground.py [--seconds 10] [--repeats 3] [--kinds session,page,browser,lens] [--before DIR]
+    python benchmarks/bench_playground.py [--seconds 10] [--repeats 3] [--kinds session,page,browser,lens]
+                                          [--before DIR]
 
 ``--before DIR`` also measures the page of another checkout (e.g. ``git archive <commit> glassnet | tar -x -C DIR``)
 in the same browser run, alternating, so that a change is measured before and after at the same load.
@@ -173,7 +174,8 @@ def _play_in_browser(browser, url: str, seconds: float, drawn: str, cpu) -> dict
     elapsed = (reads[-1][0] - reads[0][0]) / 1000
     drawn = reads[-1][2][0] - reads[0][2][0]
     return {"epochs_per_s": statistics.median(rates), "frames_per_s": drawn / elapsed,
-            "ms_per_drawn_frame": (reads[-1][2][1] - reads[0][2][1]) / max(drawn, 1), "server_cpu_share": cpu_used / elapsed}
+            "ms_per_drawn_frame": (reads[-1][2][1] - reads[0][2][1]) / max(drawn, 1),
+            "server_cpu_share": cpu_used / elapsed}
 
 
 def browser_rates(seconds: float, repeats: int, before: str | None = None) -> None:

@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from glassnet.ops.activations import _tanh_backward  # glassnet's own array functions and constants, so that the calls match
+# glassnet's own array functions and constants, so that the calls match
+from glassnet.ops.activations import _tanh_backward
 from glassnet.optim.optimizer import FLUSH_EVERY, SLICE
 
 _dot = np.dot._implementation  # as glassnet calls it: without the __array_function__ dispatch

@@ -5,8 +5,8 @@ trained with softmax + cross-entropy.
 
 Grey levels (``binary=False``) and random 1-pixel shifts of every training image (each epoch sees each digit
 moved by up to one pixel in x and y: the network cannot learn one exact position) lift the test accuracy of the
-same network from 93.3% (ink/no-ink pixels, no shifts) to 96.9% (see examples/README.md). The shift lives in a ``gn.Trainer`` subclass's ``train_step``
-(``_common.ShiftingTrainer``).
+same network from 93.3% (ink/no-ink pixels, no shifts) to 96.9% (see examples/README.md). The shift lives in a
+``gn.Trainer`` subclass's ``train_step`` (``_common.ShiftingTrainer``).
 Figures: the learning curves, the confusion matrix, misclassified test digits, and the first layer's weights as
 16×16 images (what each hidden neuron looks for: the course's "NN visualization").
 """

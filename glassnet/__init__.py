@@ -25,8 +25,8 @@ keep_freed_memory()  # large temporaries reuse freed memory instead of faulting 
 __all__ = [
     "Tensor", "Generator", "tensor", "no_grad", "enable_grad", "is_grad_enabled", "manual_seed", "set_default_dtype",
     "get_default_dtype", "GraphError", "nn", "optim", "train", "callbacks", "glass", "lens", "utils", "data", "fit",
-    "evaluate",
-    "predict", "restarts", "History", "Trainer", "save", "load", "autograd", "ops", "ShapeError", "DtypeError", "DeviceError",
+    "evaluate", "predict", "restarts", "History", "Trainer", "save", "load", "autograd", "ops", "ShapeError",
+    "DtypeError", "DeviceError",
     "device", "cuda", "accelerator", "default_generator", "set_grad_enabled", "inference_mode",
     "is_inference_mode_enabled", "is_tensor", "is_floating_point", "numel", "result_type", "promote_types",
     "can_cast", "dtype", "float16", "float32", "float64", "half", "double", "int8", "int16", "int32", "int64",

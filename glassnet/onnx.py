@@ -14,8 +14,9 @@ its class:
   is a multiple of the output's; unequal windows have no exact op and are refused), BatchNorm1d/2d (with running
   statistics), LayerNorm (LayerNormalization), Upsample (Resize, nearest and nearest-exact), Embedding (Gather);
 - RNN, LSTM and GRU (batch_first, bidirectional, several layers stacked) and their cells, from zero initial states:
-  their outputs are the graph's outputs (output, h_n[, c_n]; a cell's h'[, c']). ONNX orders the gates i, o, f, c (LSTM) and z, r, h (GRU) where
-  torch orders i, f, g, o and r, z, n, and GRU runs with linear_before_reset=1, torch's formula.
+  their outputs are the graph's outputs (output, h_n[, c_n]; a cell's h'[, c']). ONNX orders the gates i, o, f, c
+  (LSTM) and z, r, h (GRU) where torch orders i, f, g, o and r, z, n, and GRU runs with linear_before_reset=1,
+  torch's formula.
 
 Any other module (a container without a forward, attention, a class of one's own, a module with forward hooks or
 its own ``forward``) is refused with an ``ExportError`` that names it and its place in the model.

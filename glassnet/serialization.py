@@ -7,9 +7,10 @@ number, and modules as their registered class name, constructor arguments, param
 
 Loading trusts nothing in the file (safetensors' rule): the header's size is capped; every array's npy header is
 read and checked against the table and the zip's sizes before a byte of data is read; modules are built only from
-registered classes (``nn.register_module``) without drawing their random initial weights, and their parameter and
-buffer shapes are compared with the table before any array is allocated; data are read in chunks up to the size
-the headers declare. Every failure is a ValueError that names the file.
+registered classes (``nn.register_module``), with placeholders for the weights the file replaces (nothing drawn,
+allocated or computed for them: ``nn.placeholders``), and their parameter and buffer shapes are compared with the
+table before any array is allocated; data are read in chunks up to the size the headers declare. Every failure is
+a ValueError that names the file.
 
 Saving writes a temporary file beside the target, fsyncs it and renames it over the target (a symlink is followed,
 so its target is replaced), keeping the permissions of the file it replaces (a new file gets the umask's).
@@ -23,7 +24,6 @@ import math
 import os
 import stat
 import tempfile
-import threading
 import zipfile
 from contextlib import contextmanager
 from importlib import import_module
@@ -31,9 +31,9 @@ from typing import Any, BinaryIO, Iterator
 
 import numpy as np
 from numpy.lib import format as npy
-from numpy.lib.stride_tricks import as_strided
 
 from .nn import Module, Parameter, ParameterDict, ParameterList
+from .nn.placeholders import building, is_placeholder, placeholder
 from .nn.registry import constructor_arguments, name_of, registered
 from .tensor import Tensor
 
@@ -52,6 +52,17 @@ NUMERIC_KINDS = "biufc"
 
 class _Malformed(ValueError):
     """A problem with the file; ``load`` adds the file's name."""
+
+
+def version_problem(version: Any, reader: tuple[int, int]) -> str | None:
+    """What stops a reader of layout ``reader`` (major, minor) from reading one of ``version`` as stored ([major,
+    minor]): "malformed", "newer" (a newer major version: a layout it does not know) or "older" (an older major
+    one); None if nothing does (a newer minor version adds only what a reader may ignore)."""
+    if not (isinstance(version, list) and len(version) == 2 and all(type(v) is int for v in version)):
+        return "malformed"
+    if version[0] != reader[0]:
+        return "newer" if version[0] > reader[0] else "older"
+    return None
 
 
 # ------------------------------------------------------------------------------------------ encoding
@@ -235,114 +246,6 @@ def save(obj: Any, f: str | os.PathLike | BinaryIO) -> None:
         raise
 
 
-# ------------------------------------------------------------------------------------------ building without init
-
-class _MetaArray(np.ndarray):
-    """A zero-stride stand-in for a random array: every operation on it gives another one (of the right shape and
-    dtype) without computing or allocating anything. ``nn.init`` puts one in place of a weight's array rather than
-    writing it in (``stands_in``), so that the weight's own memory is never touched."""
-
-    stands_in = True
-
-    def astype(self, dtype: Any, *args: Any, **kwargs: Any) -> np.ndarray:
-        return _meta_array(self.shape, dtype)
-
-    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
-        if method != "__call__" or kwargs.get("out") is not None or ufunc.nout != 1:
-            plain = [np.asarray(i) if isinstance(i, _MetaArray) else i for i in inputs]
-            return getattr(ufunc, method)(*plain, **kwargs)
-        shape = np.broadcast_shapes(*(np.shape(i) for i in inputs))
-        dtype = np.result_type(*(i.dtype if isinstance(i, np.ndarray) else i for i in inputs))
-        return _meta_array(shape, dtype)
-
-
-_META_BASES: dict[int, np.ndarray] = {}  # data address → base element of every live meta array
-
-
-def _meta_array(shape: Any, dtype: Any = np.float64) -> np.ndarray:
-    shape = tuple(int(n) for n in np.atleast_1d(shape)) if shape is not None else ()
-    base = np.zeros(1, dtype=dtype)
-    _META_BASES[base.ctypes.data] = base
-    return as_strided(base, shape, (0,) * len(shape), writeable=True).view(_MetaArray)
-
-
-def _is_meta(array: np.ndarray) -> bool:
-    return array.size > 1 and not any(array.strides) and array.ctypes.data in _META_BASES
-
-
-class _ShapeOnlyRandom:
-    """Stands in for glassnet's NumPy generator while a file's modules are built: random initial weights come out
-    as zero-stride arrays of the right shape (nothing allocated, nothing drawn: the global random stream is left as
-    it was), since the file replaces them; other draws come from a private generator. Once the modules are built
-    (``active`` False), a module that kept this object draws from glassnet's generator through it."""
-
-    SIZE_AT = {"uniform": 2, "normal": 2, "standard_normal": 0, "random": 0}  # the position of ``size``
-
-    def __init__(self) -> None:
-        self.active = True
-        self._private = np.random.default_rng(0)
-
-    def _draw(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        if not self.active:
-            return getattr(_engine.default_rng(), method)(*args, **kwargs)
-        at = self.SIZE_AT[method]
-        size = kwargs.get("size", args[at] if len(args) > at else None)
-        if size is None:
-            return getattr(self._private, method)(*args, **kwargs)
-        return _meta_array(size, kwargs.get("dtype", args[1] if at == 0 and len(args) > 1 else np.float64))
-
-    def uniform(self, *args: Any, **kwargs: Any) -> Any:
-        return self._draw("uniform", *args, **kwargs)
-
-    def normal(self, *args: Any, **kwargs: Any) -> Any:
-        return self._draw("normal", *args, **kwargs)
-
-    def standard_normal(self, *args: Any, **kwargs: Any) -> Any:
-        return self._draw("standard_normal", *args, **kwargs)
-
-    def random(self, *args: Any, **kwargs: Any) -> Any:
-        return self._draw("random", *args, **kwargs)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._private if self.active else _engine.default_rng(), name)
-
-
-class _ShapeOnlyInThisThread:
-    """glassnet's default generator as seen while one thread builds a file's modules: that thread draws shapes
-    only; every other thread draws from the real generator, as before."""
-
-    def __init__(self, real: Any) -> None:
-        self._real, self._thread, self._shapes = real, threading.get_ident(), _ShapeOnlyRandom()
-
-    @property
-    def rng(self) -> Any:
-        return self._shapes if threading.get_ident() == self._thread else self._real.rng
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._real, name)
-
-
-_building = threading.RLock()
-
-
-@contextmanager
-def _without_random_init() -> Iterator[None]:
-    """While loading: modules built in this thread draw no random initial weights (see `_ShapeOnlyRandom`)."""
-    with _building:
-        current = _engine.default_generator
-        if isinstance(current, _ShapeOnlyInThisThread):  # a load inside a constructor of a load
-            yield
-            return
-        stand_in = _ShapeOnlyInThisThread(current)
-        _engine.default_generator = stand_in
-        try:
-            yield
-        finally:
-            _engine.default_generator = current
-            stand_in._shapes.active = False
-            _META_BASES.clear()
-
-
 # ------------------------------------------------------------------------------------------ load
 
 class _Reader:
@@ -379,12 +282,13 @@ class _Reader:
         if not isinstance(header, dict) or header.get("format") != "glassnet":
             raise _Malformed("not a glassnet file (its header is not a glassnet header)")
         version = header.get("version")
-        if not (isinstance(version, list) and len(version) == 2 and all(type(v) is int for v in version)):
+        problem = version_problem(version, FORMAT_VERSION)
+        if problem == "malformed":
             raise _Malformed(f"its header has no valid format version (got {version!r})")
-        if version[0] > FORMAT_VERSION[0]:
+        if problem == "newer":
             raise _Malformed(f"it was written in glassnet file format {version[0]}.{version[1]}, newer than this "
                              f"glassnet reads ({FORMAT_VERSION[0]}.x): upgrade glassnet to load it")
-        if version[0] < FORMAT_VERSION[0]:
+        if problem == "older":
             raise _Malformed(f"it is in glassnet file format {version[0]}, which this glassnet no longer reads "
                              f"(format {FORMAT_VERSION[0]}): load it with the glassnet that wrote it, and save its "
                              f"state_dict()")
@@ -475,7 +379,7 @@ def _npy_header(member: BinaryIO, name: str) -> tuple[np.dtype, tuple[int, ...],
 
 
 class _Decoder:
-    """JSON tree → objects: modules first built (without random init) and checked against the table, then the
+    """JSON tree → objects: modules first built (with placeholders) and checked against the table, then the
     arrays read and everything filled in."""
 
     def __init__(self, table: list[tuple[np.dtype, tuple[int, ...]]]) -> None:
@@ -567,10 +471,10 @@ class _Decoder:
         for key, entry in params.items():
             number = self.number(entry[0] if isinstance(entry, list) and entry else entry, f"{where}.{key}")
             dtype, shape = self.table[number]
-            placeholder = Parameter(np.zeros(0, dtype))
-            placeholder._data = _meta_array(shape, dtype)
+            param = Parameter(np.zeros(0, dtype))
+            param._data = placeholder(shape, dtype)
             try:
-                container.register_parameter(key, placeholder)
+                container.register_parameter(key, param)
             except (KeyError, TypeError, ValueError) as error:
                 raise _Malformed(f"{where} cannot hold a parameter named {key!r}: {error}") from None
 
@@ -591,9 +495,9 @@ class _Decoder:
         for key, child_spec in spec["children"].items():
             self.fill(module._modules[key], child_spec)
         for key, value in [*module._parameters.items(), *module._buffers.items()]:
-            if value is not None and _is_meta(value._data):
-                raise _Malformed(f"{type(module).__name__}.{key} is drawn at random by its constructor and the file "
-                                 f"does not hold it")
+            if value is not None and is_placeholder(value._data):
+                raise _Malformed(f"{type(module).__name__}.{key} is left for the file to fill while loading (its "
+                                 f"constructor's random draw or initial value), but the file does not hold it")
 
     # ---- the tree
     def value(self, node: Any, arguments: bool = False) -> Any:
@@ -690,7 +594,7 @@ def load(f: str | os.PathLike | BinaryIO, map_location: Any = None, weights_only
             decoder = _Decoder(reader.table(header))
             if "root" not in header:
                 raise _Malformed("its header has no saved object")
-            with _without_random_init():
+            with building():
                 decoder.build_all(header["root"])
                 decoder.arrays = {number: reader.array(number, *entry) for number, entry in enumerate(decoder.table)}
                 return decoder.value(header["root"])

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what the tests need into .venv (once): Debian's Chromium for the browser tests and OpenMPI for the
 # data-parallel ones, the package with its test extra (PyTorch 2.13.0 CPU as the gradient oracle, scikit-learn,
-# matplotlib, Playwright, mpi4py, Dask…), then run the whole suite. Arguments go to pytest (e.g. -q, tests/test_cli.py).
+# matplotlib, Playwright, mpi4py, Dask…), then run the whole suite. Arguments go to pytest (e.g. -q,
+# tests/test_cli.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/venv.sh

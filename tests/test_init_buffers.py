@@ -99,6 +99,40 @@ def test_evaluating_restores_each_submodules_mode():
     assert model.training and model[0].training and not model[1].training and gn.is_grad_enabled()
 
 
+def test_evaluating_runs_a_modules_own_train_and_restores_shared_modules_and_errors():
+    """A module with its own train() (here: a frozen part that stays in eval mode) is switched through eval(), as
+    model.eval() would; a module shared by two parents, an exception inside and decorator use restore every mode."""
+    calls = []
+
+    class Frozen(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inner = nn.Dropout(0.5)
+
+        def train(self, mode=True):
+            calls.append(mode)
+            return super().train(False)
+
+    shared = nn.Linear(2, 2)
+    model = nn.Sequential(shared, nn.Sequential(shared, Frozen()))
+    model.train()
+    assert calls == [True] and not model[1][1].inner.training
+    with pytest.raises(RuntimeError, match="inside"), nn.evaluating(model):
+        assert calls == [True, False] and not any(m.training for m in model.modules())
+        raise RuntimeError("inside")
+    assert [m.training for m in model.modules()] == [True, True, True, False, False] and gn.is_grad_enabled()
+
+    @nn.evaluating(model)
+    def modes():
+        return gn.is_grad_enabled(), [m.training for m in model.modules()]
+    assert modes() == (False, [False] * 5) and modes() == (False, [False] * 5)
+    assert model.training and shared.training and gn.is_grad_enabled()
+    plain = nn.Sequential(nn.Linear(2, 2)).eval()
+    with nn.evaluating(plain) as same:  # already in eval mode: stays so
+        assert same is plain and not plain.training
+    assert not plain.training and not plain[0].training
+
+
 @pytest.mark.parametrize("shape", [(3, 2), (5, 4, 3), (8, 3, 2, 2), (2, 1, 3, 3, 3), (1, 7)])
 def test_fans_equal_torchs(shape):
     from glassnet.nn.init import _fans

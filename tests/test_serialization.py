@@ -492,6 +492,113 @@ def test_a_tiny_file_naming_a_huge_linear_fails_fast_and_small(tmp_path):
                              r"\(16000, 16000\)")
 
 
+def enlarge(kwargs: dict, **values) -> dict:
+    """A module entry's constructor arguments with some replaced (as the file stores them)."""
+    return {**kwargs, **{key: {"list": value} if isinstance(value, list) else value for key, value in values.items()}}
+
+
+def enlarge_layer(key: str, layers: int, **values):
+    """For a Transformer stack: its layer argument enlarged, and ``layers`` of it."""
+    def change(kwargs: dict) -> dict:
+        layer = kwargs[key]["module"]
+        return {**kwargs, key: {"module": {**layer, "kwargs": enlarge(layer["kwargs"], **values)}},
+                "num_layers": layers}
+    return change
+
+
+HUGE = {  # a small module of each family, its arguments made huge (declaring 0.4–20 GB) and the error that says so
+    "layernorm": (lambda: nn.LayerNorm(4), lambda k: enlarge(k, normalized_shape=[10 ** 8]),
+                  r"model.weight of LayerNorm has shape \(100000000,\) but the file's array has shape \(4,\)"),
+    "batchnorm": (lambda: nn.BatchNorm1d(4), lambda k: enlarge(k, num_features=10 ** 8),
+                  r"model.weight of BatchNorm1d has shape \(100000000,\) but the file's array has shape \(4,\)"),
+    "conv": (lambda: nn.Conv2d(2, 3, 3), lambda k: enlarge(k, in_channels=4096, out_channels=4096),
+             r"model.weight of Conv2d has shape \(4096, 4096, 3, 3\) but the file's array has shape \(3, 2, 3, 3\)"),
+    "lstm": (lambda: nn.LSTM(3, 4), lambda k: enlarge(k, input_size=8192, hidden_size=8192),
+             r"model.weight_ih_l0 of LSTM has shape \(32768, 8192\) but the file's array has shape \(16, 3\)"),
+    "lstm-cell": (lambda: nn.LSTMCell(3, 4), lambda k: enlarge(k, input_size=8192, hidden_size=8192),
+                  r"model.weight_ih of LSTMCell has shape \(32768, 8192\) but the file's array has shape \(16, 3\)"),
+    "attention": (lambda: nn.MultiheadAttention(8, 2), lambda k: enlarge(k, embed_dim=8192, kdim=8192, vdim=8192),
+                  r"model.in_proj_weight of MultiheadAttention has shape \(24576, 8192\) but the file's array has "
+                  r"shape \(24, 8\)"),
+    "embedding": (lambda: nn.Embedding(10, 4, padding_idx=0),
+                  lambda k: enlarge(k, num_embeddings=10 ** 7, embedding_dim=512),
+                  r"model.weight of Embedding has shape \(10000000, 512\) but the file's array has shape \(10, 4\)"),
+    "positional-encoding": (lambda: nn.PositionalEncoding(8, max_len=10),
+                            lambda k: enlarge(k, d_model=4096, max_len=10 ** 6),
+                            r"model.pe of PositionalEncoding has shape \(1000000, 1, 4096\) but the file's array "
+                            r"has shape \(10, 1, 8\)"),
+    "encoder": (lambda: nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16), 2, nn.LayerNorm(8)),
+                enlarge_layer("encoder_layer", 12, d_model=4096, nhead=8, dim_feedforward=16384),
+                r"model.layers.0.self_attn.in_proj_weight of MultiheadAttention has shape \(12288, 4096\) but the "
+                r"file's array has shape \(24, 8\)"),
+    "decoder": (lambda: nn.TransformerDecoder(nn.TransformerDecoderLayer(8, 2, 16), 2),
+                enlarge_layer("decoder_layer", 12, d_model=4096, nhead=8, dim_feedforward=16384),
+                r"model.layers.0.self_attn.in_proj_weight of MultiheadAttention has shape \(12288, 4096\) but the "
+                r"file's array has shape \(24, 8\)"),
+}
+
+
+@pytest.mark.parametrize("family", HUGE)
+def test_a_file_naming_a_huge_module_of_any_family_fails_before_allocating_it(tmp_path, family):
+    """Every built-in module is built with placeholders for what the file replaces (norms' ones and zeros, the
+    sinusoids, the weights filled by nn.init, a Transformer's copies of its layer): the shapes are compared with
+    the file's before anything of their size exists (it took 0.8 GB for LayerNorm, 1.6 GB for BatchNorm, 20 GB for
+    the Embedding, over 6 GB for the Transformer stacks)."""
+    make, change, message = HUGE[family]
+    path = small_model_file(tmp_path, make())
+    header = header_of(path)
+    header["root"]["module"]["kwargs"] = change(header["root"]["module"]["kwargs"])
+    rewrite(path, header, compression=zipfile.ZIP_DEFLATED)
+    assert path.stat().st_size < 20_000
+    assert_fails_small(path, rf"^{path}: {message}$")
+
+
+def family_outputs(family: str, model: nn.Module) -> list[np.ndarray]:
+    """The model's outputs (every array of a tuple) on fixed inputs of its family, in evaluation mode."""
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(5, 2, 8)).astype(np.float32)
+    inputs = {"layernorm": (rng.normal(size=(3, 4)),), "batchnorm": (rng.normal(size=(5, 4)),),
+              "conv": (rng.normal(size=(2, 2, 5, 5)),), "lstm": (rng.normal(size=(6, 2, 3)),),
+              "lstm-cell": (rng.normal(size=(2, 3)),), "attention": (x, x, x), "embedding": (np.array([[0, 3, 9]]),),
+              "positional-encoding": (x,), "encoder": (x,), "decoder": (x[:3], x)}[family]
+    with nn.evaluating(model):
+        out = model(*(gn.tensor(a) if a.dtype.kind == "f" else a for a in inputs))
+    flat = []
+    for item in out if isinstance(out, tuple) else (out,):
+        flat.extend(item if isinstance(item, tuple) else (item,))
+    return [item.numpy() for item in flat]
+
+
+@pytest.mark.parametrize("family", HUGE)
+def test_a_small_module_of_every_family_loads_with_the_same_state_and_outputs(tmp_path, family):
+    gn.manual_seed(11)
+    model = HUGE[family][0]()
+    if family == "batchnorm":
+        model(gn.randn(6, 4))  # running statistics off their start
+    loaded = gn.load(small_model_file(tmp_path, model))
+    assert type(loaded) is type(model) and repr(loaded) == repr(model)
+    saved = model.state_dict()
+    assert list(loaded.state_dict()) == list(saved)
+    for name, value in loaded.state_dict().items():
+        assert value.dtype == saved[name].dtype and np.array_equal(value.numpy(), saved[name].numpy()), name
+        assert value._data.flags.owndata and value._data.flags.writeable, name  # the file's array, no placeholder
+    for got, expected in zip(family_outputs(family, loaded), family_outputs(family, model), strict=True):
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_built_in_modules_built_outside_a_load_have_their_initial_values():
+    """Placeholders exist only while gn.load builds: a module built otherwise starts with PyTorch's values."""
+    norm, batch, encoding = nn.LayerNorm(3), nn.BatchNorm1d(2), nn.PositionalEncoding(4, max_len=3)
+    assert norm.weight.numpy().tolist() == [1, 1, 1] and norm.bias.numpy().tolist() == [0, 0, 0]
+    assert batch.running_var.numpy().tolist() == [1, 1] and int(batch.num_batches_tracked.numpy()) == 0
+    np.testing.assert_allclose(encoding.pe.numpy()[:, 0, :2], np.stack([np.sin([0, 1, 2]), np.cos([0, 1, 2])], 1),
+                               rtol=1e-6)
+    stack = nn.TransformerEncoder(nn.TransformerEncoderLayer(4, 2, 8), 2)
+    first, second = (layer.linear1.weight.numpy() for layer in stack.layers)
+    np.testing.assert_array_equal(first, second)  # deep copies of one layer, as torch's
+    assert not np.shares_memory(first, second) and len(np.unique(first)) == first.size
+
+
 def test_an_npy_header_claiming_a_terabyte_fails_without_allocating(tmp_path):
     path = small_model_file(tmp_path)
     header = header_of(path)

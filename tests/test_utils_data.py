@@ -124,7 +124,8 @@ def test_sampler_batch_sampler_and_collate_fn():
     assert [b[0].tolist() for b in D.DataLoader(dataset, batch_sampler=[[3, 1], [2]])] == [[3, 1], [2]]
     sums = list(D.DataLoader(dataset, batch_size=4, collate_fn=lambda samples: sum(s[0].item() for s in samples)))
     assert sums == [6, 22, 17]
-    subset = sorted(i for b in D.DataLoader(dataset, 3, sampler=D.SubsetRandomSampler([1, 4, 8])) for i in b[0].tolist())
+    loader = D.DataLoader(dataset, 3, sampler=D.SubsetRandomSampler([1, 4, 8]))
+    subset = sorted(i for b in loader for i in b[0].tolist())
     assert subset == [1, 4, 8]
     with pytest.raises(ValueError, match="mutually exclusive"):
         D.DataLoader(dataset, shuffle=True, sampler=[0, 1])

@@ -16,6 +16,7 @@ import numpy as np
 
 import glassnet as gn
 from glassnet import nn
+from glassnet.serialization import version_problem
 
 from .table import Preprocessor, Target, UserError
 
@@ -85,9 +86,10 @@ def load_model(path: str) -> Trained:
     if not isinstance(checkpoint, dict) or checkpoint.get("kind") != KIND:
         raise UserError(f"{path}: a glassnet file, but not a model written by `glassnet train`")
     version = checkpoint.get("version")
-    if not (isinstance(version, list) and len(version) == 2 and all(type(n) is int for n in version)):
+    problem = version_problem(version, VERSION)
+    if problem == "malformed":
         raise UserError(f"{path}: a damaged glassnet model file (its version is {version!r})")
-    if version[0] > VERSION[0]:
+    if problem == "newer":
         raise UserError(f"{path}: a model file of format version {version[0]}.{version[1]}, newer than this "
                         f"glassnet {gn.__version__} reads (up to {VERSION[0]}.x): upgrade glassnet to read it")
     try:

@@ -10,8 +10,9 @@ Each generator follows TensorFlow Playground's ``dataset.ts`` (facts restated in
 
 Rows of circle, gauss, spiral and spiral3 come grouped by class in the playground's order
 (label 1 first, then label 0; spiral3 arm 0, 1, 2), as ``dataset.ts`` returns them: shuffle
-before taking a validation slice (``train_test_split`` and ``DataLoader`` do). Random draws use ``np.random.default_rng(seed)``, so a seed fixes the data, but the
-values are not bit-equal to the browser's (which uses seedrandom's ARC4 stream).
+before taking a validation slice (``train_test_split`` and ``DataLoader`` do). Random draws use
+``np.random.default_rng(seed)``, so a seed fixes the data, but the values are not bit-equal to the browser's (which
+uses seedrandom's ARC4 stream).
 
 Where noise only changes labels (circle, xor, sine, plane, multi_gauss), all points are
 drawn before the noise offsets, so the same seed gives the same points at every noise level.

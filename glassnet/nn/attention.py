@@ -16,7 +16,7 @@ from .. import ops
 from .. import tensor as _engine
 from ..tensor import Tensor, _wrap, as_tensor, get_default_dtype, result
 from . import functional as F
-from . import init
+from . import init, placeholders
 from .linear import Linear
 from .module import Module, Parameter
 from .workspace import empty
@@ -229,17 +229,17 @@ class MultiheadAttention(Module):
         dtype = np.dtype(dtype or get_default_dtype())
         E = embed_dim
         if self._qkv_same_embed_dim:
-            self.in_proj_weight = Parameter(np.empty((3 * E, E), dtype))
+            self.in_proj_weight = Parameter(placeholders.empty((3 * E, E), dtype))
             self.q_proj_weight = self.k_proj_weight = self.v_proj_weight = None
         else:
             self.in_proj_weight = None
-            self.q_proj_weight = Parameter(np.empty((E, E), dtype))
-            self.k_proj_weight = Parameter(np.empty((E, self.kdim), dtype))
-            self.v_proj_weight = Parameter(np.empty((E, self.vdim), dtype))
-        self.in_proj_bias = Parameter(np.zeros(3 * E, dtype)) if bias else None
+            self.q_proj_weight = Parameter(placeholders.empty((E, E), dtype))
+            self.k_proj_weight = Parameter(placeholders.empty((E, self.kdim), dtype))
+            self.v_proj_weight = Parameter(placeholders.empty((E, self.vdim), dtype))
+        self.in_proj_bias = Parameter(placeholders.full(3 * E, 0, dtype)) if bias else None
         self.out_proj = Linear(E, E, bias=bias, dtype=dtype)
-        self.bias_k = Parameter(np.empty((1, 1, E), dtype)) if add_bias_kv else None
-        self.bias_v = Parameter(np.empty((1, 1, E), dtype)) if add_bias_kv else None
+        self.bias_k = Parameter(placeholders.empty((1, 1, E), dtype)) if add_bias_kv else None
+        self.bias_v = Parameter(placeholders.empty((1, 1, E), dtype)) if add_bias_kv else None
         self._reset_parameters()
 
     def get_config(self) -> dict[str, Any]:

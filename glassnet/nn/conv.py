@@ -10,7 +10,7 @@ import numpy as np
 from ..ops import conv as K
 from ..tensor import Tensor, as_tensor, get_default_dtype
 from . import functional as F
-from . import init
+from . import init, placeholders
 from .module import Module, Parameter
 
 __all__ = ["Conv1d", "Conv2d", "ConvTranspose2d"]
@@ -60,8 +60,8 @@ class _ConvNd(Module):
         dtype = np.dtype(dtype or get_default_dtype())
         shape = ((in_channels, out_channels // groups) if self.transposed else
                  (out_channels, in_channels // groups)) + self.kernel_size
-        self.weight = Parameter(np.empty(shape, dtype))
-        self.bias = Parameter(np.empty(out_channels, dtype)) if bias else None
+        self.weight = Parameter(placeholders.empty(shape, dtype))
+        self.bias = Parameter(placeholders.empty(out_channels, dtype)) if bias else None
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Generator, Tensor, default_rng
+from .placeholders import is_placeholder, placeholder
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "constant_", "ones_", "zeros_", "eye_", "xavier_uniform_",
            "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "orthogonal_", "trunc_normal_"]
@@ -34,10 +35,13 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
 
 
 def _fill(tensor: Tensor, values: Any) -> Tensor:
-    """Write ``values`` into the tensor; ``gn.load``'s stand-ins for random values (which the file's weights
-    replace) are put in place of the tensor's array instead, so that its memory is never touched."""
-    if getattr(values, "stands_in", False) and values.shape == tensor._data.shape:
-        tensor._data = values.astype(tensor._data.dtype)
+    """Write ``values`` into the tensor. While ``gn.load`` builds (see ``placeholders``), a placeholder stays as it
+    is, and placeholder values (random draws) are put in place of the tensor's array, whose memory is never
+    touched: the file's weights replace both."""
+    if is_placeholder(tensor._data):
+        return tensor
+    if isinstance(values, np.ndarray) and is_placeholder(values) and values.shape == tensor._data.shape:
+        tensor._data = placeholder(values.shape, tensor._data.dtype)
     else:
         tensor._data[...] = values
     return tensor
@@ -85,7 +89,7 @@ def eye_(tensor: Tensor) -> Tensor:
     """The identity matrix (a 2-D tensor)."""
     if tensor._data.ndim != 2:
         raise ValueError(f"eye_ needs a 2-D tensor, got shape {tensor._data.shape}")
-    return _fill(tensor, np.eye(*tensor._data.shape))
+    return tensor if is_placeholder(tensor._data) else _fill(tensor, np.eye(*tensor._data.shape))
 
 
 def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator: Generator | None = None) -> Tensor:
@@ -121,6 +125,8 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: Generator | None =
     shape = tensor._data.shape
     if len(shape) < 2:
         raise ValueError(f"orthogonal_ needs a tensor of at least 2 dimensions, got shape {shape}")
+    if is_placeholder(tensor._data):
+        return tensor
     rows, cols = shape[0], math.prod(shape[1:])
     flat = default_rng(generator).normal(0.0, 1.0, (rows, cols))
     if rows < cols:

@@ -11,6 +11,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..tensor import Tensor, as_tensor, get_default_dtype, result
+from . import placeholders
 from .module import Module, Parameter
 from .workspace import empty
 
@@ -89,9 +90,9 @@ class LayerNorm(Module):
         self.normalized_shape = _shape(normalized_shape)
         self.eps = float(eps)
         self.elementwise_affine = bool(elementwise_affine)
-        dtype = np.dtype(dtype or get_default_dtype())
-        self.weight = Parameter(np.ones(self.normalized_shape, dtype)) if elementwise_affine else None
-        self.bias = Parameter(np.zeros(self.normalized_shape, dtype)) if elementwise_affine and bias else None
+        dtype, shape = np.dtype(dtype or get_default_dtype()), self.normalized_shape
+        self.weight = Parameter(placeholders.full(shape, 1, dtype)) if elementwise_affine else None
+        self.bias = Parameter(placeholders.full(shape, 0, dtype)) if elementwise_affine and bias else None
 
     def forward(self, input: Any) -> Tensor:
         x = as_tensor(input)

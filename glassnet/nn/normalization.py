@@ -8,6 +8,7 @@ import numpy as np
 
 from ..tensor import Tensor, as_tensor, get_default_dtype
 from . import functional_layers as K
+from . import placeholders
 from .module import Module, Parameter
 
 __all__ = ["BatchNorm1d", "BatchNorm2d"]
@@ -35,12 +36,12 @@ class _BatchNorm(Module):
         self.num_features, self.eps, self.momentum = int(num_features), float(eps), momentum
         self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
         dtype = np.dtype(dtype or get_default_dtype())
-        self.weight = Parameter(np.ones(num_features, dtype)) if affine else None
-        self.bias = Parameter(np.zeros(num_features, dtype)) if affine else None
+        self.weight = Parameter(placeholders.full(num_features, 1, dtype)) if affine else None
+        self.bias = Parameter(placeholders.full(num_features, 0, dtype)) if affine else None
         if track_running_stats:
-            self.register_buffer("running_mean", Tensor(np.zeros(num_features, dtype)))
-            self.register_buffer("running_var", Tensor(np.ones(num_features, dtype)))
-            self.register_buffer("num_batches_tracked", Tensor._wrap(np.zeros((), np.int64)))
+            self.register_buffer("running_mean", Tensor._wrap(placeholders.full(num_features, 0, dtype)))
+            self.register_buffer("running_var", Tensor._wrap(placeholders.full(num_features, 1, dtype)))
+            self.register_buffer("num_batches_tracked", Tensor._wrap(placeholders.full((), 0, np.int64)))
         else:
             for buffer in ("running_mean", "running_var", "num_batches_tracked"):
                 self.register_buffer(buffer, None)

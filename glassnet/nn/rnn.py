@@ -22,7 +22,7 @@ import numpy as np
 from .. import ops
 from ..tensor import Tensor, _wrap, as_tensor, get_default_dtype, result
 from . import functional as F
-from . import init
+from . import init, placeholders
 from .functional import _dot, _dot_for
 from .module import Module, Parameter
 from .workspace import empty
@@ -457,7 +457,7 @@ class RNNBase(Module):
                 if proj_size:
                     shapes["weight_hr"] = (proj_size, hidden_size)
                 for kind, shape in shapes.items():
-                    setattr(self, kind + suffix, Parameter(np.empty(shape, dtype)))
+                    setattr(self, kind + suffix, Parameter(placeholders.empty(shape, dtype)))
                     self._flat_weights_names.append(kind + suffix)
         self.reset_parameters()
 
@@ -630,10 +630,10 @@ class RNNCellBase(Module):
         self.bias = bool(bias)
         dtype = np.dtype(dtype or get_default_dtype())
         gates = _GATES[mode] * hidden_size
-        self.weight_ih = Parameter(np.empty((gates, input_size), dtype))
-        self.weight_hh = Parameter(np.empty((gates, hidden_size), dtype))
-        self.bias_ih = Parameter(np.empty(gates, dtype)) if bias else None
-        self.bias_hh = Parameter(np.empty(gates, dtype)) if bias else None
+        self.weight_ih = Parameter(placeholders.empty((gates, input_size), dtype))
+        self.weight_hh = Parameter(placeholders.empty((gates, hidden_size), dtype))
+        self.bias_ih = Parameter(placeholders.empty(gates, dtype)) if bias else None
+        self.bias_hh = Parameter(placeholders.empty(gates, dtype)) if bias else None
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..tensor import Tensor, get_default_dtype
 from . import functional_layers as K
-from . import init
+from . import init, placeholders
 from .module import Module, Parameter
 
 __all__ = ["Embedding"]
@@ -37,7 +37,8 @@ class Embedding(Module):
         self.padding_idx, self.max_norm, self.norm_type = padding_idx, max_norm, norm_type
         self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
         if _weight is None:
-            self.weight = Parameter(np.empty((num_embeddings, embedding_dim), np.dtype(dtype or get_default_dtype())))
+            dtype = np.dtype(dtype or get_default_dtype())
+            self.weight = Parameter(placeholders.empty((num_embeddings, embedding_dim), dtype))
             self.reset_parameters()
         else:
             array = np.array(_weight._data if isinstance(_weight, Tensor) else _weight)

@@ -7,7 +7,6 @@ inactive (evaluation, or p = 0); that is the same arithmetic in fewer graph node
 """
 from __future__ import annotations
 
-import copy
 import math
 from typing import Any, Callable
 
@@ -16,7 +15,7 @@ import numpy as np
 from ..ops import ACTIVATIONS, Activation
 from ..tensor import Tensor, _wrap, as_tensor, get_default_dtype
 from . import functional as F
-from . import init
+from . import init, placeholders
 from .attention import MultiheadAttention
 from .container import ModuleList
 from .dropout import Dropout
@@ -40,10 +39,11 @@ def _activation(activation: str | Callable) -> Activation | Callable:
 
 
 def _clones(layer: Module, num_layers: int) -> ModuleList:
-    """``num_layers`` deep copies of ``layer``, PyTorch's ModuleList ``layers``."""
+    """``num_layers`` deep copies of ``layer``, PyTorch's ModuleList ``layers`` (while ``gn.load`` builds, copies of
+    its placeholders: nothing allocated)."""
     if isinstance(num_layers, bool) or not isinstance(num_layers, int) or num_layers < 1:
         raise ValueError(f"num_layers must be a positive integer, got {num_layers!r}")
-    return ModuleList(copy.deepcopy(layer) for _ in range(num_layers))
+    return ModuleList(placeholders.deepcopy(layer) for _ in range(num_layers))
 
 
 class _TransformerLayer(Module):
@@ -276,11 +276,12 @@ class PositionalEncoding(Module):
             raise ValueError(f"PositionalEncoding: dropout must be a probability in [0, 1], got {dropout}")
         self.d_model, self.max_len, self.batch_first = d_model, max_len, bool(batch_first)
         self.p = float(dropout)  # F.dropout rather than a Dropout submodule: gn.save rebuilds a leaf layer
-        position = np.arange(max_len)[:, None]
-        frequency = np.exp(np.arange(0, d_model, 2) * (-math.log(10000.0) / d_model))
-        pe = np.zeros((max_len, 1, d_model), np.dtype(dtype or get_default_dtype()))
-        pe[:, 0, 0::2] = np.sin(position * frequency)
-        pe[:, 0, 1::2] = np.cos(position * frequency[:d_model // 2])
+        pe = placeholders.empty((max_len, 1, d_model), np.dtype(dtype or get_default_dtype()))
+        if not placeholders.is_placeholder(pe):  # (while gn.load builds, the file holds it)
+            position = np.arange(max_len)[:, None]
+            frequency = np.exp(np.arange(0, d_model, 2) * (-math.log(10000.0) / d_model))
+            pe[:, 0, 0::2] = np.sin(position * frequency)
+            pe[:, 0, 1::2] = np.cos(position * frequency[:d_model // 2])
         self.register_buffer("pe", _wrap(pe))
 
     def forward(self, x: Any) -> Tensor:

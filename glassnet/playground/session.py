@@ -9,7 +9,6 @@ it: ``optimizer.zero_grad(); loss = loss_fn(model(x), t); loss.backward(); optim
 from __future__ import annotations
 
 import base64
-import contextlib
 import copy
 import csv
 import io
@@ -18,7 +17,7 @@ import os
 import tempfile
 import time
 from collections import deque
-from collections.abc import Callable, Generator, Iterator, Mapping
+from collections.abc import Callable, Generator, Mapping
 from typing import Any
 
 import numpy as np
@@ -48,20 +47,6 @@ class ProtocolError(ValueError):
     """A bad message; the text names the message type and the field, and the session goes on."""
 
 
-@contextlib.contextmanager
-def evaluating(model: nn.Module, has_dropout: bool = True) -> Iterator[None]:
-    """No graph inside, and eval mode (dropout off) when the model has dropout, the only layer that cares (switching
-    walks every module: a tenth of an evaluation's time)."""
-    if has_dropout:
-        model.eval()
-    try:
-        with gn.no_grad():
-            yield
-    finally:
-        if has_dropout:
-            model.train()
-
-
 class Setup:
     """What every network of one state trains on: the split data as tensors, mini-batches, head and layers."""
 
@@ -71,7 +56,6 @@ class Setup:
         self.features = [name for key, name in FEATURES.items() if state[key]]
         self.layers = hidden_layers(state)
         self.init_zero = state["initZero"]
-        self.has_dropout = any(rate > 0 for _, _, rate in self.layers)
         self.optimizer, self.optimizer_options = OPTIMIZERS[state["optimizer"]]
         kind, rate = state["regularization"], state["regularizationRate"]
         self.penalty = (nn.l1_penalty if kind == "L1" else nn.l2_penalty, rate) if kind != "none" and rate else None
@@ -170,7 +154,7 @@ class Run:
         predicted classes (None in regression)."""
         setup, model = self.setup, self.model
         metrics: dict[str, float | None] = {}
-        with evaluating(model, setup.has_dropout):
+        with nn.evaluating(model):
             for name, x, t, labels in (("train", setup.train_x, setup.train_t, setup.train_labels),
                                        ("test", setup.test_x, setup.test_t, setup.test_labels)):
                 output = model(x)
@@ -444,7 +428,7 @@ class Session:
     def frame(self) -> dict[str, Any]:
         """Everything the page draws now; the history since the last frame."""
         setup, run = self.setup, self.run
-        with evaluating(run.model, setup.has_dropout):
+        with nn.evaluating(run.model):
             hidden, h = [], setup.grid
             outputs = hidden_outputs(run.model)
             for i, module in enumerate(run.model):
@@ -463,7 +447,8 @@ class Session:
         self.frame_due = False
         self.frames_sent += 1
         lens = self.lens.frame_data(self)  # the open lens panels' data, when due
-        return {"type": "frame", "id": self.frames_sent - 1, "network": self.network, "epoch": run.epoch, **self._metrics, "layers": run.layers(), "output": output,
+        return {"type": "frame", "id": self.frames_sent - 1, "network": self.network, "epoch": run.epoch,
+                **self._metrics, "layers": run.layers(), "output": output,
                 "neurons": [heatmap.thumbnails(values) for values in hidden],
                 "features": setup.feature_thumbnails, "history": history, "confusion": self._confusion(),
                 "stopped": self.stopped, "playing": self.playing, **({} if lens is None else {"lens": lens})}

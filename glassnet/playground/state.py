@@ -92,8 +92,10 @@ def _number(raw: Any) -> float:
 
 
 def quoted(raw: Any, limit: int = 40) -> str:
-    """`raw` as a warning or an error quotes it: its repr, cut short (an integer of 400 digits is not worth repeating)."""
-    text = repr(raw) if not isinstance(raw, int) or abs(raw) < 10**limit else f"an integer of {len(str(abs(raw)))} digits"
+    """`raw` as a warning or an error quotes it: its repr, cut short (an integer of 400 digits is not worth
+    repeating)."""
+    big = isinstance(raw, int) and abs(raw) >= 10**limit
+    text = f"an integer of {len(str(abs(raw)))} digits" if big else repr(raw)
     return text if len(text) <= limit + 10 else text[:limit] + "…"
 
 
@@ -424,8 +426,8 @@ def validate(changes: Mapping[str, Any], base: State) -> tuple[State, list[str]]
 
     Values may be JSON values or their hash text. A value as text (from a URL) beyond the normal limits but within
     the expert ones turns `expert` on (TensorFlow Playground's URLs have no limits). Turning `expert` off brings the
-    expert-sized keys within the normal limits; a data set that does not fit the problem falls back to the problem's first data set; at least
-    one input feature stays on. Each adjustment is named in a warning too.
+    expert-sized keys within the normal limits; a data set that does not fit the problem falls back to the problem's
+    first data set; at least one input feature stays on. Each adjustment is named in a warning too.
     """
     lesson = LESSONS.get(changes.get("tutorial")) if isinstance(changes.get("tutorial"), str) else None
     if lesson is not None:  # the lesson's whole setup first, then the other keys given with it

@@ -633,7 +633,8 @@ def test_layout_fits_without_overflow_long_labels_or_jumps(sized_page, server_ur
     labels = ".control label, .slider-row label, .column .hint, .neuron-count, .layer-info, .feature-label"
     lines = pg.evaluate("""(labels) => [...document.querySelectorAll(labels)].filter(e => e.offsetParent)
         .map(e => [e.textContent.trim(), Math.round(e.getBoundingClientRect().height /
-                   (parseFloat(getComputedStyle(e).lineHeight) || 1.2 * parseFloat(getComputedStyle(e).fontSize)))])""",
+                   (parseFloat(getComputedStyle(e).lineHeight) ||
+                    1.2 * parseFloat(getComputedStyle(e).fontSize)))])""",
                         labels)
     assert all(n <= 2 for _, n in lines), [line for line in lines if line[1] > 2]
     where = "() => JSON.stringify(['#heatmap', '.column.data', '#iter-number', '.top-bar'].map(s => " \

@@ -60,7 +60,8 @@ out["assign_inplace"] = g.tolist()
 out["creation"] = [torch.zeros(2, 3).tolist(), torch.ones((2,)).tolist(), torch.full((2, 2), 7).tolist(),
                    torch.eye(2).tolist(), torch.linspace(0, 1, 5).tolist(), torch.arange(1, 2, 0.25).tolist(),
                    torch.zeros_like(f).shape[1], torch.ones_like(a).dtype == torch.int64,
-                   torch.full_like(f, 2).sum().item(), torch.empty(2, 3).shape[0], torch.Tensor([1, 2]).dtype == torch.float32,
+                   torch.full_like(f, 2).sum().item(), torch.empty(2, 3).shape[0],
+                   torch.Tensor([1, 2]).dtype == torch.float32,
                    torch.tensor([1, 2]).dtype == torch.long, torch.tensor([True]).dtype == torch.bool,
                    torch.tensor([1.5], dtype=torch.float64).dtype == torch.double]
 arr = np.arange(4.0)
