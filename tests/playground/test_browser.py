@@ -247,6 +247,17 @@ def test_play_trains_circle_and_pause(page, server_url):
     expect(page.locator("#iter-number")).to_have_text("000,000")
 
 
+def test_the_loss_axis_at_epoch_0_has_two_different_ends(page, server_url):
+    """Seed 5's first losses (test 0.500, training 0.505) share their first two digits: the axis's ends take a
+    third, not "0.50" twice."""
+    open_playground(page, server_url, "#seed=5")
+    settle(page)
+    label = page.get_attribute("#loss-curves", "aria-label")
+    low, high = re.search(r"^Loss curves \(training loss, test loss\), epochs 0 to 0, from (\S+) to (\S+)$",
+                          label).groups()
+    assert float(low) < float(high) and float(low) <= float(page.inner_text("#loss-test")), label
+
+
 def test_toggling_features_and_layers_changes_the_network(page, server_url):
     open_playground(page, server_url)
     page.get_by_role("button", name="X1 squared feature").click()
