@@ -97,6 +97,17 @@ export function ends(lo, hi, format) {
   return [format(lo, digits), format(hi, digits)];
 }
 
+/** A chart's two axes, left and bottom, inside the margins m. */
+export function axes(ctx, m, w, h) {
+  ctx.strokeStyle = "#bbb";
+  ctx.lineWidth = 1;
+  ctx.beginPath();
+  ctx.moveTo(m.l, m.t);
+  ctx.lineTo(m.l, h - m.b);
+  ctx.lineTo(w - m.r, h - m.b);
+  ctx.stroke();
+}
+
 /** A curve chart with axes: series = [{key, color, label, dash}], y range from the data (or fixed). */
 export function drawCurves(canvas, history, series, { title = "", yRange = null } = {}) {
   const { ctx, w, h } = setupCanvas(canvas);
@@ -105,13 +116,7 @@ export function drawCurves(canvas, history, series, { title = "", yRange = null 
   ctx.fillStyle = "#333";
   ctx.fillText(title, m.l, 12);
   const ext = yRange || extent(history, series.map((s) => s.key));
-  ctx.strokeStyle = "#bbb";
-  ctx.lineWidth = 1;
-  ctx.beginPath();
-  ctx.moveTo(m.l, m.t);
-  ctx.lineTo(m.l, h - m.b);
-  ctx.lineTo(w - m.r, h - m.b);
-  ctx.stroke();
+  axes(ctx, m, w, h);
   if (!ext || history.length === 0) return;
   const [lo, hi] = ext;
   const e0 = history[0].epoch || 0, e1 = history[history.length - 1].epoch || 0;

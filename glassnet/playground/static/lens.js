@@ -3,12 +3,11 @@
 // comes with the frames (live at low resolution while training, full when paused); closed panels cost nothing.
 import { $, app } from "./page.js";
 import { send, setState } from "./connection.js";
-import { ends, setupCanvas } from "./charts.js";
-import { fmt } from "./panels.js";
+import { axes, ends, setupCanvas } from "./charts.js";
+import { esc, fmt } from "./panels.js";
 
 const PANELS = { landscape: "landscape-panel", gradients: "gradients-panel", saturation: "saturation-panel", diagnosis: "diagnosis-panel" };
 const COLORS = ["#0877bd", "#f59322", "#1a7f37", "#a40000", "#6a3d9a", "#b15928", "#17a2b8", "#555", "#e377c2", "#8c6d31", "#393b79"];
-const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 const pct = (v) => (v == null ? "–" : `${Math.round(100 * v)}%`);
 const lens = { data: null, lr: null };
 
@@ -165,17 +164,6 @@ function drawLandscape(L, data) {
 }
 
 // ---------------------------------------------------------------------------------------------- gradient flow
-
-/** A chart's two axes, left and bottom, inside the margins m. */
-function axes(ctx, m, w, h) {
-  ctx.strokeStyle = "#bbb";
-  ctx.lineWidth = 1;
-  ctx.beginPath();
-  ctx.moveTo(m.l, m.t);
-  ctx.lineTo(m.l, h - m.b);
-  ctx.lineTo(w - m.r, h - m.b);
-  ctx.stroke();
-}
 
 /** One log-scale chart of a value per layer over the recorded epochs; 0, which a log scale has no place for, is the
  * bottom axis, under a gap below the lowest decade (a gradient that died falls onto it). */
