@@ -247,6 +247,17 @@ def test_play_trains_circle_and_pause(page, server_url):
     expect(page.locator("#iter-number")).to_have_text("000,000")
 
 
+def test_the_loss_axis_at_epoch_0_has_two_different_ends(page, server_url):
+    """Seed 5's first losses (test 0.500, training 0.505) share their first two digits: the axis's ends take a
+    third, not "0.50" twice."""
+    open_playground(page, server_url, "#seed=5")
+    settle(page)
+    label = page.get_attribute("#loss-curves", "aria-label")
+    low, high = re.search(r"^Loss curves \(training loss, test loss\), epochs 0 to 0, from (\S+) to (\S+)$",
+                          label).groups()
+    assert float(low) < float(high) and float(low) <= float(page.inner_text("#loss-test")), label
+
+
 def test_toggling_features_and_layers_changes_the_network(page, server_url):
     open_playground(page, server_url)
     page.get_by_role("button", name="X1 squared feature").click()
@@ -406,6 +417,10 @@ def test_multiclass_shows_three_colours(page, server_url):
     expect(page.get_by_label("Loss", exact=True)).to_be_disabled()
     expect(page.locator(".output-node")).to_have_count(3)
     expect(page.get_by_role("button", name="Three-arm spiral data set")).to_have_attribute("aria-pressed", "true")
+    hidden = page.evaluate("""() => { const column = document.querySelector('.network-col').getBoundingClientRect();
+        return [...document.querySelectorAll('.network-col .callout')]
+            .map(c => c.getBoundingClientRect().bottom - column.bottom); }""")
+    assert len(hidden) == 2 and max(hidden) <= 0, hidden  # layers of 8: the callouts below them are not cut off
     page.get_by_role("button", name="Play").click()
     page.wait_for_function("() => { const f = window.__playground.frame; return f && f.testAcc > 0.8; }",
                            timeout=60_000)
@@ -630,13 +645,19 @@ def test_layout_fits_without_overflow_long_labels_or_jumps(sized_page, server_ur
         controls  # the top bar is one row, as TFP's: every control stands beside Play
     column = pg.evaluate("document.querySelector('.network-col').getBoundingClientRect().height")
     assert column <= 730  # the 32-neuron layers scroll inside their column
-    labels = ".control label, .slider-row label, .column .hint, .neuron-count, .layer-info, .feature-label"
+    labels = ".control label, .slider-row label, .column .hint, .neuron-count, .layer-info, .feature-label, .legend p, " \
+             "#layers-table th"
     lines = pg.evaluate("""(labels) => [...document.querySelectorAll(labels)].filter(e => e.offsetParent)
         .map(e => [e.textContent.trim(), Math.round(e.getBoundingClientRect().height /
                    (parseFloat(getComputedStyle(e).lineHeight) ||
                     1.2 * parseFloat(getComputedStyle(e).fontSize)))])""",
                         labels)
     assert all(n <= 2 for _, n in lines), [line for line in lines if line[1] > 2]
+    assert all(n == 1 for text, n in lines if text.startswith("Layer ")), lines  # "Layer 1 (32)" whole
+    beyond = pg.evaluate("""() => { const table = document.querySelector('#layers-table'), panel = table.closest('.panel');
+        const inner = panel.getBoundingClientRect().right - parseFloat(getComputedStyle(panel).paddingRight);
+        return table.getBoundingClientRect().right - inner; }""")
+    assert beyond <= 0.5  # the Layers panel's rows stay inside it
     where = "() => JSON.stringify(['#heatmap', '.column.data', '#iter-number', '.top-bar'].map(s => " \
             "document.querySelector(s).getBoundingClientRect().toJSON()))"
     before = pg.evaluate(where)

@@ -83,7 +83,30 @@ export function drawLossChart(canvas, history) {
   line(ctx, history, "testLoss", x, y, "#000", 1.5, null, w);
 }
 
-const fmtTick = (v) => (v === 0 ? "0" : Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toPrecision(2));
+const fmtTick = (v, digits = 2) => {
+  if (v === 0) return "0";
+  const a = Math.abs(v);
+  return a >= 100 ? v.toFixed(Math.max(0, digits - 2)) : a >= 1 ? v.toFixed(digits) : v.toPrecision(digits);
+};
+
+/** A range's two ends, `format(v, digits)` with the digits it takes to tell them apart (0.499 and 0.501, not 0.50
+ * twice). */
+export function ends(lo, hi, format) {
+  let digits = 2;
+  while (digits < 6 && format(lo, digits) === format(hi, digits)) digits += 1;
+  return [format(lo, digits), format(hi, digits)];
+}
+
+/** A chart's two axes, left and bottom, inside the margins m. */
+export function axes(ctx, m, w, h) {
+  ctx.strokeStyle = "#bbb";
+  ctx.lineWidth = 1;
+  ctx.beginPath();
+  ctx.moveTo(m.l, m.t);
+  ctx.lineTo(m.l, h - m.b);
+  ctx.lineTo(w - m.r, h - m.b);
+  ctx.stroke();
+}
 
 /** A curve chart with axes: series = [{key, color, label, dash}], y range from the data (or fixed). */
 export function drawCurves(canvas, history, series, { title = "", yRange = null } = {}) {
@@ -93,13 +116,7 @@ export function drawCurves(canvas, history, series, { title = "", yRange = null 
   ctx.fillStyle = "#333";
   ctx.fillText(title, m.l, 12);
   const ext = yRange || extent(history, series.map((s) => s.key));
-  ctx.strokeStyle = "#bbb";
-  ctx.lineWidth = 1;
-  ctx.beginPath();
-  ctx.moveTo(m.l, m.t);
-  ctx.lineTo(m.l, h - m.b);
-  ctx.lineTo(w - m.r, h - m.b);
-  ctx.stroke();
+  axes(ctx, m, w, h);
   if (!ext || history.length === 0) return;
   const [lo, hi] = ext;
   const e0 = history[0].epoch || 0, e1 = history[history.length - 1].epoch || 0;
@@ -108,12 +125,14 @@ export function drawCurves(canvas, history, series, { title = "", yRange = null 
   const y = (v) => h - m.b - ((v - lo) / (hi - lo)) * (h - m.t - m.b);
   ctx.fillStyle = "#666";
   ctx.textAlign = "right";
-  ctx.fillText(fmtTick(hi), m.l - 4, m.t + 4);
-  ctx.fillText(fmtTick(lo), m.l - 4, h - m.b);
+  const [low, high] = ends(lo, hi, fmtTick);
+  ctx.fillText(high, m.l - 4, m.t + 4);
+  ctx.fillText(low, m.l - 4, h - m.b);
   ctx.textAlign = "left";
   ctx.fillText(`epoch ${e0}`, m.l, h - 6);
   ctx.textAlign = "right";
   ctx.fillText(`${e1}`, w - m.r, h - 6);
+  canvas.setAttribute("aria-label", `${title} curves (${series.map((s) => s.label).join(", ")}), epochs ${e0} to ${e1}, from ${low} to ${high}`);
   ctx.textAlign = "left";
   for (const s of series) line(ctx, history, s.key, x, y, s.color, 1.5, s.dash, w - m.l - m.r);
   // legend

@@ -3,19 +3,12 @@
 // comes with the frames (live at low resolution while training, full when paused); closed panels cost nothing.
 import { $, app } from "./page.js";
 import { send, setState } from "./connection.js";
-import { setupCanvas } from "./charts.js";
-import { fmt } from "./panels.js";
+import { axes, ends, setupCanvas } from "./charts.js";
+import { esc, fmt } from "./panels.js";
 
 const PANELS = { landscape: "landscape-panel", gradients: "gradients-panel", saturation: "saturation-panel", diagnosis: "diagnosis-panel" };
 const COLORS = ["#0877bd", "#f59322", "#1a7f37", "#a40000", "#6a3d9a", "#b15928", "#17a2b8", "#555", "#e377c2", "#8c6d31", "#393b79"];
-const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 const pct = (v) => (v == null ? "–" : `${Math.round(100 * v)}%`);
-/** A range's two ends with as many digits as it takes to tell them apart (0.0851 and 0.0949, not 0.09 twice). */
-function ends(lo, hi) {
-  let digits = 2;
-  while (digits < 6 && fmt(lo, digits) === fmt(hi, digits)) digits += 1;
-  return [fmt(lo, digits), fmt(hi, digits)];
-}
 const lens = { data: null, lr: null };
 
 /** Wire the panels: each one's toggle (re)subscribes, the directions choice, the lr finder's buttons. */
@@ -161,7 +154,7 @@ function drawLandscape(L, data) {
   ctx.rotate(-Math.PI / 2);
   ctx.fillText("β", 0, 0);
   ctx.restore();
-  const [lowest, highest] = ends(10 ** lo, 10 ** hi);
+  const [lowest, highest] = ends(10 ** lo, 10 ** hi, fmt);
   const info = `${n}×${n} grid${data.live ? " (live, low resolution while training)" : ""} at epoch ${data.epoch}: loss here ${fmt(L.center, 4)}, lowest ${lowest}, highest ${highest}. Red dot: the weights now; orange: the path since the ring (epoch 0).`;
   $("landscape-info").textContent = info;
   $("landscape-legend-lo").textContent = lowest;
@@ -171,17 +164,6 @@ function drawLandscape(L, data) {
 }
 
 // ---------------------------------------------------------------------------------------------- gradient flow
-
-/** A chart's two axes, left and bottom, inside the margins m. */
-function axes(ctx, m, w, h) {
-  ctx.strokeStyle = "#bbb";
-  ctx.lineWidth = 1;
-  ctx.beginPath();
-  ctx.moveTo(m.l, m.t);
-  ctx.lineTo(m.l, h - m.b);
-  ctx.lineTo(w - m.r, h - m.b);
-  ctx.stroke();
-}
 
 /** One log-scale chart of a value per layer over the recorded epochs; 0, which a log scale has no place for, is the
  * bottom axis, under a gap below the lowest decade (a gradient that died falls onto it). */
@@ -263,7 +245,7 @@ function histogram(canvas, h, color, what) {
   });
   ctx.fillStyle = "#666";
   ctx.font = "9px sans-serif";
-  const [lo, hi] = ends(h.edges[0], h.edges[h.edges.length - 1]);
+  const [lo, hi] = ends(h.edges[0], h.edges[h.edges.length - 1], fmt);
   ctx.textAlign = "left";
   ctx.fillText(lo, 0, height - 2);
   ctx.textAlign = "right";
@@ -368,7 +350,7 @@ function drawLrFind(msg) {
   ctx.fillStyle = "#666";
   ctx.font = "11px sans-serif";
   ctx.textAlign = "right";
-  const [low, high] = ends(lo, hi);
+  const [low, high] = ends(lo, hi, fmt);
   ctx.fillText(high, m.l - 4, m.t + 8);
   ctx.fillText(low, m.l - 4, h - m.b);
   ctx.textAlign = "center";

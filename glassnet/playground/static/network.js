@@ -248,6 +248,9 @@ export class NetworkView {
       const next = shape.length > 1 ? L.hiddenX[1] : L.outX;
       const links = el("p", { class: "callout text callout-links", text: "Each link is a weight: blue positive, orange negative, thicker for larger." }, this.root);
       Object.assign(links.style, { left: `${(L.hiddenX[0] + RECT + next) / 2 - 20}px`, top: `${below + 64}px` });
+      // The callouts are part of the drawing: its column scrolls to them (or grows), never cuts them off.
+      const end = Math.max(...[neuron, links].map((p) => p.offsetTop + p.offsetHeight));
+      this.root.style.height = `${Math.max(L.height, end + 8)}px`;
     }
 
     // Output node(s): the big heat map is their picture.

@@ -2,7 +2,7 @@
 // confusion matrix, export downloads. Each takes the reply as PROTOCOL.md describes it and writes DOM.
 import { decodeB64, classColor, quantColor } from "./colors.js";
 
-const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+export const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 export const fmt = (v, p = 4) => {
   if (v == null || v === "") return "–";
   if (typeof v === "number") {
