@@ -288,12 +288,14 @@ def gru_layer(x: Tensor, h0: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | 
     S = empty((T, 3 * H, N), dtype)                   # hn, then the gates r, z
     S3, sigmoids, h_prev = S.reshape(T, 3, H, N), S[:, H:], inputs[:, :H]
     NN = empty((T, H, N), dtype)                      # n
+    one = np.array(1, dtype)
+    half = np.array(0.5, dtype)
     for t in _steps(T, reverse):
         np.matmul(W, inputs[t], out=S[t])
         a = sigmoids[t]
         np.tanh(a, out=a)
-        a *= 0.5
-        a += 0.5
+        np.multiply(a, half, out=a)
+        np.add(a, half, out=a)
         hn, r, z = S3[t]
         n = np.multiply(r, hn, out=NN[t])
         n += XN[t]
@@ -305,36 +307,31 @@ def gru_layer(x: Tensor, h0: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | 
     first = T - 1 if reverse else 0
 
     def backward(gY: np.ndarray) -> list:
-        # Per step, ∂/∂[a_z, a_n] = ∂h_t·[K_z, K_n] (a_n = xn + r·hn) and ∂/∂[hn, a_r] = ∂a_n·[r, K_r]:
-        # K holds [K_z, K_n, r, K_r] of all steps.
+        D_rz = np.subtract(one, sigmoids, out=empty(sigmoids.shape, dtype))  # the derivatives, all steps at once:
+        D_rz *= sigmoids                                   # σ' = s(1 − s) for r, z,
+        D_n = np.multiply(NN, NN, out=empty(NN.shape, dtype))
+        np.subtract(one, D_n, out=D_n)                     # tanh' = 1 − n² for n
+        h_minus_n = np.subtract(h_prev, NN, out=empty(NN.shape, dtype))
+        GH = _transposed(gY)                               # ∂/∂h_t from above, then all of it
+        dS = empty((T, 4 * H, N), dtype)                   # per step ∂/∂[hn, a_r, a_z, a_n] (a_n = xn + r·hn)
+        d_hn, d_r, d_z, d_n = dS.reshape(T, 4, H, N).transpose(1, 0, 2, 3)
+        d_rz, hidden = dS[:, H:3 * H], dS[:, :3 * H]      # hidden: ∂hn, ∂a_r, ∂a_z, W's row order
         hn, r, z = S3.transpose(1, 0, 2, 3)
-        K = empty((T, 4, H, N), dtype)
-        K_z, K_n, K_hn, K_r = K.transpose(1, 0, 2, 3)
-        np.subtract(1, z, out=K_n)
-        np.subtract(h_prev, NN, out=K_z)
-        K_z *= z
-        K_z *= K_n                                    # K_z = (h_{t−1} − n)·σ'(z)
-        np.multiply(NN, NN, out=K_r)
-        np.subtract(1, K_r, out=K_r)
-        K_n *= K_r                                    # K_n = (1 − z)·tanh'(a_n)
-        K_hn[...] = r
-        np.subtract(1, r, out=K_r)
-        K_r *= r
-        K_r *= hn                                     # K_r = hn·σ'(r)
-        K_h, K_a = K[:, :2], K[:, 2:]
-        GH = _transposed(gY)
-        dS = empty((T, 4, H, N), dtype)               # per step ∂/∂[hn, a_r, a_z, a_n]
-        dS_h, dS_a, dS_n = dS[:, 2:], dS[:, :2], dS[:, 3]
-        hidden = dS.reshape(T, 4 * H, N)[:, :3 * H]   # ∂hn, ∂a_r, ∂a_z: W's row order
         W_hhT = np.ascontiguousarray(_blocks(W_hh, _GRU_ORDER).T)
         dh, dh_buffer, direct = None, np.empty((H, N), dtype), np.empty((H, N), dtype)
         for t in _steps(T, not reverse):
             gh = GH[t] if dh is None else np.add(GH[t], dh, out=GH[t])
-            np.multiply(gh, K_h[t], out=dS_h[t])
-            np.multiply(dS_n[t], K_a[t], out=dS_a[t])
+            np.multiply(gh, h_minus_n[t], out=d_z[t])
+            ghz = np.multiply(gh, z[t], out=direct)       # h_{t−1}'s direct path, z·∂h_t
+            a_n = np.subtract(gh, ghz, out=d_n[t])         # (1 − z)·∂h_t
+            a_n *= D_n[t]
+            np.multiply(a_n, r[t], out=d_hn[t])
+            np.multiply(a_n, hn[t], out=d_r[t])
+            a_rz = d_rz[t]
+            a_rz *= D_rz[t]
             if t != first or h0.requires_grad:
                 dh = np.matmul(W_hhT, hidden[t], out=dh_buffer)
-                dh += np.multiply(gh, z[t], out=direct)  # h_{t−1}'s direct path, z·∂h_t
+                dh += ghz
             else:
                 dh = None
         grads = _step_grads(x, w_ih, w_hh, b_ih, b_hh, dS.reshape(T, 4 * H, N), inputs, _GRU_HH_BLOCKS,
