@@ -126,20 +126,39 @@ def settle(pg) -> None:
 
 
 def drawn_link(pg, layer: int, row: int, col: int) -> tuple[float, list[int]]:
-    """A link's weight in the latest frame and the most opaque pixel the links' canvas has along the middle of its
-    curve (dashes leave gaps: several points are read)."""
+    """A link's weight in the latest frame and the most opaque pixel the links' canvas has on its curve, read where
+    no other link passes (links cross, often at their middles: a point where this link's 9 px hit path is the only
+    one under the pointer; dashes leave gaps: several points around it are read)."""
     return pg.evaluate("""([layer, row, col]) => {
         const p = document.querySelector(`.link-hit[data-layer="${layer}"][data-row="${row}"][data-col="${col}"]`);
         const canvas = document.querySelector("canvas.links"), ctx = canvas.getContext("2d");
-        const scale = canvas.width / canvas.clientWidth, n = p.getTotalLength();
+        const scale = canvas.width / canvas.clientWidth, n = p.getTotalLength(), m = p.getScreenCTM();
+        const alone = (q) => {
+            const x = m.a * q.x + m.c * q.y + m.e, y = m.b * q.x + m.d * q.y + m.f;
+            const hits = document.elementsFromPoint(x, y).filter((e) => e.classList.contains("link-hit"));
+            return hits.length === 1 && hits[0] === p;
+        };
         let best = [0, 0, 0, 0];
-        for (let d = -3; d <= 3; d++) {
-            const q = p.getPointAtLength(n / 2 + d);
-            const px = ctx.getImageData(Math.round(q.x * scale), Math.round(q.y * scale), 1, 1).data;
-            if (px[3] > best[3]) best = [...px];
+        for (const f of [0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8]) {
+            const points = [-3, -2, -1, 0, 1, 2, 3].map((d) => p.getPointAtLength(n * f + d));
+            if (!points.every(alone)) continue;
+            for (const q of points) {
+                const px = ctx.getImageData(Math.round(q.x * scale), Math.round(q.y * scale), 1, 1).data;
+                if (px[3] > best[3]) best = [...px];
+            }
+            break;
         }
         return [window.__playground.frame.layers[layer].W[row][col], best];
     }""", [layer, row, col])
+
+
+def link_rgb(weight: float) -> tuple[int, int, int]:
+    """TensorFlow Playground's link colour of a weight: orange #f59322 at −1, grey #e8eaeb at 0, blue #0877bd at +1,
+    linear between, clamped."""
+    t = max(-1.0, min(1.0, weight))
+    a, b = ((245, 147, 34), (232, 234, 235)) if t < 0 else ((232, 234, 235), (8, 119, 189))
+    f = t + 1 if t < 0 else t
+    return tuple(round(x + (y - x) * f) for x, y in zip(a, b))
 
 
 def click_link(pg, layer: int, row: int, col: int) -> None:
@@ -191,8 +210,10 @@ def test_page_loads_with_tensorflow_playground_defaults(page, server_url):
     expect(page.locator(".output-node")).to_have_count(1)
     settle(page)
     for layer, row, col in ((0, 0, 0), (0, 3, 1), (1, 1, 2), (2, 0, 1)):
-        weight, (red, green, blue, alpha) = drawn_link(page, layer, row, col)
-        assert alpha > 0 and (blue > red) == (weight > 0), (layer, row, col, weight, red, blue)
+        weight, (*rgb, alpha) = drawn_link(page, layer, row, col)
+        expected = link_rgb(weight)
+        assert alpha > 0 and max(abs(a - b) for a, b in zip(rgb, expected)) <= 8, (layer, row, col, weight, rgb,
+                                                                                    expected)
     expect(page.get_by_label(re.compile("Ratio of training to test data"))).to_have_value("50")
     expect(page.get_by_label(re.compile("Noise"))).to_have_value("0")
     expect(page.get_by_label(re.compile("Batch size"))).to_have_value("10")
