@@ -84,7 +84,7 @@ def permute(a: Any, *order: Any) -> Tensor:
     if len(order) != ndim or sorted(d % ndim for d in order) != list(range(ndim)):
         raise ShapeError(f"permute: {order} is not an order of the {ndim} dims of a tensor of shape {a._data.shape}")
     order = tuple(d % ndim for d in order)
-    inverse = tuple(np.argsort(order))
+    inverse = tuple(sorted(range(ndim), key=order.__getitem__))  # argsort in Python: np.argsort costs ~3 µs
     return result(np.transpose(a._data, order), (a,), lambda g: (np.transpose(g, inverse),))
 
 
