@@ -58,6 +58,20 @@ def test_traversal_order_and_names_equal_torchs(method, kwargs):
     assert names(getattr(model[1], method)(**kwargs)) == names(getattr(reference[1], method)(**kwargs))
 
 
+@pytest.mark.parametrize("method", ["parameters", "buffers"])
+@pytest.mark.parametrize("recurse", [True, False])
+def test_parameters_and_buffers_are_the_named_ones_in_torchs_order(method, recurse):
+    """parameters()/buffers() walk without names: the same tensors as the named walk (a shared one once), whose
+    values match torch's in order."""
+    model, reference = pair()
+    for ours, theirs in ((model, reference), (model[1], reference[1])):
+        values = list(getattr(ours, method)(recurse=recurse))
+        assert [id(v) for v in values] == [id(v) for _, v in getattr(ours, f"named_{method}")(recurse=recurse)]
+        expected = [v.detach().numpy() for v in getattr(theirs, method)(recurse=recurse)]
+        assert len(values) == len(expected)
+        assert all(np.array_equal(v.numpy(), e) for v, e in zip(values, expected))
+
+
 def test_state_dict_lists_shared_layers_under_each_name_and_shares_memory():
     model, reference = pair()
     state = model.state_dict()

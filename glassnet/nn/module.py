@@ -324,9 +324,29 @@ class Module:
         module's own."""
         return self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
+    def _unique_modules(self) -> list[Module]:
+        """This module and every descendant once, in ``named_modules()``'s order, without building names."""
+        order, seen, stack = [], set(), [self]
+        while stack:
+            module = stack.pop()
+            if module not in seen:
+                seen.add(module)
+                order.append(module)
+                stack.extend(reversed(module._modules.values()))
+        return order
+
+    def _registry_values(self, registry: str, recurse: bool) -> Iterator[Any]:
+        """The values of ``named_parameters()``/``named_buffers()`` without their names (half the time of a walk
+        that builds them: an optimizer, ``clip_grad_norm_`` and a per-epoch NaN check call these)."""
+        seen: set[int] = set()
+        for module in self._unique_modules() if recurse else (self,):
+            for value in getattr(module, registry).values():
+                if value is not None and id(value) not in seen:
+                    seen.add(id(value))
+                    yield value
+
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
-        for _, param in self.named_parameters(recurse=recurse):
-            yield param
+        return self._registry_values("_parameters", recurse)
 
     def named_buffers(self, prefix: str = "", recurse: bool = True,
                       remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
@@ -334,8 +354,7 @@ class Module:
         return self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
-        for _, buffer in self.named_buffers(recurse=recurse):
-            yield buffer
+        return self._registry_values("_buffers", recurse)
 
     def get_submodule(self, target: str) -> Module:
         """The sub-module at the dotted path ``target`` ("" is this module)."""
@@ -547,7 +566,7 @@ class evaluating(no_grad):
                 state = module.__dict__
                 modes[module] = state["training"]
                 plain = plain and type(module).train is Module.train and "train" not in state
-                stack.extend(module._modules.values())
+                stack.extend(reversed(module._modules.values()))
         self._modes = modes
         if plain:
             for module in modes:

@@ -385,11 +385,10 @@ class Trainer:
         """(attribute name, object) of every model (without a distributed wrapper: a checkpoint of N processes
         loads in one), optimizer and scheduler the trainer holds."""
         for name, value in vars(self).items():
-            model = isinstance(value, Module) and not isinstance(value, Loss)
-            scheduler = isinstance(getattr(value, "optimizer", None), optim.Optimizer) and hasattr(value, "state_dict")
-            if model:
+            if isinstance(value, Module) and not isinstance(value, Loss):
                 yield name, self.strategy.unwrap_model(value)
-            elif scheduler or isinstance(value, optim.Optimizer):
+            elif isinstance(value, optim.Optimizer) or (isinstance(getattr(value, "optimizer", None), optim.Optimizer)
+                                                        and hasattr(value, "state_dict")):  # a scheduler
                 yield name, value
 
     def _wrap_models(self) -> None:
