@@ -64,6 +64,8 @@ class Stopping:
 
     def batch_end(self, batch: int, loss: float, size: int) -> bool:
         """After a mini-batch's step (`loss` before it); True if it stopped training (a NaN or infinite loss)."""
+        if math.isfinite(loss):  # TerminateOnNaN acts on a non-finite value only (the size is a count): no call
+            return False
         self.nan.on_batch_end(batch, {"loss": loss, "size": size})
         if self.trainer.stop_training:
             self.first = self.nan
