@@ -38,7 +38,9 @@ from harness import clean_blas_env, machine_report
 
 TFP_EPOCHS_PER_S = {"default": 60.0, "largest": 18.9}
 MIN_FRAMES_PER_S = 29.5  # the target is 30; the server sends at most 30 a second, and a window's edges cost a frame
-MIN_DRAWN_PER_S = {"default": 30.0, "largest": 20.0}  # frames drawn by the page in Chromium
+MIN_DRAWN_PER_S = {"default": 30.0, "largest": 20.0}  # frames drawn by the page in Chromium: the server sends at
+# most 30 a second, so a window of `seconds` counts one frame fewer than 30 a second when its edges fall between two
+# frames; a page that draws every frame of a 30-a-second stream passes (the rate + 1/seconds is compared)
 NETS = {
     "default": {},
     "largest": {"networkShape": [8, 8, 8, 8, 8, 8], "xSquared": True, "ySquared": True, "xTimesY": True,
@@ -211,7 +213,8 @@ def browser_rates(seconds: float, repeats: int, before: str | None = None) -> No
             for app in ports:
                 ours = medians[app]
                 ratio = ours["epochs_per_s"] / theirs["epochs_per_s"]
-                verdict = "PASS" if ratio >= 10 and ours["frames_per_s"] >= MIN_DRAWN_PER_S[name] else "MISS"
+                drawn_enough = ours["frames_per_s"] + 1 / seconds >= MIN_DRAWN_PER_S[name]
+                verdict = "PASS" if ratio >= 10 and drawn_enough else "MISS"
                 label = "glassnet" if app == "glassnet" else f"glassnet {before}"
                 print(f"{name:8s} browser  {label} {ours['epochs_per_s']:.0f} epochs/s, {ours['frames_per_s']:.1f} "
                       f"frames drawn/s ({ours['ms_per_drawn_frame']:.1f} ms of JavaScript each), server CPU "
