@@ -9,7 +9,9 @@ alternating; peak memory of each library in a fresh process.
 Same protocol as bench_core.py (README.md): both sides run the PyTorch user's own loop body (``train_step``) on the
 same pre-built float32 batches from the same initial weights, after 3 identical steps are checked to agree; blocks
 alternate after a warm-up; medians and their ratio, with cross-checks; one thread each side (overhead-bound
-workloads); the phases of a step (least-disturbed rounds). There is no NumPy floor here.
+workloads); the phases of a step (least-disturbed rounds). There is no hand-written NumPy floor here; for W5 the
+LSTM kernel's share of glassnet's step is measured instead (the kernel is the sequence's NumPy calls straight-line,
+one graph node): the paired ratio ÷ that share bounds what any engine around the kernel can reach.
 """
 from __future__ import annotations
 
@@ -40,6 +42,7 @@ class Spec(NamedTuple):
     target: float
     stretch: float
     steps: int = 4                       # steps timed as one unit
+    kernel: str | None = None            # the glassnet.nn.rnn kernel whose share of the step is measured
 
 
 def w5_model(lib: Any) -> Any:
@@ -87,7 +90,7 @@ def w6_data() -> tuple[Any, Any]:
 
 WORKLOADS = {
     "W5": Spec("W5 LSTM input 10, hidden 64, seq 50, batch 32, MSE, Adam lr 1e-3: sequences/s", w5_model, "MSELoss",
-               w5_data, 32, 1.0, 2.0),
+               w5_data, 32, 1.0, 2.0, kernel="lstm_layer"),
     "W6": Spec("W6 Transformer encoder d_model 64, 4 heads, FF 256, 2 layers, seq 32, batch 32, cross-entropy, "
                "Adam lr 1e-3: sequences/s", w6_model, "CrossEntropyLoss", w6_data, 32, 0.8, 1.5),
 }
@@ -133,8 +136,56 @@ def speed(spec: Spec, args: argparse.Namespace) -> dict:
     result = harness.print_pairs(rates, spec.steps * spec.batch, spec.target, spec.stretch)
     step = harness.print_phases(phases, PHASES)
     print(f"   torch ÷ glassnet µs per step (least-disturbed rounds): {step['torch'] / step['glassnet']:.2f}×")
+    if spec.kernel:
+        with harness.threads(1):
+            whole, inside = kernel_share(gside, spec.kernel, args.phase_rounds, args.phase_seconds)
+        print(f"   the {spec.kernel} kernel (forward and backward): {inside:,.0f} µs of a {whole:,.0f} µs glassnet step "
+              f"({inside / whole:.0%}); the paired ratio ÷ that share = {result['paired'] * whole / inside:.2f}×: "
+              f"the most any engine around this kernel reaches (the rest of the step free)")
     return dict(result, title=spec.title.split(" ")[0], step_ratio=step["torch"] / step["glassnet"],
                 target=spec.target)
+
+
+def kernel_share(side: dict, kernel: str, rounds: int, seconds: float) -> tuple[float, float]:
+    """(µs per glassnet step, µs of it inside the recurrent kernel: its forward call and its backward closure), from
+    the least-disturbed of ``rounds`` rounds of steps. The kernel is the sequence's NumPy work written straight-line
+    (one graph node), so a step costs at least its time whatever the engine, head, loss and optimizer cost: glassnet ÷
+    torch divided by the kernel's share of the step is the most any engine around this kernel can reach."""
+    import glassnet.nn.rnn as rnn
+    original_kernel, original_result = getattr(rnn, kernel), rnn.result
+    spent = [0.0]
+    clock = time.perf_counter
+
+    def timed_result(data, parents, backward):
+        def timed_backward(grad):
+            start = clock()
+            grads = backward(grad)
+            spent[0] += clock() - start
+            return grads
+        return original_result(data, parents, timed_backward)
+
+    def timed_kernel(*args, **kwargs):
+        start = clock()
+        outputs = original_kernel(*args, **kwargs)
+        spent[0] += clock() - start
+        return outputs
+
+    run = unit_runner(side, 1)
+    best = (float("inf"), 0.0)
+    setattr(rnn, kernel, timed_kernel)
+    rnn.result = timed_result
+    try:
+        for _ in range(rounds):
+            harness.settle(False)
+            spent[0], steps, start = 0.0, 0, clock()
+            while steps < 20 or clock() - start < seconds:
+                run()
+                steps += 1
+            best = min(best, ((clock() - start) / steps * 1e6, spent[0] / steps * 1e6))
+    finally:
+        setattr(rnn, kernel, original_kernel)
+        rnn.result = original_result
+    return best
 
 
 def memory_child(workload: str, name: str, steps: int) -> None:

@@ -32,3 +32,20 @@ def test_instruction_counts_cover_the_sequence_workloads(capsys, monkeypatch):
     with pytest.raises(SystemExit):
         instructions.main()
     assert "W5 has no floor side" in capsys.readouterr().err
+
+
+def test_kernel_share_times_the_lstm_kernel_inside_the_step_and_puts_it_back():
+    """W5's kernel share: the time inside lstm_layer (forward call and backward closure) is most of a step but
+    less than all of it, and the module's kernel and node constructor are the originals afterwards."""
+    import glassnet
+    import glassnet.nn.rnn as rnn
+    kernel, result = rnn.lstm_layer, rnn.result
+    spec = bench_sequence.WORKLOADS["W5"]
+    glassnet.manual_seed(0)
+    side = bench_sequence.build("glassnet", spec, None)
+    whole, inside = bench_sequence.kernel_share(side, spec.kernel, rounds=2, seconds=0.01)
+    assert 0.5 * whole < inside < whole
+    assert rnn.lstm_layer is kernel and rnn.result is result
+    before = side["model"].lstm.weight_hh_l0.detach().numpy().copy()
+    bench_sequence.kernel_share(side, spec.kernel, rounds=1, seconds=0.0)
+    assert not (side["model"].lstm.weight_hh_l0.detach().numpy() == before).all()  # the steps trained
