@@ -4,6 +4,8 @@
     python benchmarks/instructions.py W1 glassnet           # glassnet's W1 step (1,000 steps counted)
     python benchmarks/instructions.py W3 floor --steps 5    # the NumPy floor's W3 step
     python benchmarks/instructions.py W5 glassnet --steps 5 # the LSTM's step (bench_sequence.py's workloads too)
+    python benchmarks/instructions.py playground session --steps 40  # an epoch of the playground's default net …
+    python benchmarks/instructions.py playground loop --steps 40     # … and the bare training loop over its batches
 
 Unlike a time, the count does not move with what the machine is doing. The script runs callgrind twice, on the
 set-up alone and on the set-up plus ``--steps`` steps, and prints the difference per step. Needs valgrind.
@@ -29,10 +31,34 @@ def workloads() -> dict:
             **{name: (bench_sequence, spec) for name, spec in bench_sequence.WORKLOADS.items()}}
 
 
+PLAYGROUND_SIDES = ("session", "loop")  # a playground epoch (`Session.train_epochs`), and its mini-batches' bare loop
+
+
+def run_playground_epochs(side: str, epochs: int) -> None:
+    """The default net's session after 30 epochs, then ``epochs`` more: as the playground trains them (evaluation,
+    stopping rules, lens recording), or as ``zero_grad``/forward/loss/``backward``/``step`` over the same batches.
+    (The lens records the gradient flow of every one of the first 10 epochs, then of every 10th: past those, the
+    count is the steady state a playing page sees.)"""
+    from glassnet.playground import Session
+    session = Session(seed=1)
+    session.train_epochs(30)
+    if side == "session":
+        session.train_epochs(epochs)
+        return
+    run = session.run
+    for _ in range(epochs):
+        for x, t in run.setup.batches:
+            run.optimizer.zero_grad()
+            run.setup.loss(run.model, run.model(x), t).backward()
+            run.optimizer.step()
+
+
 def run_steps(workload: str, side: str, steps: int) -> None:
     """Build the side as its benchmark does, warm it up with 3 steps, then run ``steps`` more."""
     import bench_core
     import glassnet
+    if workload == "playground":
+        return run_playground_epochs(side, steps)
     if side == "torch":
         import torch
         torch.set_num_threads(1)
@@ -61,8 +87,8 @@ def collected(workload: str, side: str, steps: int) -> int:
 def main() -> None:
     import bench_core
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("workload", choices=list(workloads()))
-    p.add_argument("side", choices=bench_core.SIDES)
+    p.add_argument("workload", choices=[*workloads(), "playground"])
+    p.add_argument("side", choices=[*bench_core.SIDES, *PLAYGROUND_SIDES])
     p.add_argument("--steps", type=int, default=1000, help="steps counted (default 1000; a few for W3)")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()
@@ -70,11 +96,13 @@ def main() -> None:
         return run_steps(args.workload, args.side, args.steps)
     if args.steps < 1:
         p.error("--steps must be at least 1")
-    if args.side not in workloads()[args.workload][0].SIDES:
+    sides = PLAYGROUND_SIDES if args.workload == "playground" else workloads()[args.workload][0].SIDES
+    if args.side not in sides:
         p.error(f"{args.workload} has no {args.side} side")
     base, total = (collected(args.workload, args.side, n) for n in (0, args.steps))
-    print(f"{args.workload} {args.side}: {(total - base) / args.steps:,.0f} instructions per step "
-          f"(callgrind, 1 thread, {args.steps} steps)")
+    unit = "epoch" if args.workload == "playground" else "step"
+    print(f"{args.workload} {args.side}: {(total - base) / args.steps:,.0f} instructions per {unit} "
+          f"(callgrind, 1 thread, {args.steps} {unit}s)")
 
 
 if __name__ == "__main__":

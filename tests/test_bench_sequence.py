@@ -49,3 +49,26 @@ def test_kernel_share_times_the_lstm_kernel_inside_the_step_and_puts_it_back():
     before = side["model"].lstm.weight_hh_l0.detach().numpy().copy()
     bench_sequence.kernel_share(side, spec.kernel, rounds=1, seconds=0.0)
     assert not (side["model"].lstm.weight_hh_l0.detach().numpy() == before).all()  # the steps trained
+
+
+@pytest.mark.parametrize("side", ["session", "loop"])
+def test_instruction_counts_cover_a_playground_epoch(side, monkeypatch):
+    """instructions.py's playground sides train the default net's session: the epochs counted are real epochs
+    (the session's counter for `session`; the weights change for `loop`)."""
+    import instructions
+    from glassnet.playground import Session
+    trained = []
+    original = Session.train_epochs
+    monkeypatch.setattr(Session, "train_epochs", lambda self, n: trained.append(n) or original(self, n))
+    made = []
+    init = Session.__init__
+    monkeypatch.setattr(Session, "__init__", lambda self, **kw: made.append(self) or init(self, **kw))
+    instructions.run_steps("playground", side, 2)
+    session = made[0]
+    if side == "session":
+        assert trained == [30, 2] and session.run.epoch == 32
+    else:
+        assert trained == [30] and session.run.epoch == 30
+        fresh = Session(seed=1)
+        fresh.train_epochs(30)
+        assert not (fresh.run.model[0].weight.numpy() == session.run.model[0].weight.numpy()).all()
