@@ -566,7 +566,7 @@ class evaluating(no_grad):
                 state = module.__dict__
                 modes[module] = state["training"]
                 plain = plain and type(module).train is Module.train and "train" not in state
-                stack.extend(reversed(module._modules.values()))
+                stack.extend(module._modules.values())
         self._modes = modes
         if plain:
             for module in modes:
